@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# One entry point for people and CI:
+#   bash dev.sh app     set everything up, then start the explorer on http://localhost:8501
+#   bash dev.sh test    set everything up (browser included), then run every test
+#   bash dev.sh bench   set everything up, then print the benchmark table
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+
+setup_python() {
+    local requirements=$1
+    if [ ! -x "$VENV/bin/python" ]; then
+        echo "==> creating $VENV"
+        "$PYTHON" -m venv "$VENV"
+    fi
+    # Reinstall only when the requirements changed since the last successful install.
+    local stamp="$VENV/.installed-$(cat requirements*.txt | sha1sum | cut -c1-12)-$requirements"
+    if [ ! -f "$stamp" ]; then
+        echo "==> installing $requirements"
+        "$VENV/bin/python" -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
+        "$VENV/bin/python" -m pip install --quiet -r "$requirements"
+        touch "$stamp"
+    fi
+}
+
+find_chromium() {
+    for candidate in "${BROWSER_PATH:-}" /usr/bin/chromium /usr/bin/chromium-browser "$(command -v chromium 2>/dev/null || true)"; do
+        if [ -n "$candidate" ] && [ -x "$candidate" ]; then echo "$candidate"; return 0; fi
+    done
+    return 1
+}
+
+setup_browser() {
+    # Browser tests and PNG/SVG export drive Debian's chromium (Playwright's own download is not used).
+    if ! find_chromium >/dev/null; then
+        echo "==> installing Debian's chromium"
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+    fi
+    export BROWSER_PATH
+    BROWSER_PATH=$(find_chromium)
+}
+
+case "${1:-app}" in
+    app)
+        setup_python requirements.txt
+        find_chromium >/dev/null && export BROWSER_PATH="$(find_chromium)" || true
+        exec "$VENV/bin/python" -m streamlit run app.py --browser.gatherUsageStats false "${@:2}"
+        ;;
+    test)
+        setup_python requirements-dev.txt
+        setup_browser
+        mkdir -p artifacts
+        echo "==> unit, app and browser tests"
+        "$VENV/bin/python" -m pytest -q -p no:cacheprovider "${@:2}"
+        echo "==> benchmark (quick mode, smoke test)"
+        "$VENV/bin/python" -m optcore.bench --quick
+        ;;
+    bench)
+        setup_python requirements-dev.txt
+        setup_browser
+        exec "$VENV/bin/python" -m optcore.bench "${@:2}"
+        ;;
+    *)
+        echo "usage: bash dev.sh app|test|bench" >&2
+        exit 2
+        ;;
+esac
