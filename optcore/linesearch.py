@@ -1,0 +1,217 @@
+"""Scalar line searches along a direction, written for many rows at once.
+
+Each routine works on ``phi(alpha, rows) -> f`` where ``phi`` evaluates the objective at
+``x[rows] + alpha * d[rows]``; ``alpha`` has one entry per row in ``rows``. Only rows still
+searching are evaluated (an active mask per row, as in SciPy's elementwise iterative methods),
+and every trial ``(alpha, f)`` is kept so the explorer can show what the search tried.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+Phi = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0  # 0.618..., the golden-section shrink factor
+
+
+class LineSearchResult(NamedTuple):
+    """Outcome per row: chosen step, f there, number of f evaluations, success flag, trials.
+
+    ``trial_alphas`` / ``trial_values`` are ``(n_trials, m)`` with nan where a row was not
+    evaluated in that round.
+    """
+
+    alpha: np.ndarray
+    value: np.ndarray
+    evaluations: np.ndarray
+    success: np.ndarray
+    trial_alphas: np.ndarray
+    trial_values: np.ndarray
+
+    def trials(self, row: int) -> list[tuple[float, float]]:
+        """The (alpha, f) pairs tried for one row, in order."""
+        tried = ~np.isnan(self.trial_alphas[:, row])
+        return [
+            (float(a), float(f))
+            for a, f in zip(self.trial_alphas[tried, row], self.trial_values[tried, row])
+        ]
+
+
+class _TrialLog:
+    """Collects (alpha, f) rounds into (n_trials, m) arrays."""
+
+    def __init__(self, m: int) -> None:
+        self.m = m
+        self.alphas: list[np.ndarray] = []
+        self.values: list[np.ndarray] = []
+        self.evaluations = np.zeros(m, dtype=np.int64)
+
+    def evaluate(self, phi: Phi, alpha: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        values = np.asarray(phi(alpha, rows), dtype=float)
+        round_alpha = np.full(self.m, np.nan)
+        round_value = np.full(self.m, np.nan)
+        round_alpha[rows] = alpha
+        round_value[rows] = values
+        self.alphas.append(round_alpha)
+        self.values.append(round_value)
+        self.evaluations[rows] += 1
+        return values
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self.alphas:
+            empty = np.empty((0, self.m))
+            return empty, empty.copy()
+        return np.stack(self.alphas), np.stack(self.values)
+
+
+def backtracking(
+    phi: Phi,
+    f0: np.ndarray,
+    slope0: np.ndarray,
+    alpha0: np.ndarray | float,
+    *,
+    c1: float = 1e-4,
+    shrink: float = 0.5,
+    max_trials: int = 60,
+) -> LineSearchResult:
+    """Armijo backtracking: halve alpha until ``phi(a) <= phi(0) + c1 * a * phi'(0)``.
+
+    Args:
+      phi: batched ``phi(alpha, rows)``.
+      f0: ``phi(0)`` per row, shape ``(m,)``.
+      slope0: ``phi'(0) = g . d`` per row (negative for a descent direction).
+      alpha0: first trial step (the learning rate, or 1 for Newton-like directions).
+
+    Rows that find no sufficient decrease within ``max_trials`` get ``alpha = 0`` and
+    ``success = False`` (standing still is the only step known not to increase f).
+    """
+    f0 = np.asarray(f0, dtype=float)
+    m = f0.shape[0]
+    alpha = np.broadcast_to(np.asarray(alpha0, dtype=float), (m,)).copy()
+    value = np.full(m, np.nan)
+    success = np.zeros(m, dtype=bool)
+    log = _TrialLog(m)
+    searching = np.arange(m)
+    for _ in range(max_trials):
+        if searching.size == 0:
+            break
+        trial = log.evaluate(phi, alpha[searching], searching)
+        sufficient = trial <= f0[searching] + c1 * alpha[searching] * slope0[searching]
+        accepted = searching[sufficient]
+        value[accepted] = trial[sufficient]
+        success[accepted] = True
+        searching = searching[~sufficient]
+        alpha[searching] *= shrink
+    alpha[~success] = 0.0
+    value[~success] = f0[~success]
+    trial_alphas, trial_values = log.arrays()
+    return LineSearchResult(alpha, value, log.evaluations, success, trial_alphas, trial_values)
+
+
+def exact(
+    phi: Phi,
+    f0: np.ndarray,
+    alpha0: np.ndarray | float,
+    *,
+    xtol: float = 1e-6,
+    max_expand: int = 60,
+    max_shrink: int = 60,
+    max_golden: int = 80,
+) -> LineSearchResult:
+    """Minimise ``phi`` over ``alpha >= 0``: bracket, golden section, one parabolic polish.
+
+    1. Bracket: from ``[0, alpha0]`` expand the right end by the golden ratio while phi keeps
+       decreasing, or shrink it toward 0 until a point below ``phi(0)`` is found.
+    2. Golden section on the bracket ``lo < mid < hi`` (phi(mid) lowest) down to a width of
+       ``xtol * (1 + mid)``.
+    3. One parabola through the final three points; it is exact for quadratic phi, so
+       quadratic objectives get their exact line minimum, not just ``xtol`` accuracy.
+
+    Rows where no point below ``phi(0)`` exists (non-descent direction) return ``alpha = 0``,
+    ``success = False``.
+    """
+    f0 = np.asarray(f0, dtype=float)
+    m = f0.shape[0]
+    log = _TrialLog(m)
+    grow = 1.0 + 1.0 / GOLDEN  # 2.618...
+
+    lo = np.zeros(m)
+    f_lo = f0.copy()
+    mid = np.broadcast_to(np.asarray(alpha0, dtype=float), (m,)).copy()
+    f_mid = np.full(m, np.nan)
+    hi = np.full(m, np.nan)
+    f_hi = np.full(m, np.nan)
+    rows = np.arange(m)
+    f_mid[rows] = log.evaluate(phi, mid, rows)
+
+    # Shrink toward 0 until phi(mid) < phi(0); the old mid becomes hi.
+    too_far = rows[~(f_mid < f0)]
+    for _ in range(max_shrink):
+        if too_far.size == 0:
+            break
+        hi[too_far], f_hi[too_far] = mid[too_far], f_mid[too_far]
+        mid[too_far] *= GOLDEN * GOLDEN
+        f_mid[too_far] = log.evaluate(phi, mid[too_far], too_far)
+        too_far = too_far[~(f_mid[too_far] < f0[too_far])]
+    found = f_mid < f0
+
+    # Expand while still decreasing: (lo, mid, hi) slides right.
+    expanding = rows[found & np.isnan(hi)]
+    for _ in range(max_expand):
+        if expanding.size == 0:
+            break
+        candidate = mid[expanding] + (mid[expanding] - lo[expanding]) * grow
+        f_candidate = log.evaluate(phi, candidate, expanding)
+        still_down = f_candidate < f_mid[expanding]
+        down, up = expanding[still_down], expanding[~still_down]
+        lo[down], f_lo[down] = mid[down], f_mid[down]
+        mid[down], f_mid[down] = candidate[still_down], f_candidate[still_down]
+        hi[up], f_hi[up] = candidate[~still_down], f_candidate[~still_down]
+        expanding = down
+    bracketed = found & ~np.isnan(hi)
+
+    # Golden section on (lo, mid, hi): probe the larger sub-interval.
+    searching = rows[bracketed]
+    for _ in range(max_golden):
+        width = hi[searching] - lo[searching]
+        searching = searching[width > xtol * (1.0 + mid[searching])]
+        if searching.size == 0:
+            break
+        a, x, b = lo[searching], mid[searching], hi[searching]
+        right_larger = (b - x) > (x - a)
+        probe = np.where(right_larger, x + (1 - GOLDEN) * (b - x), x - (1 - GOLDEN) * (x - a))
+        f_probe = log.evaluate(phi, probe, searching)
+        better = f_probe < f_mid[searching]
+        # Four cases of the bracket update, written as masks over the searching rows.
+        r_b, r_w = right_larger & better, right_larger & ~better
+        l_b, l_w = ~right_larger & better, ~right_larger & ~better
+        idx = searching
+        lo[idx[r_b]], f_lo[idx[r_b]] = x[r_b], f_mid[idx[r_b]]
+        mid[idx[r_b]], f_mid[idx[r_b]] = probe[r_b], f_probe[r_b]
+        hi[idx[r_w]], f_hi[idx[r_w]] = probe[r_w], f_probe[r_w]
+        hi[idx[l_b]], f_hi[idx[l_b]] = x[l_b], f_mid[idx[l_b]]
+        mid[idx[l_b]], f_mid[idx[l_b]] = probe[l_b], f_probe[l_b]
+        lo[idx[l_w]], f_lo[idx[l_w]] = probe[l_w], f_probe[l_w]
+
+    # Parabolic polish through (lo, mid, hi), accepted only if it lowers phi.
+    polish = rows[bracketed]
+    if polish.size:
+        a, x, b = lo[polish], mid[polish], hi[polish]
+        fa, fx, fb = f_lo[polish], f_mid[polish], f_hi[polish]
+        numerator = (x - a) ** 2 * (fx - fb) - (x - b) ** 2 * (fx - fa)
+        denominator = (x - a) * (fx - fb) - (x - b) * (fx - fa)
+        vertex = x - 0.5 * numerator / denominator
+        usable = np.isfinite(vertex) & (vertex > a) & (vertex < b) & (vertex != x)
+        if usable.any():
+            rows_v = polish[usable]
+            f_vertex = log.evaluate(phi, vertex[usable], rows_v)
+            lower = f_vertex <= f_mid[rows_v]
+            mid[rows_v[lower]], f_mid[rows_v[lower]] = vertex[usable][lower], f_vertex[lower]
+
+    alpha = np.where(found, mid, 0.0)
+    value = np.where(found, f_mid, f0)
+    trial_alphas, trial_values = log.arrays()
+    return LineSearchResult(alpha, value, log.evaluations, found, trial_alphas, trial_values)
