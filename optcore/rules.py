@@ -1,0 +1,534 @@
+"""Step rules: small composable pieces of an optimisation method (in the style of optax).
+
+A rule is a pair of pure functions held in a :class:`StepRule`:
+
+* ``init(X) -> state``: ``X`` is ``(m, d)``, one row per start point; the state is a
+  NamedTuple of arrays whose leading dimension is ``m``.
+* ``update(U, state, X, k, oracle) -> (U, state)``: transforms the incoming update ``U``
+  (the gradient for the first link) for step ``k``.
+
+Convention: every link except the last returns a *preconditioned gradient* ``p`` (so the search
+direction is ``-p``); the last link (:func:`scale_by_lr` or :func:`line_search`) turns it into
+the displacement ``x_{k+1} - x_k``. A method is a recipe, e.g.
+``chain(scale_by_adam(0.9, 0.999, 1e-8), scale_by_lr(0.1))``.
+
+The ``oracle`` is the driver's window onto the objective at the current rows: ``oracle.value``,
+``oracle.grad`` and ``oracle.hess`` (reading ``value``/``hess`` counts as an evaluation, so the
+counts show what a textbook implementation would spend), ``oracle.evaluate(X, rows)`` for
+trial points, ``oracle.note(name, mask)`` for per-row events reported in the final message,
+and ``oracle.log(name, value)`` for per-step diagnostics (only kept when ``oracle.recording``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple, Protocol, Union
+
+import numpy as np
+
+from . import linesearch
+
+Schedule = Union[float, Callable[[int], float]]
+
+
+class Oracle(Protocol):
+    """What a rule may ask of the driver (implemented by ``run.StepOracle``)."""
+
+    recording: bool
+
+    @property
+    def value(self) -> np.ndarray: ...  # (m,) f at the current points; counts one f evaluation
+
+    @property
+    def grad(self) -> np.ndarray: ...  # (m, d) true gradient (already counted by the driver)
+
+    @property
+    def hess(self) -> np.ndarray: ...  # (m, d, d); counts one Hessian evaluation
+
+    def evaluate(self, X: np.ndarray, rows: np.ndarray) -> np.ndarray: ...  # f at trial points
+
+    def note(self, name: str, mask: np.ndarray) -> None: ...
+
+    def log(self, name: str, value: Any) -> None: ...
+
+
+class StepRule(NamedTuple):
+    init: Callable[[np.ndarray], Any]
+    update: Callable[[np.ndarray, Any, np.ndarray, int, Oracle], tuple[np.ndarray, Any]]
+
+
+class EmptyState(NamedTuple):
+    """State of a rule that remembers nothing."""
+
+
+def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.einsum("...i,...i->...", a, b)
+
+
+def learning_rate_at(lr: Schedule, k: int) -> float:
+    """The learning rate for step ``k``: a constant, or a schedule ``k -> float``."""
+    return float(lr(k)) if callable(lr) else float(lr)
+
+
+def chain(*rules: StepRule) -> StepRule:
+    """Apply rules one after another; the state is the tuple of the links' states."""
+
+    def init(X: np.ndarray) -> tuple:
+        return tuple(rule.init(X) for rule in rules)
+
+    def update(U, state, X, k, oracle):
+        new_states = []
+        for rule, link_state in zip(rules, state):
+            U, link_state = rule.update(U, link_state, X, k, oracle)
+            new_states.append(link_state)
+        return U, tuple(new_states)
+
+    return StepRule(init, update)
+
+
+# ---------------------------------------------------------------- first-order building blocks
+
+
+def add_noise(std: float, seed: int) -> StepRule:
+    """Add Gaussian noise ``std * xi_k`` to the gradient (a stand-in for stochastic gradients).
+
+    ``xi_k`` depends only on ``(seed, k)``: every start point sees the same noise sequence, so a
+    row of a batch run reproduces the single run from that start.
+    """
+
+    def init(X):
+        return EmptyState()
+
+    def update(U, state, X, k, oracle):
+        if std == 0:
+            return U, state
+        xi = np.random.default_rng([int(seed), int(k)]).standard_normal(U.shape[-1])
+        return U + std * xi, state
+
+    return StepRule(init, update)
+
+
+class MomentumState(NamedTuple):
+    velocity: np.ndarray
+
+
+def scale_by_momentum(beta: float, nesterov: bool = False) -> StepRule:
+    """Heavy ball: ``v <- beta v + g``, output ``v`` (Nesterov: ``g + beta v``)."""
+
+    def init(X):
+        return MomentumState(np.zeros_like(X))
+
+    def update(U, state, X, k, oracle):
+        velocity = beta * state.velocity + U
+        out = U + beta * velocity if nesterov else velocity
+        return out, MomentumState(velocity)
+
+    return StepRule(init, update)
+
+
+class SumOfSquaresState(NamedTuple):
+    sum_of_squares: np.ndarray
+
+
+def scale_by_adagrad(eps: float) -> StepRule:
+    """AdaGrad: ``s <- s + g^2``, output ``g / sqrt(s + eps)`` (per coordinate)."""
+
+    def init(X):
+        return SumOfSquaresState(np.zeros_like(X))
+
+    def update(U, state, X, k, oracle):
+        total = state.sum_of_squares + U * U
+        return U / np.sqrt(total + eps), SumOfSquaresState(total)
+
+    return StepRule(init, update)
+
+
+def scale_by_rms(gamma: float, eps: float) -> StepRule:
+    """RMSProp: ``s <- gamma s + (1 - gamma) g^2``, output ``g / sqrt(s + eps)``."""
+
+    def init(X):
+        return SumOfSquaresState(np.zeros_like(X))
+
+    def update(U, state, X, k, oracle):
+        average = gamma * state.sum_of_squares + (1.0 - gamma) * U * U
+        return U / np.sqrt(average + eps), SumOfSquaresState(average)
+
+    return StepRule(init, update)
+
+
+class AdamState(NamedTuple):
+    count: np.ndarray  # (m,) steps taken by each row
+    mu: np.ndarray  # first moment m
+    nu: np.ndarray  # second moment v
+
+
+def scale_by_adam(b1: float, b2: float, eps: float) -> StepRule:
+    """Adam: moments ``m, v`` with bias correction; output ``m_hat / (sqrt(v_hat) + eps)``."""
+
+    def init(X):
+        return AdamState(np.zeros(X.shape[0]), np.zeros_like(X), np.zeros_like(X))
+
+    def update(U, state, X, k, oracle):
+        count = state.count + 1
+        mu = b1 * state.mu + (1.0 - b1) * U
+        nu = b2 * state.nu + (1.0 - b2) * U * U
+        mu_hat = mu / (1.0 - b1 ** count)[:, None]
+        nu_hat = nu / (1.0 - b2 ** count)[:, None]
+        if oracle.recording:
+            oracle.log("adam_m", mu)
+            oracle.log("adam_v", nu)
+        return mu_hat / (np.sqrt(nu_hat) + eps), AdamState(count, mu, nu)
+
+    return StepRule(init, update)
+
+
+# ---------------------------------------------------------------- curvature: Newton family
+
+# |lambda| below this fraction of the largest |lambda| counts as zero for the pure Newton solve.
+SINGULAR_RCOND = 1e-12
+
+
+def symmetric_eigenvalues_2x2(H: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Closed form for symmetric 2x2 ``H``: ``(l_small, l_large, cos2t, sin2t)``.
+
+    ``cos2t, sin2t`` give the eigenvector of ``l_large``; the projector onto it is
+    ``0.5 [[1 + cos2t, sin2t], [sin2t, 1 - cos2t]]``. Explicit formulas beat ``eigh`` many
+    times over for 40,000 tiny matrices.
+    """
+    a, b, c = H[..., 0, 0], H[..., 0, 1], H[..., 1, 1]
+    half_trace = 0.5 * (a + c)
+    half_gap = 0.5 * (a - c)
+    radius = np.hypot(half_gap, b)
+    isotropic = radius == 0
+    safe_radius = np.where(isotropic, 1.0, radius)
+    cos2t = np.where(isotropic, 1.0, half_gap / safe_radius)
+    sin2t = np.where(isotropic, 0.0, b / safe_radius)
+    return half_trace - radius, half_trace + radius, cos2t, sin2t
+
+
+def spectral_apply(
+    H: np.ndarray, G: np.ndarray, spectral_map: Callable[[np.ndarray, np.ndarray], np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(V h(Lambda) V^T g, eigenvalues)`` for symmetric ``H = V Lambda V^T``.
+
+    ``spectral_map(eigenvalues, largest_abs)`` maps eigenvalues to the preconditioner's
+    eigenvalues (``1/lambda``, ``1/|lambda|``, ...). ``largest_abs`` (per row, broadcastable)
+    lets the map judge "small". d = 1 and d = 2 use closed forms; larger d uses ``eigh``.
+    """
+    d = G.shape[-1]
+    if d == 1:
+        lam = H[..., 0, 0]
+        return spectral_map(lam, np.abs(lam))[..., None] * G, lam[..., None]
+    if d == 2:
+        small, large, cos2t, sin2t = symmetric_eigenvalues_2x2(H)
+        scale = np.maximum(np.abs(small), np.abs(large))
+        h_small, h_large = spectral_map(small, scale), spectral_map(large, scale)
+        g0, g1 = G[..., 0], G[..., 1]
+        # p = h_small g + (h_large - h_small) P_large g, P_large the projector above.
+        gap = 0.5 * (h_large - h_small)
+        p0 = h_small * g0 + gap * ((1.0 + cos2t) * g0 + sin2t * g1)
+        p1 = h_small * g1 + gap * (sin2t * g0 + (1.0 - cos2t) * g1)
+        return np.stack([p0, p1], axis=-1), np.stack([small, large], axis=-1)
+    return spectral_apply_general(H, G, spectral_map)
+
+
+def spectral_apply_general(
+    H: np.ndarray, G: np.ndarray, spectral_map: Callable[[np.ndarray, np.ndarray], np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The any-d path of :func:`spectral_apply` via ``np.linalg.eigh``."""
+    finite = np.isfinite(H).all(axis=(-2, -1))
+    safe_H = np.where(finite[..., None, None], H, 0.0)  # eigh raises on nan; those rows get nan
+    eigenvalues, vectors = np.linalg.eigh(safe_H)
+    eigenvalues = np.where(finite[..., None], eigenvalues, np.nan)
+    scale = np.max(np.abs(eigenvalues), axis=-1, keepdims=True)
+    coefficients = np.einsum("...ji,...j->...i", vectors, G)
+    P = np.einsum("...ij,...j->...i", vectors, spectral_map(eigenvalues, scale) * coefficients)
+    return P, eigenvalues
+
+
+def _pseudo_inverse(lam: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``1/lambda``, but 0 for eigenvalues that are zero relative to the largest (pinv)."""
+    singular = np.abs(lam) <= SINGULAR_RCOND * scale
+    return np.where(singular, 0.0, 1.0 / np.where(singular, 1.0, lam))
+
+
+def _is_singular(eigenvalues: np.ndarray) -> np.ndarray:
+    scale = np.max(np.abs(eigenvalues), axis=-1, keepdims=True)
+    return np.any(np.abs(eigenvalues) <= SINGULAR_RCOND * scale, axis=-1)
+
+
+class LevenbergState(NamedTuple):
+    damping: np.ndarray  # (m,) lambda of H + lambda I
+    previous_value: np.ndarray  # (m,) f at the previous point (nan before the first step)
+
+
+def precondition_newton(
+    mode: str = "pure", floor: float = 1e-3, lambda0: float = 1.0
+) -> StepRule:
+    """Turn the gradient into a Newton-like step ``p = M^{-1} g`` from the oracle Hessian.
+
+    Modes:
+      * ``pure``: ``M = H`` (pseudo-inverse where H is singular, noted in the run message);
+      * ``abs``: ``M = V max(|Lambda|, floor) V^T`` (saddle-free Newton: always descends);
+      * ``reg``: ``M = H + lambda I`` with Levenberg-Marquardt damping: lambda /= 10 after a step
+        that lowered f, *= 10 after one that raised it, and raised further until
+        ``H + lambda I`` is positive definite;
+      * ``diag``: ``M = diag(H)`` (entries of size < floor pushed to +-floor);
+      * ``diag_abs``: ``M = max(|diag(H)|, floor)``.
+    """
+    if mode not in ("pure", "abs", "reg", "diag", "diag_abs"):
+        raise ValueError(f"unknown Newton mode {mode!r}; use pure, abs, reg, diag or diag_abs")
+
+    def init(X):
+        if mode == "reg":
+            return LevenbergState(np.full(X.shape[0], float(lambda0)), np.full(X.shape[0], np.nan))
+        return EmptyState()
+
+    def update(U, state, X, k, oracle):
+        H = oracle.hess
+        if mode in ("diag", "diag_abs"):
+            diagonal = np.diagonal(H, axis1=-2, axis2=-1)
+            if mode == "diag_abs":
+                curvature = np.maximum(np.abs(diagonal), floor)
+            else:
+                curvature = np.where(np.abs(diagonal) < floor, np.where(diagonal < 0, -floor, floor), diagonal)
+            if oracle.recording:
+                oracle.log("hess_diagonal", diagonal)
+            return U / curvature, state
+        if mode == "pure":
+            P, eigenvalues = spectral_apply(H, U, _pseudo_inverse)
+            oracle.note("singular_hessian", _is_singular(eigenvalues))
+        elif mode == "abs":
+            P, eigenvalues = spectral_apply(H, U, lambda lam, scale: 1.0 / np.maximum(np.abs(lam), floor))
+        else:
+            P, eigenvalues, state = _levenberg_step(H, U, state, oracle.value)
+            if oracle.recording:
+                oracle.log("damping", state.damping)
+        if oracle.recording:
+            oracle.log("hess_eigenvalues", eigenvalues)
+        return P, state
+
+    return StepRule(init, update)
+
+
+def _levenberg_step(H, G, state: LevenbergState, value: np.ndarray):
+    damping = state.damping
+    rose = value > state.previous_value
+    fell = value < state.previous_value  # nan previous value (first step): keep lambda
+    damping = np.where(rose, damping * 10.0, np.where(fell, damping / 10.0, damping))
+    d = G.shape[-1]
+    if d == 2:
+        small, large, _, _ = symmetric_eigenvalues_2x2(H)
+        lowest = small
+        scale = np.maximum(np.abs(small), np.abs(large))
+    else:
+        eigs = np.linalg.eigvalsh(np.where(np.isfinite(H), H, 0.0))
+        lowest = eigs[..., 0]
+        scale = np.max(np.abs(eigs), axis=-1)
+    # Not positive definite enough: shift so the lowest eigenvalue of H + lambda I is |lowest|.
+    margin = 1e-8 * (1.0 + scale)
+    needs_more = lowest + damping <= margin
+    damping = np.where(needs_more, np.maximum(-2.0 * lowest, margin), damping)
+    P, eigenvalues = spectral_apply(H, G, lambda lam, _scale: 1.0 / (lam + damping.reshape(damping.shape + (1,) * (lam.ndim - damping.ndim))))
+    return P, eigenvalues, LevenbergState(damping, value)
+
+
+# ---------------------------------------------------------------- quasi-Newton and CG
+
+# Skip a curvature pair unless s.y > CURVATURE_EPS |s| |y| (keeps the inverse positive definite).
+CURVATURE_EPS = 1e-10
+
+
+class BFGSState(NamedTuple):
+    inverse_hessian: np.ndarray  # (m, d, d)
+    previous_x: np.ndarray
+    previous_grad: np.ndarray
+    has_previous: np.ndarray  # (m,) bool
+
+
+def _curvature_pair(X, G, previous_x, previous_grad, has_previous):
+    s = X - previous_x
+    y = G - previous_grad
+    sy = _rowdot(s, y)
+    size = np.linalg.norm(s, axis=-1) * np.linalg.norm(y, axis=-1)
+    moved = has_previous & (size > 0)
+    usable = moved & (sy > CURVATURE_EPS * size)
+    return s, y, sy, moved, usable
+
+
+def bfgs_inverse() -> StepRule:
+    """BFGS: keep ``B ~ H^{-1}`` (starting at I), output ``p = B g``.
+
+    ``B <- (I - rho s y^T) B (I - rho y s^T) + rho s s^T`` with ``s = x_k - x_{k-1}``,
+    ``y = g_k - g_{k-1}``, ``rho = 1 / s.y``; skipped when ``s.y <= 0`` (noted).
+    """
+
+    def init(X):
+        m, d = X.shape
+        eye = np.broadcast_to(np.eye(d), (m, d, d)).copy()
+        return BFGSState(eye, X.copy(), np.zeros_like(X), np.zeros(m, dtype=bool))
+
+    def update(U, state, X, k, oracle):
+        G = oracle.grad
+        s, y, sy, moved, usable = _curvature_pair(X, G, state.previous_x, state.previous_grad, state.has_previous)
+        oracle.note("bfgs_skipped", moved & ~usable)
+        B = state.inverse_hessian
+        if usable.any():
+            rho = np.where(usable, 1.0 / np.where(usable, sy, 1.0), 0.0)
+            By = np.einsum("...ij,...j->...i", B, y)
+            yBy = _rowdot(y, By)
+            # Expanded form of the product update (B symmetric).
+            update_term = (
+                (rho * rho * yBy + rho)[:, None, None] * np.einsum("...i,...j->...ij", s, s)
+                - rho[:, None, None] * (np.einsum("...i,...j->...ij", s, By) + np.einsum("...i,...j->...ij", By, s))
+            )
+            B = B + update_term
+        if oracle.recording:
+            oracle.log("bfgs_inverse", B)
+        P = np.einsum("...ij,...j->...i", B, U)
+        return P, BFGSState(B, X.copy(), G.copy(), np.ones(X.shape[0], dtype=bool))
+
+    return StepRule(init, update)
+
+
+class LBFGSState(NamedTuple):
+    s_history: np.ndarray  # (m, memory, d), newest last; unused slots are zero
+    y_history: np.ndarray
+    previous_x: np.ndarray
+    previous_grad: np.ndarray
+    has_previous: np.ndarray
+
+
+def lbfgs(memory: int) -> StepRule:
+    """L-BFGS: the two-loop recursion over the last ``memory`` pairs, ``H0 = (s.y / y.y) I``."""
+    memory = int(memory)
+
+    def init(X):
+        m, d = X.shape
+        return LBFGSState(
+            np.zeros((m, memory, d)), np.zeros((m, memory, d)), X.copy(), np.zeros_like(X), np.zeros(m, dtype=bool)
+        )
+
+    def update(U, state, X, k, oracle):
+        G = oracle.grad
+        s, y, sy, moved, usable = _curvature_pair(X, G, state.previous_x, state.previous_grad, state.has_previous)
+        oracle.note("bfgs_skipped", moved & ~usable)
+        S, Y = state.s_history, state.y_history
+        if usable.any():
+            shifted_S = np.concatenate([S[:, 1:], s[:, None]], axis=1)
+            shifted_Y = np.concatenate([Y[:, 1:], y[:, None]], axis=1)
+            S = np.where(usable[:, None, None], shifted_S, S)
+            Y = np.where(usable[:, None, None], shifted_Y, Y)
+        sy_hist = np.einsum("...ki,...ki->...k", S, Y)
+        rho = np.where(sy_hist > 0, 1.0 / np.where(sy_hist > 0, sy_hist, 1.0), 0.0)  # empty slots: 0
+        q = U.copy()
+        alphas = np.zeros(sy_hist.shape)
+        for i in range(memory - 1, -1, -1):
+            alphas[:, i] = rho[:, i] * _rowdot(S[:, i], q)
+            q -= alphas[:, i, None] * Y[:, i]
+        yy = _rowdot(Y[:, -1], Y[:, -1])
+        gamma = np.where(rho[:, -1] > 0, sy_hist[:, -1] / np.where(yy > 0, yy, 1.0), 1.0)
+        r = gamma[:, None] * q
+        for i in range(memory):
+            beta = rho[:, i] * _rowdot(Y[:, i], r)
+            r += (alphas[:, i] - beta)[:, None] * S[:, i]
+        return r, LBFGSState(S, Y, X.copy(), G.copy(), np.ones(X.shape[0], dtype=bool))
+
+    return StepRule(init, update)
+
+
+class CGState(NamedTuple):
+    previous_grad: np.ndarray
+    previous_p: np.ndarray
+    since_restart: np.ndarray  # (m,) steps since the last steepest-descent step
+
+
+def cg(beta_rule: str = "PR+") -> StepRule:
+    """Nonlinear conjugate gradient: ``p = g + beta p_prev`` (direction ``-p``).
+
+    ``beta``: ``FR = g.g / g'.g'``, ``PR = g.(g - g') / g'.g'``, ``PR+ = max(PR, 0)``.
+    Restarts (``beta = 0``) every d steps and whenever ``-p`` is not a descent direction.
+    """
+    if beta_rule not in ("FR", "PR", "PR+"):
+        raise ValueError(f"unknown beta_rule {beta_rule!r}; use FR, PR or PR+")
+
+    def init(X):
+        m = X.shape[0]
+        return CGState(np.zeros_like(X), np.zeros_like(X), np.zeros(m, dtype=np.int64))
+
+    def update(U, state, X, k, oracle):
+        d = X.shape[-1]
+        g_prev = state.previous_grad
+        previous_norm2 = _rowdot(g_prev, g_prev)
+        safe = np.where(previous_norm2 > 0, previous_norm2, 1.0)
+        if beta_rule == "FR":
+            beta = _rowdot(U, U) / safe
+        else:
+            beta = _rowdot(U, U - g_prev) / safe
+            if beta_rule == "PR+":
+                beta = np.maximum(beta, 0.0)
+        restart = (state.since_restart == 0) | (state.since_restart >= d) | (previous_norm2 == 0)
+        beta = np.where(restart, 0.0, beta)
+        P = U + beta[:, None] * state.previous_p
+        not_descent = _rowdot(P, U) <= 0
+        P = np.where(not_descent[:, None], U, P)
+        restarted = restart | not_descent
+        since_restart = np.where(restarted, 1, state.since_restart + 1)
+        if oracle.recording:
+            oracle.log("cg_beta", np.where(not_descent, 0.0, beta))
+        return P, CGState(U.copy(), P, since_restart)
+
+    return StepRule(init, update)
+
+
+# ---------------------------------------------------------------- last links: how far to go
+
+
+def scale_by_lr(lr: Schedule) -> StepRule:
+    """Fixed step: output ``-lr_k p`` (``lr`` a number or a schedule ``k -> float``)."""
+
+    def init(X):
+        return EmptyState()
+
+    def update(U, state, X, k, oracle):
+        rate = learning_rate_at(lr, k)
+        if oracle.recording:
+            oracle.log("lr", np.full(X.shape[0], rate))
+        return -rate * U, state
+
+    return StepRule(init, update)
+
+
+def line_search(kind: str = "backtracking", lr: Schedule = 1.0, *, c1: float = 1e-4, shrink: float = 0.5) -> StepRule:
+    """Choose how far to go along ``-p``: ``none`` (step ``lr``), ``backtracking`` (Armijo,
+    first trial ``lr``) or ``exact`` (minimise ``f(x - a p)`` over ``a >= 0``).
+
+    Rows where the search finds no decrease stay put (noted as ``line_search_failed``).
+    """
+    if kind == "none":
+        return scale_by_lr(lr)
+    if kind not in ("backtracking", "exact"):
+        raise ValueError(f"unknown line search {kind!r}; use none, backtracking or exact")
+
+    def init(X):
+        return EmptyState()
+
+    def update(U, state, X, k, oracle):
+        direction = -U
+        f0 = oracle.value
+
+        def phi(alpha: np.ndarray, rows: np.ndarray) -> np.ndarray:
+            return oracle.evaluate(X[rows] + alpha[:, None] * direction[rows], rows)
+
+        first_trial = learning_rate_at(lr, k)
+        if kind == "backtracking":
+            slope = _rowdot(oracle.grad, direction)
+            result = linesearch.backtracking(phi, f0, slope, first_trial, c1=c1, shrink=shrink)
+        else:
+            result = linesearch.exact(phi, f0, first_trial)
+        oracle.note("line_search_failed", ~result.success)
+        if oracle.recording:
+            oracle.log("lr", result.alpha)
+            oracle.log("line_search_trials", [result.trials(row) for row in range(X.shape[0])])
+        return result.alpha[:, None] * direction, state
+
+    return StepRule(init, update)
