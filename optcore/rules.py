@@ -197,11 +197,14 @@ def symmetric_eigenvalues_2x2(H: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     a, b, c = H[..., 0, 0], H[..., 0, 1], H[..., 1, 1]
     half_trace = 0.5 * (a + c)
     half_gap = 0.5 * (a - c)
-    radius = np.hypot(half_gap, b)
-    isotropic = radius == 0
-    safe_radius = np.where(isotropic, 1.0, radius)
-    cos2t = np.where(isotropic, 1.0, half_gap / safe_radius)
-    sin2t = np.where(isotropic, 0.0, b / safe_radius)
+    radius = np.sqrt(half_gap * half_gap + b * b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inverse_radius = 1.0 / radius
+        cos2t = half_gap * inverse_radius
+        sin2t = b * inverse_radius
+    isotropic = radius == 0  # any eigenvector works: pick e1 (0/0 above gave nan)
+    if isotropic.any():
+        cos2t[isotropic], sin2t[isotropic] = 1.0, 0.0
     return half_trace - radius, half_trace + radius, cos2t, sin2t
 
 
@@ -219,15 +222,19 @@ def spectral_apply(
         lam = H[..., 0, 0]
         return spectral_map(lam, np.abs(lam))[..., None] * G, lam[..., None]
     if d == 2:
+        H = np.asarray(H, dtype=float)
         small, large, cos2t, sin2t = symmetric_eigenvalues_2x2(H)
         scale = np.maximum(np.abs(small), np.abs(large))
         h_small, h_large = spectral_map(small, scale), spectral_map(large, scale)
         g0, g1 = G[..., 0], G[..., 1]
-        # p = h_small g + (h_large - h_small) P_large g, P_large the projector above.
+        # p = h_small g + (h_large - h_small) P_large g, with P_large the projector above.
         gap = 0.5 * (h_large - h_small)
-        p0 = h_small * g0 + gap * ((1.0 + cos2t) * g0 + sin2t * g1)
-        p1 = h_small * g1 + gap * (sin2t * g0 + (1.0 - cos2t) * g1)
-        return np.stack([p0, p1], axis=-1), np.stack([small, large], axis=-1)
+        P = np.empty(G.shape)  # column writes: cheaper than np.stack for 40,000 rows
+        P[..., 0] = h_small * g0 + gap * (g0 + cos2t * g0 + sin2t * g1)
+        P[..., 1] = h_small * g1 + gap * (sin2t * g0 + g1 - cos2t * g1)
+        eigenvalues = np.empty(G.shape)
+        eigenvalues[..., 0], eigenvalues[..., 1] = small, large
+        return P, eigenvalues
     return spectral_apply_general(H, G, spectral_map)
 
 
@@ -245,15 +252,21 @@ def spectral_apply_general(
     return P, eigenvalues
 
 
-def _pseudo_inverse(lam: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """``1/lambda``, but 0 for eigenvalues that are zero relative to the largest (pinv)."""
-    singular = np.abs(lam) <= SINGULAR_RCOND * scale
-    return np.where(singular, 0.0, 1.0 / np.where(singular, 1.0, lam))
+class _PseudoInverse:
+    """Spectral map ``1/lambda`` that treats eigenvalues tiny relative to the largest as zero
+    (the pseudo-inverse) and remembers which rows needed that."""
 
+    def __init__(self, m: int) -> None:
+        self.singular_rows = np.zeros(m, dtype=bool)
 
-def _is_singular(eigenvalues: np.ndarray) -> np.ndarray:
-    scale = np.max(np.abs(eigenvalues), axis=-1, keepdims=True)
-    return np.any(np.abs(eigenvalues) <= SINGULAR_RCOND * scale, axis=-1)
+    def __call__(self, lam: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            inverse = 1.0 / lam
+        singular = np.abs(lam) <= SINGULAR_RCOND * scale
+        if singular.any():
+            inverse[singular] = 0.0
+            self.singular_rows |= singular.reshape(self.singular_rows.shape[0], -1).any(axis=1)
+        return inverse
 
 
 class LevenbergState(NamedTuple):
@@ -295,8 +308,9 @@ def precondition_newton(
                 oracle.log("hess_diagonal", diagonal)
             return U / curvature, state
         if mode == "pure":
-            P, eigenvalues = spectral_apply(H, U, _pseudo_inverse)
-            oracle.note("singular_hessian", _is_singular(eigenvalues))
+            pseudo_inverse = _PseudoInverse(U.shape[0])
+            P, eigenvalues = spectral_apply(H, U, pseudo_inverse)
+            oracle.note("singular_hessian", pseudo_inverse.singular_rows)
         elif mode == "abs":
             P, eigenvalues = spectral_apply(H, U, lambda lam, scale: 1.0 / np.maximum(np.abs(lam), floor))
         else:
@@ -399,7 +413,10 @@ class LBFGSState(NamedTuple):
 
 
 def lbfgs(memory: int) -> StepRule:
-    """L-BFGS: the two-loop recursion over the last ``memory`` pairs, ``H0 = (s.y / y.y) I``."""
+    """L-BFGS: the two-loop recursion over the last ``memory`` pairs, ``H0 = (s.y / y.y) I``.
+
+    A pair with ``s.y <= 0`` empties the memory (noted), so the next step is a gradient step.
+    """
     memory = int(memory)
 
     def init(X):
@@ -411,8 +428,14 @@ def lbfgs(memory: int) -> StepRule:
     def update(U, state, X, k, oracle):
         G = oracle.grad
         s, y, sy, moved, usable = _curvature_pair(X, G, state.previous_x, state.previous_grad, state.has_previous)
-        oracle.note("bfgs_skipped", moved & ~usable)
+        oracle.note("lbfgs_reset", moved & ~usable)
         S, Y = state.s_history, state.y_history
+        # Armijo steps do not guarantee s.y > 0; a stale memory then keeps proposing the same poor
+        # step, so a rejected pair clears the memory (restart from a scaled gradient step).
+        rejected = moved & ~usable
+        if rejected.any():
+            S = np.where(rejected[:, None, None], 0.0, S)
+            Y = np.where(rejected[:, None, None], 0.0, Y)
         if usable.any():
             shifted_S = np.concatenate([S[:, 1:], s[:, None]], axis=1)
             shifted_Y = np.concatenate([Y[:, 1:], y[:, None]], axis=1)

@@ -1,0 +1,54 @@
+"""Optimization explorer: type an objective, watch optimization methods walk across it.
+
+    streamlit run app.py
+
+This is the shared frame: page config, the sidebar every page reads (formula, gallery, start,
+window), navigation, and the share link kept in the URL.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from ui import frame
+
+HERE = Path(__file__).parent
+
+# (file, title, icon, url path) — analysis pages appear once their files exist.
+EXPLORE = [("pages/playground.py", "Playground", ":material/route:", "playground"),
+           ("pages/compare.py", "Compare methods", ":material/compare:", "compare")]
+ANALYSE = [("pages/curvature.py", "Curvature", ":material/landscape:", "curvature"),
+           ("pages/newton_model.py", "Newton's model", ":material/functions:", "newton_model"),
+           ("pages/lr_lab.py", "Learning-rate lab", ":material/speed:", "lr_lab"),
+           ("pages/basins.py", "Basins of attraction", ":material/water:", "basins"),
+           ("pages/preconditioning.py", "Preconditioning", ":material/transform:", "preconditioning")]
+
+st.set_page_config(page_title="Optimization explorer", page_icon=":material/insights:", layout="wide")
+
+
+def _pages(entries):
+    return {path: st.Page(str(HERE / file), title=title, icon=icon, url_path=path,
+                          default=(path == "playground"))
+            for file, title, icon, path in entries if (HERE / file).exists()}
+
+
+explore, analyse = _pages(EXPLORE), _pages(ANALYSE)
+all_pages = {**explore, **analyse}
+sections = {"Explore": list(explore.values())}
+if analyse:
+    sections["Analyse"] = list(analyse.values())
+
+frame.init(view_paths=tuple(all_pages))
+st.sidebar.title("Optimization explorer")
+frame.sidebar()
+page = st.navigation(sections)
+
+target = frame.pending_switch()
+if target in all_pages and all_pages[target].url_path != page.url_path:
+    st.switch_page(all_pages[target])
+
+for notice in frame.url_notices():
+    st.info(f"From the link: {notice}", icon="🔗")
+page.run()
+frame.sync_url(page.url_path)

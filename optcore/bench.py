@@ -1,0 +1,208 @@
+"""Benchmark: one table of ratios and sizes, all measured in the same run.
+
+    python -m optcore.bench            # full run (about a minute, plus the browser part)
+    python -m optcore.bench --quick    # smoke test for CI: small sizes, same table
+    python -m optcore.bench --no-browser
+
+Shared machines are noisy, so every figure is a ratio of two timings taken back to back (or a size),
+each timing the median of several repeats. Targets come from issue 5; the last column says whether
+this run met them.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+BLOG_FUNCTION = "sin(x)^2 + sin(10 + x*y/2)*cos(x)"
+
+
+@dataclass
+class Row:
+    measure: str
+    value: float
+    unit: str
+    target: str
+    met: bool | None
+
+    def cells(self) -> list[str]:
+        shown = f"{self.value:,.0f}" if abs(self.value) >= 100 else f"{self.value:.3g}"
+        verdict = {True: "yes", False: "NO", None: "-"}[self.met]
+        return [self.measure, f"{shown} {self.unit}".strip(), self.target, verdict]
+
+
+def median_time(fn: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def fresh_compile_seconds(text: str) -> float:
+    """Parse, differentiate and compile value/gradient/Hessian, bypassing the formula cache."""
+    from .objective import DERIVE_SECONDS, _parse_cached
+
+    start = time.perf_counter()
+    obj = _parse_cached.__wrapped__(text, None, DERIVE_SECONDS)
+    obj.value_grad_hess(np.zeros(obj.dim))
+    obj.value_grad(np.zeros(obj.dim))
+    return time.perf_counter() - start
+
+
+def bench_compile(rows: list[Row]) -> None:
+    import optcore
+    from .presets import PRESETS
+
+    optcore.parse("x^2 + y^2")  # start the worker process: a one-off cost at app start-up
+    texts = sorted({p.formula for p in PRESETS.values()})
+    times = {t: fresh_compile_seconds(t) for t in texts}
+    worst_text = max(times, key=times.get)
+    median = statistics.median(times.values())
+    rows.append(Row(f"compile, median of {len(texts)} presets", median * 1e3, "ms", "<= 60 ms", median <= 0.060))
+    rows.append(Row(f"compile, worst preset ({worst_text[:28]})", times[worst_text] * 1e3, "ms", "<= 300 ms",
+                    times[worst_text] <= 0.300))
+    optcore.parse(worst_text)
+    cached = median_time(lambda: optcore.parse(worst_text), 20)
+    rows.append(Row("compile, formula already cached", cached * 1e3, "ms", "<= 5 ms", cached <= 0.005))
+
+
+def per_step_seconds(obj, method: str, X0: np.ndarray, repeats: int, steps: int = 5) -> float:
+    """Time of one batched step: (run of 1 + steps) − (run of 1 step), divided by steps."""
+    import optcore
+
+    short = median_time(lambda: optcore.run_batch(obj, method, X0, steps=1, tol=0), repeats)
+    long = median_time(lambda: optcore.run_batch(obj, method, X0, steps=1 + steps, tol=0), repeats)
+    return max(long - short, 1e-9) / steps
+
+
+def bench_steps(rows: list[Row], starts: int, repeats: int) -> None:
+    import optcore
+
+    obj = optcore.parse(BLOG_FUNCTION)
+    rng = np.random.default_rng(0)
+    X0 = rng.uniform([-1.0, -1.0], [4.0, 3.0], size=(starts, 2))
+    floor_grad_hess = median_time(lambda: obj.grad_hess(X0), repeats)
+    floor_value_grad = median_time(lambda: obj.value_grad(X0), repeats)
+    for method, floor, floor_name, limit in (("newton_abs", floor_grad_hess, "grad+Hessian", 1.5),
+                                             ("bfgs", floor_value_grad, "f+grad", 1.5),
+                                             ("adam", floor_value_grad, "f+grad", 1.2)):
+        ratio = per_step_seconds(obj, method, X0, repeats) / floor
+        rows.append(Row(f"one {method} step / one {floor_name} eval ({starts:,} starts)", ratio, "x",
+                        f"<= {limit}x", ratio <= limit))
+
+
+def bench_scipy_loop(rows: list[Row], starts: int) -> None:
+    import optcore
+    from scipy.optimize import minimize
+
+    obj = optcore.parse("(1-x)^2 + 100(y-x^2)^2")
+    rng = np.random.default_rng(1)
+    X0 = rng.uniform(-2, 2, size=(starts, 2))
+
+    def scipy_loop() -> int:
+        iterations = 0
+        for x0 in X0:
+            res = minimize(lambda p: float(obj.value(p)), x0, jac=lambda p: obj.grad(p), method="BFGS")
+            iterations += res.nit
+        return iterations
+
+    start = time.perf_counter()
+    scipy_iterations = scipy_loop()
+    scipy_per = (time.perf_counter() - start) / scipy_iterations
+    start = time.perf_counter()
+    batch = optcore.run_batch(obj, "bfgs", X0, steps=200, tol=1e-6)
+    ours_per = (time.perf_counter() - start) / max(int(batch.iterations.sum()), 1)
+    ratio = scipy_per / ours_per
+    rows.append(Row(f"scipy BFGS loop / run_batch, per start-iteration ({starts} starts)", ratio, "x",
+                    ">= 500x", ratio >= 500))
+
+
+def bench_figure(rows: list[Row], grid: int, steps: int) -> None:
+    import optcore
+    from .figures.grid import value_grid
+    from .figures.trajectory import contour_paths_figure, default_color, path_from_points
+
+    obj = optcore.parse("(1-x)^2 + 100(y-x^2)^2")
+    window = ((-2.0, 2.0), (-1.0, 3.0))
+    runs = {m: optcore.run(obj, m, [-1.2, 1.0], steps=steps, tol=0, **kw)
+            for m, kw in (("gd", {"lr": 1e-3}), ("momentum", {"lr": 1e-3}), ("adam", {"lr": 0.05}))}
+    xs, ys, Z = value_grid(obj, window, grid)
+
+    def build():
+        paths = [path_from_points(t.points, m, default_color(i)) for i, (m, t) in enumerate(runs.items())]
+        return contour_paths_figure(xs, ys, Z, paths, minima=[(1.0, 1.0)])
+    seconds = median_time(build, 5)
+    size = len(build().to_json().encode())
+    rows.append(Row(f"comparison figure JSON (3 x {steps} steps, {grid}x{grid})", size / 1e6, "MB", "<= 1.5 MB",
+                    size <= 1.5e6))
+    rows.append(Row("comparison figure build time", seconds * 1e3, "ms", "<= 150 ms", seconds <= 0.150))
+
+
+def bench_basins(rows: list[Row], n: int, steps: int) -> None:
+    import optcore
+    from .analysis import basin_map
+
+    obj = optcore.parse("(x^2 + y - 11)^2 + (x + y^2 - 7)^2")
+    basin_map(obj, "newton", ((-5.0, 5.0), (-5.0, 5.0)), 10, steps)  # warm the compiled Hessian
+    start = time.perf_counter()
+    basin_map(obj, "newton", ((-5.0, 5.0), (-5.0, 5.0)), n, steps)
+    seconds = time.perf_counter() - start
+    rows.append(Row(f"basin map {n}x{n} starts x {steps} Newton steps", seconds, "s", "<= 1 s", seconds <= 1.0))
+
+
+def bench_browser(rows: list[Row], repeats: int) -> None:
+    from .bench_browser import measure_app
+
+    edit_ms, play_ms = measure_app(repeats)
+    rows.append(Row("browser: Enter on a new formula -> chart updated (median)", edit_ms, "ms", "<= 800 ms",
+                    edit_ms <= 800))
+    rows.append(Row("browser: play -> last frame, 200-step run", play_ms, "ms", "-", None))
+
+
+def format_table(rows: list[Row]) -> str:
+    header = ["measure", "value", "target", "met"]
+    body = [r.cells() for r in rows]
+    widths = [max(len(line[i]) for line in [header] + body) for i in range(4)]
+    fmt = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
+    lines = [fmt(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    lines += [fmt(cells) for cells in body]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m optcore.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test that prints the table")
+    parser.add_argument("--no-browser", action="store_true", help="skip the headless-Chromium measurements")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    rows: list[Row] = []
+    sections = [
+        ("compile", lambda: bench_compile(rows)),
+        ("steps", lambda: bench_steps(rows, 4_000 if quick else 40_000, 3 if quick else 7)),
+        ("scipy", lambda: bench_scipy_loop(rows, 10 if quick else 100)),
+        ("figure", lambda: bench_figure(rows, 200, 200)),
+        ("basins", lambda: bench_basins(rows, 50 if quick else 200, 50)),
+    ]
+    if not args.no_browser:
+        sections.append(("browser", lambda: bench_browser(rows, 2 if quick else 5)))
+    for name, section in sections:
+        try:
+            section()
+        except Exception as err:  # a broken section must not hide the others' numbers
+            rows.append(Row(f"{name}: FAILED ({type(err).__name__}: {err})"[:100], float("nan"), "", "-", False))
+    print(f"optcore benchmark{' (quick mode: smaller sizes, targets apply to the full run)' if quick else ''}, "
+          f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}")
+    print(format_table(rows))
+    failed_sections = [r for r in rows if "FAILED" in r.measure]
+    return 1 if failed_sections else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

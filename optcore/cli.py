@@ -1,0 +1,398 @@
+"""The command line: `python -m optcore run|plot|methods|presets`.
+
+    python -m optcore run "x^2" --method gd --x0 10 --steps 10 --lr 0.2
+    python -m optcore run --preset textbook-2d --format csv
+    python -m optcore plot "(1-x)^2 + 100(y-x^2)^2" --methods gd:lr=0.001,bfgs,newton --x0 -1.2 1 --out rb.html
+
+Mistakes (a bad formula, an unknown method or parameter, a wrong number of coordinates) end with
+exit status 2 and one line on stderr that says what to fix; never a traceback. Set OPTCORE_DEBUG=1
+to see the traceback of an unexpected failure.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Any, Sequence, TextIO
+
+import numpy as np
+
+USAGE_ERROR = 2
+FAILURE = 1
+PLOT_FORMATS = (".html", ".png", ".svg", ".gif")
+
+
+class UsageError(ValueError):
+    """A mistake in what the user asked for; printed as one line, exit status 2."""
+
+
+class CommandFailed(RuntimeError):
+    """The request was fine but could not be carried out (e.g. no browser for PNG); exit status 1."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line ("error: ...") instead of the usage block."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see: {self.prog} --help)")
+
+
+# ---------------------------------------------------------------------------------- values
+def parse_value(text: str) -> Any:
+    """A parameter value as typed: true/false, an integer, a number, or else the text itself."""
+    lowered = text.strip().lower()
+    if lowered in ("true", "yes", "on"):
+        return True
+    if lowered in ("false", "no", "off"):
+        return False
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_assignments(items: Sequence[str], where: str = "--param") -> dict[str, Any]:
+    """["beta=0.9", "line_search=exact"] -> {"beta": 0.9, "line_search": "exact"}."""
+    params: dict[str, Any] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise UsageError(f"{where} expects name=value, got {item!r}")
+        params[name.strip()] = parse_value(value.strip())
+    return params
+
+
+def parse_method_list(text: str) -> list[tuple[str, dict[str, Any]]]:
+    """ "gd:lr=0.2,newton" -> [("gd", {"lr": 0.2}), ("newton", {})]; the same method may repeat."""
+    methods = []
+    for chunk in text.split(","):
+        if not chunk.strip():
+            continue
+        name, *assignments = chunk.strip().split(":")
+        methods.append((name.strip(), parse_assignments(assignments, where=f"--methods {name.strip()}")))
+    if not methods:
+        raise UsageError("--methods needs at least one method, e.g. --methods gd,newton")
+    return methods
+
+
+# ---------------------------------------------------------------------------------- setup
+def _preset(key: str):
+    from .presets import PRESETS
+    try:
+        return PRESETS[key]
+    except KeyError:
+        raise UsageError(f"unknown preset {key!r}; `python -m optcore presets` lists them") from None
+
+
+def _objective(formula: str, variables: Sequence[str] | None):
+    from .objective import parse
+    return parse(formula, variables=tuple(variables) if variables else None)
+
+
+def _start(x0: Sequence[float] | None, obj, fallback: Sequence[float] | None) -> np.ndarray:
+    if x0 is None:
+        if fallback is None:
+            raise UsageError(f"--x0 is required: give {obj.dim} number(s), one for each of {', '.join(obj.variables)}")
+        x0 = fallback
+    if len(x0) != obj.dim:
+        raise UsageError(f"--x0 needs {obj.dim} number(s) ({', '.join(obj.variables)}), got {len(x0)}")
+    if not all(math.isfinite(v) for v in x0):
+        raise UsageError("--x0 must be finite numbers")
+    return np.array(x0, dtype=float)
+
+
+def _check_method(name: str) -> None:
+    from .methods import METHODS
+    if name not in METHODS:
+        raise UsageError(f"unknown method {name!r}; choose one of: {', '.join(METHODS)}")
+
+
+def _merge_params(method: str, base: dict[str, Any], lr: float | None, extra: dict[str, Any],
+                  *, only_accepted: bool = False) -> dict[str, Any]:
+    """Preset/method-list params, then --lr, then --param. With `only_accepted`, shared options
+    (plot's --lr/--param, applied to every method) skip the methods that do not take them."""
+    from .methods import METHODS
+    accepted = {p.name for p in METHODS[method].params}
+    params = dict(base)
+    overrides = {**({"lr": lr} if lr is not None else {}), **extra}
+    for name, value in overrides.items():
+        if only_accepted and name not in accepted:
+            continue
+        params[name] = value
+    return params
+
+
+def _check_steps(steps: int) -> int:
+    if steps < 0:
+        raise UsageError("--steps must be 0 or more")
+    if steps > 1_000_000:
+        raise UsageError("--steps is limited to 1000000")
+    return steps
+
+
+# ---------------------------------------------------------------------------------- run
+def _table(traj, out: TextIO) -> None:
+    names = list(traj.variables)
+    rows = []
+    grad_norms = traj.grad_norms
+    for k in range(traj.points.shape[0]):
+        rows.append([str(k), *(f"{v:.10g}" for v in traj.points[k]), f"{traj.values[k]:.10g}",
+                     f"{grad_norms[k]:.3e}"])
+    header = ["step", *names, "f", "|grad f|"]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    out.write("  ".join(h.rjust(w) for h, w in zip(header, widths)).rstrip() + "\n")
+    for row in rows:
+        out.write("  ".join(c.rjust(w) for c, w in zip(row, widths)).rstrip() + "\n")
+    out.write(f"{traj.status}: {traj.message}\n")
+
+
+def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
+    from .run import run
+
+    preset = _preset(args.preset) if args.preset else None
+    if preset is not None and args.formula is not None:
+        raise UsageError("give either a FORMULA or --preset, not both")
+    if preset is None and args.formula is None:
+        raise UsageError("give a FORMULA (e.g. \"x^2 + 3y^2\") or --preset KEY")
+    formula = preset.formula if preset else args.formula
+    variables = args.variables or (preset.variables if preset else None)
+    obj = _objective(formula, variables)
+
+    if args.method is not None:
+        method, base = args.method, {}
+        if preset is not None:  # keep the preset's settings for that method, if it suggests one
+            base = next((dict(p) for m, p in preset.runs if m == method), {})
+    elif preset is not None:
+        method, base = preset.runs[0][0], dict(preset.runs[0][1])
+    else:
+        method, base = "gd", {}
+    _check_method(method)
+    params = _merge_params(method, base, args.lr, parse_assignments(args.param or []))
+    x0 = _start(args.x0, obj, preset.start if preset else None)
+    steps = _check_steps(args.steps if args.steps is not None else (preset.steps if preset else 100))
+
+    traj = run(obj, method, x0, steps=steps, tol=args.tol, **params)
+    if args.format == "json":
+        out.write(traj.to_json() + "\n")
+    elif args.format == "csv":
+        out.write(traj.to_csv())
+    else:
+        _table(traj, out)
+    return 0
+
+
+# ---------------------------------------------------------------------------------- plot
+def _label(method: str, params: dict[str, Any]) -> str:
+    if not params:
+        return method
+    return f"{method} (" + ", ".join(f"{k}={v}" for k, v in params.items()) + ")"
+
+
+def _window(args_window: Sequence[float] | None, obj, preset, trajectories) -> tuple[tuple[float, float], ...]:
+    if args_window:
+        if len(args_window) != 2 * obj.dim:
+            raise UsageError(f"--window needs {2 * obj.dim} numbers (low high for each of {', '.join(obj.variables)})")
+        pairs = tuple((float(args_window[2 * i]), float(args_window[2 * i + 1])) for i in range(obj.dim))
+        if any(lo >= hi for lo, hi in pairs):
+            raise UsageError("--window: each low must be below its high")
+        return pairs
+    if preset is not None:
+        return preset.window
+    # Fit the finite points of all runs, with a margin, so every path is on the picture.
+    pts = np.concatenate([t.points for t in trajectories.values()])
+    pts = pts[np.isfinite(pts).all(axis=1)]
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    pad = np.maximum(0.15 * (hi - lo), 0.5)
+    return tuple((float(a - p), float(b + p)) for a, b, p in zip(lo, hi, pad))
+
+
+def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
+    from .run import run
+
+    target = Path(args.out)
+    suffix = target.suffix.lower()
+    if suffix not in PLOT_FORMATS:
+        raise UsageError(f"--out must end in {', '.join(PLOT_FORMATS)}, got {args.out!r}")
+    preset = _preset(args.preset) if args.preset else None
+    if preset is not None and args.formula is not None:
+        raise UsageError("give either a FORMULA or --preset, not both")
+    if preset is None and args.formula is None:
+        raise UsageError("give a FORMULA (e.g. \"x^2 + 3y^2\") or --preset KEY")
+    formula = preset.formula if preset else args.formula
+    obj = _objective(formula, args.variables or (preset.variables if preset else None))
+    if obj.dim > 2:
+        raise UsageError(f"plot draws 1 or 2 variables; this formula has {obj.dim} ({', '.join(obj.variables)})")
+
+    methods = parse_method_list(args.methods) if args.methods else (
+        [(m, dict(p)) for m, p in preset.runs] if preset else [("gd", {})])
+    for name, _ in methods:
+        _check_method(name)
+    shared = parse_assignments(args.param or [])
+    x0 = _start(args.x0, obj, preset.start if preset else None)
+    steps = _check_steps(args.steps if args.steps is not None else (preset.steps if preset else 100))
+
+    trajectories = {}
+    for method, base in methods:
+        params = _merge_params(method, base, args.lr, shared, only_accepted=True)
+        label = _label(method, base)
+        if label in trajectories:
+            raise UsageError(f"--methods lists {label} twice")
+        trajectories[label] = run(obj, method, x0, steps=steps, tol=args.tol, **params)
+    window = _window(args.window, obj, preset, trajectories)
+    minima = preset.minima if preset else ()
+
+    fig = trajectory_figure(obj, trajectories, window, minima, animate=not args.static, title=formula)
+    write_figure(fig, target)
+    for label, traj in trajectories.items():
+        out.write(f"{label}: {traj.status}: {traj.message}\n")
+    out.write(f"wrote {target}\n")
+    return 0
+
+
+def trajectory_figure(obj, trajectories: dict, window, minima=(), *, animate: bool = True, title: str | None = None):
+    """The paths of `trajectories` on the contour of f (d = 2) or on its curve (d = 1)."""
+    from . import figures
+
+    paths = [figures.path_from_points(t.points, label, figures.default_color(i), values=t.values)
+             for i, (label, t) in enumerate(trajectories.items())]
+    xs, ys, Z = figures.value_grid(obj, window, n=400 if obj.dim == 1 else 160)
+    if obj.dim == 1:
+        xs_min = [m[0] for m in minima]
+        values = [float(v) for v in obj.value(np.array(minima, dtype=float).reshape(-1, 1))] if minima else []
+        return figures.curve_figure(xs, Z, paths, name=obj.variables[0], minima=xs_min, minima_values=values,
+                                    title=title, animate=animate)
+    return figures.contour_paths_figure(xs, ys, Z, paths, minima=minima, names=obj.variables, title=title,
+                                        animate=animate, clickable=False)
+
+
+def write_figure(fig, target: Path) -> None:
+    """HTML (self-contained, animated), or a still PNG/SVG or an animated GIF (these need Chromium)."""
+    from . import export
+
+    writers = {".html": export.figure_html, ".png": export.figure_png, ".svg": export.figure_svg,
+               ".gif": export.figure_gif}
+    try:
+        data = writers[target.suffix.lower()](fig)
+    except export.NoBrowserError as missing:
+        raise CommandFailed(str(missing)) from None
+    target.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+
+
+# ---------------------------------------------------------------------------------- listings
+def _format_default(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def cmd_methods(args: argparse.Namespace, out: TextIO) -> int:
+    from .methods import METHODS
+    for spec in METHODS.values():
+        hessian = "  [uses the Hessian]" if spec.needs_hessian else ""
+        out.write(f"{spec.name:<12} {spec.label}{hessian}\n")
+        out.write(f"{'':<12} {spec.summary}\n")
+        for p in spec.params:
+            extra = f"  one of {', '.join(map(_format_default, p.choices))}" if p.choices else ""
+            out.write(f"{'':<14}{p.name}={_format_default(p.default)}{extra}  {p.help}\n")
+        out.write("\n")
+    return 0
+
+
+def cmd_presets(args: argparse.Namespace, out: TextIO) -> int:
+    from .presets import PRESETS
+    width = max(len(k) for k in PRESETS)
+    for key, p in PRESETS.items():
+        if args.verbose:
+            runs = ", ".join(m + ("(" + ", ".join(f"{k}={v}" for k, v in prm.items()) + ")" if prm else "")
+                             for m, prm in p.runs)
+            out.write(f"{key}\n  {p.name} [{p.source}, {p.page}]\n  f = {p.formula}\n"
+                      f"  start {p.start}, {p.steps} steps: {runs}\n  {p.look_for}\n\n")
+        else:
+            out.write(f"{key:<{width}}  {p.formula}   ({p.name})\n")
+    return 0
+
+
+# ---------------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m optcore",
+                     description="Run optimization methods on a typed formula, from the shell.")
+    sub = parser.add_subparsers(dest="command", metavar="{run,plot,methods,presets}", parser_class=_Parser)
+    sub.required = True
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("formula", nargs="?", metavar="FORMULA",
+                       help='the function, as typed in the app, e.g. "(1-x)^2 + 100(y-x^2)^2"')
+        p.add_argument("--preset", metavar="KEY", help="use a preset's formula, start, steps and runs")
+        p.add_argument("--x0", nargs="+", type=float, metavar="X", help="start point, one number per variable")
+        p.add_argument("--steps", type=int, metavar="N", help="number of steps (default 100, or the preset's)")
+        p.add_argument("--lr", type=float, metavar="L", help="learning rate / step size")
+        p.add_argument("--param", nargs="+", action="extend", metavar="K=V",
+                       help="method parameter(s), e.g. --param beta=0.95 line_search=exact")
+        p.add_argument("--tol", type=float, default=1e-8, metavar="T",
+                       help="stop when ‖∇f‖ ≤ T (default 1e-8; 0 runs every step)")
+        p.add_argument("--variables", nargs="+", metavar="NAME", help="variable order (default: natural order)")
+
+    run_p = sub.add_parser("run", help="print the trajectory of one method",
+                           description="Run one method and print its trajectory.")
+    common(run_p)
+    run_p.add_argument("--method", metavar="M", help="method name (default gd, or the preset's first run)")
+    run_p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    run_p.set_defaults(handler=cmd_run)
+
+    plot_p = sub.add_parser("plot", help="draw trajectories on the contour (HTML, PNG or SVG)",
+                            description="Run several methods and draw their paths on the contour map "
+                                        "(or on the curve, for one variable).")
+    common(plot_p)
+    plot_p.add_argument("--methods", metavar="LIST",
+                        help="comma-separated, each optionally with :name=value, e.g. gd:lr=0.2,gd:lr=0.05,newton")
+    plot_p.add_argument("--out", required=True, metavar="FILE", help="FILE.html (animated), FILE.png, FILE.svg or FILE.gif (animated)")
+    plot_p.add_argument("--window", nargs="+", type=float, metavar="V",
+                        help="plot range: low high per variable (default: the preset's, or fitted to the paths)")
+    plot_p.add_argument("--static", action="store_true", help="HTML without the animation")
+    plot_p.set_defaults(handler=cmd_plot)
+
+    methods_p = sub.add_parser("methods", help="list the methods and their parameters")
+    methods_p.set_defaults(handler=cmd_methods)
+
+    presets_p = sub.add_parser("presets", help="list the presets")
+    presets_p.add_argument("-v", "--verbose", action="store_true", help="show start, runs and what to look for")
+    presets_p.set_defaults(handler=cmd_presets)
+    return parser
+
+
+def _one_line(message: str) -> str:
+    return " ".join(str(message).split()) or "invalid input"
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Entry point; returns the exit status instead of exiting, so tests can call it directly."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    from .formula import FormulaError
+
+    try:
+        args = build_parser().parse_args(argv)
+        return args.handler(args, out)
+    except SystemExit as stop:  # --help prints and exits 0
+        return int(stop.code or 0)
+    except (UsageError, FormulaError, ValueError) as error:
+        err.write(f"error: {_one_line(error)}\n")
+        return USAGE_ERROR
+    except CommandFailed as error:
+        err.write(f"error: {_one_line(error)}\n")
+        return FAILURE
+    except OSError as error:
+        err.write(f"error: {_one_line(error.strerror or error)}"
+                  f"{': ' + str(error.filename) if error.filename else ''}\n")
+        return FAILURE
+    except KeyboardInterrupt:
+        err.write("interrupted\n")
+        return 130
+    except Exception as error:  # noqa: BLE001 - the promise is: no traceback for the user
+        if os.environ.get("OPTCORE_DEBUG"):
+            raise
+        err.write(f"error: unexpected {type(error).__name__}: {_one_line(error)} "
+                  f"(set OPTCORE_DEBUG=1 for details)\n")
+        return FAILURE

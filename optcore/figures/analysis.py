@@ -1,0 +1,664 @@
+"""Figures for the analysis views: curvature maps, vector fields, Newton's model, rates, sweeps,
+basins of attraction and the preconditioning lab.
+
+Pure builders: arrays (or `optcore.analysis` results) in, `go.Figure` out. Nothing here evaluates
+the objective; the pages compute with `optcore.analysis` and pass the results.
+"""
+from __future__ import annotations
+
+import math
+from typing import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .base import END_MARKER, START_MARKER, method_color, styled
+
+# Negative (saddle-shaped / concave) purple, zero white, positive (convex) green: both stay clear
+# of the warm colours used for paths.
+DIVERGING_SCALE = [[0.0, "#40004b"], [0.2, "#762a83"], [0.4, "#c2a5cf"], [0.5, "#f7f7f7"],
+                   [0.6, "#a6dba0"], [0.8, "#1b7837"], [1.0, "#00441b"]]
+CLASS_COLORS = {1: "#8fd19e", 0: "#c9a8dc", -1: "#8ab6d6"}
+CLASS_LABELS = {1: "convex: all eigenvalues ≥ 0", 0: "saddle-shaped: mixed signs", -1: "concave: all eigenvalues ≤ 0"}
+KIND_MARKERS = {
+    "min": dict(symbol="star", size=15, color="#ffd400", line=dict(color="black", width=1)),
+    "max": dict(symbol="triangle-up", size=13, color="#ffffff", line=dict(color="black", width=1.5)),
+    "saddle": dict(symbol="x", size=12, color="#111111", line=dict(color="white", width=1)),
+    "degenerate": dict(symbol="diamond", size=11, color="#bbbbbb", line=dict(color="black", width=1)),
+}
+KIND_NAMES = {"min": "minimum", "max": "maximum", "saddle": "saddle point", "degenerate": "degenerate point"}
+ARROW_SCALE = "Viridis"
+# Categorical colours for basins (one per attractor); diverged is black, not converged grey.
+BASIN_COLORS = ("#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#d62728", "#8c564b", "#e377c2",
+                "#bcbd22", "#7f7f7f", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173")
+DIVERGED_COLOR = "#222222"
+NOT_CONVERGED_COLOR = "#c8c8c8"
+
+
+# --------------------------------------------------------------------------------------------
+# Shared pieces
+# --------------------------------------------------------------------------------------------
+def contour_lines(xs, ys, F, n: int = 18, color: str = "rgba(40,40,40,0.55)", name: str = "contours of f",
+                  showlegend: bool = False, **kwargs) -> go.Contour:
+    """Contour lines of f, spaced evenly in log(1 + f − min f): the same curves as f's own level
+    sets, but with lines in the valleys as well as on the walls."""
+    F = np.asarray(F, dtype=float)
+    finite = np.isfinite(F)
+    Z = np.full(F.shape, np.nan)
+    if finite.any():
+        Z[finite] = np.log1p(F[finite] - F[finite].min())
+    return go.Contour(x=xs, y=ys, z=Z, ncontours=n, contours=dict(coloring="none"), showscale=False,
+                      line=dict(color=color, width=1), hoverinfo="skip", name=name, showlegend=showlegend,
+                      **kwargs)
+
+
+def _symmetric_range(Z, quantile: float = 98.0) -> float:
+    finite = np.abs(np.asarray(Z, dtype=float))
+    finite = finite[np.isfinite(finite)]
+    if finite.size == 0:
+        return 1.0
+    m = float(np.percentile(finite, quantile))
+    return m if m > 0 else float(finite.max()) or 1.0
+
+
+def critical_point_traces(points: Sequence, axes: tuple[int, int] = (0, 1), legend: bool = True,
+                          **kwargs) -> list[go.Scatter]:
+    """One marker trace per kind (min ★, max ▲, saddle ×, degenerate ◆) for `CriticalPoint`s."""
+    traces = []
+    for kind, marker in KIND_MARKERS.items():
+        pts = [c for c in points if c.kind == kind]
+        if not pts:
+            continue
+        P = np.array([c.point for c in pts])
+        text = [f"{KIND_NAMES[kind]}<br>f = {c.value:.6g}<br>λ = "
+                + ", ".join(f"{v:.4g}" for v in c.eigenvalues) for c in pts]
+        traces.append(go.Scatter(x=P[:, axes[0]], y=P[:, axes[1]] if P.shape[1] > 1 else [c.value for c in pts],
+                                 mode="markers", marker=marker, name=KIND_NAMES[kind] + "s", text=text,
+                                 hovertemplate="%{text}<extra></extra>", showlegend=legend,
+                                 legendgroup=kind, **kwargs))
+    return traces
+
+
+def path_traces(paths: Mapping[str, np.ndarray], axes: tuple[int, int] = (0, 1), legend: bool = True,
+                **kwargs) -> list[go.Scatter]:
+    """A line-and-dots trace per labelled path (k+1, d), a white start marker, an end cross."""
+    traces = []
+    for i, (label, P) in enumerate(paths.items()):
+        P = np.asarray(P, dtype=float)
+        if P.ndim != 2 or len(P) == 0:
+            continue
+        color = method_color(i)
+        traces.append(go.Scatter(x=P[:, axes[0]], y=P[:, axes[1]], mode="lines+markers", name=label,
+                                 line=dict(color=color, width=2.5), marker=dict(size=5, color=color),
+                                 legendgroup=f"path{i}", showlegend=legend,
+                                 hovertemplate=f"{label}<br>step %{{pointNumber}}: (%{{x:.4g}}, %{{y:.4g}})"
+                                               "<extra></extra>", **kwargs))
+        traces.append(go.Scatter(x=[P[-1, axes[0]]], y=[P[-1, axes[1]]], mode="markers",
+                                 marker={**END_MARKER, "color": color}, legendgroup=f"path{i}",
+                                 showlegend=False, hoverinfo="skip", **kwargs))
+    starts = np.array([np.asarray(P)[0] for P in paths.values() if len(P)])
+    if len(starts):
+        traces.append(go.Scatter(x=starts[:, axes[0]], y=starts[:, axes[1]], mode="markers", marker=START_MARKER,
+                                 name="start", showlegend=False, hovertemplate="start (%{x:.4g}, %{y:.4g})"
+                                 "<extra></extra>", **kwargs))
+    return traces
+
+
+def _axes_titles(fig: go.Figure, names: Sequence[str], rows: int = 1, cols: int = 1) -> None:
+    for c in range(1, cols + 1):
+        fig.update_xaxes(title_text=names[0], row=rows, col=c)
+    if len(names) > 1:
+        fig.update_yaxes(title_text=names[1], row=1, col=1)
+
+
+def _window_axes(fig: go.Figure, xs, ys, **kwargs) -> None:
+    fig.update_xaxes(range=[float(xs[0]), float(xs[-1])], constrain="domain", **kwargs)
+    fig.update_yaxes(range=[float(ys[0]), float(ys[-1])], constrain="domain", **kwargs)
+
+
+# --------------------------------------------------------------------------------------------
+# Curvature maps
+# --------------------------------------------------------------------------------------------
+def _map_figure(xs, ys, heat: go.Heatmap, F, names, critical, paths, zero_contour_of, title) -> go.Figure:
+    fig = go.Figure(heat)
+    fig.add_trace(contour_lines(xs, ys, F))
+    if zero_contour_of is not None:
+        fig.add_trace(go.Contour(x=xs, y=ys, z=zero_contour_of, contours=dict(coloring="none", start=0, end=0,
+                                 size=1), line=dict(color="black", width=2.5, dash="dash"), showscale=False,
+                                 hoverinfo="skip", name="det H = 0", showlegend=True))
+    for t in critical_point_traces(critical or []):
+        fig.add_trace(t)
+    for t in path_traces(paths or {}):
+        fig.add_trace(t)
+    _window_axes(fig, xs, ys)
+    fig.update_layout(xaxis_title=names[0], yaxis_title=names[1], height=560,
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, xanchor="left"),
+                      meta={"view": "curvature"})
+    return styled(fig, title, margin=dict(t=90))
+
+
+def det_hessian_figure(xs, ys, det, F, names=("x", "y"), critical=None, paths=None,
+                       title: str | None = "det ∇²f under the contour lines of f") -> go.Figure:
+    """Heatmap of det H on a diverging scale centred at 0 (green > 0: bowl or dome, purple < 0:
+    saddle-shaped), f's contour lines, the dashed zero contour of det H, critical points and paths."""
+    m = _symmetric_range(det)
+    heat = go.Heatmap(x=xs, y=ys, z=det, colorscale=DIVERGING_SCALE, zmid=0.0, zmin=-m, zmax=m, name="det H",
+                      colorbar=dict(title=dict(text="det H", side="right"), thickness=14),
+                      hovertemplate=f"{names[0]}=%{{x:.4g}}, {names[1]}=%{{y:.4g}}<br>det H = %{{z:.4g}}"
+                                    "<extra></extra>")
+    return _map_figure(xs, ys, heat, F, names, critical, paths, det, title)
+
+
+def min_eigenvalue_figure(xs, ys, lam_min, F, names=("x", "y"), critical=None, paths=None,
+                          title: str | None = "smallest Hessian eigenvalue λ_min") -> go.Figure:
+    """λ_min on the diverging scale centred at 0: green where f curves up in every direction."""
+    m = _symmetric_range(lam_min)
+    heat = go.Heatmap(x=xs, y=ys, z=lam_min, colorscale=DIVERGING_SCALE, zmid=0.0, zmin=-m, zmax=m,
+                      name="λ_min", colorbar=dict(title=dict(text="λ_min", side="right"), thickness=14),
+                      hovertemplate=f"{names[0]}=%{{x:.4g}}, {names[1]}=%{{y:.4g}}<br>λ_min = %{{z:.4g}}"
+                                    "<extra></extra>")
+    return _map_figure(xs, ys, heat, F, names, critical, paths, lam_min, title)
+
+
+def curvature_class_figure(xs, ys, classes, F, names=("x", "y"), critical=None, paths=None,
+                           title: str | None = "where f is convex, saddle-shaped or concave") -> go.Figure:
+    """Three discrete colours (codes +1 / 0 / −1 from `curvature_class_grid`) with a legend."""
+    scale = []
+    for k, code in enumerate((-1, 0, 1)):
+        scale += [[k / 3, CLASS_COLORS[code]], [(k + 1) / 3, CLASS_COLORS[code]]]
+    labels = np.vectorize(lambda c: CLASS_LABELS.get(int(c), "undefined") if np.isfinite(c) else "undefined",
+                          otypes=[object])(np.asarray(classes, dtype=float)) if np.size(classes) else classes
+    heat = go.Heatmap(x=xs, y=ys, z=classes, zmin=-1.5, zmax=1.5, colorscale=scale, showscale=False,
+                      name="curvature", customdata=labels,
+                      hovertemplate=f"{names[0]}=%{{x:.4g}}, {names[1]}=%{{y:.4g}}<br>%{{customdata}}"
+                                    "<extra></extra>")
+    fig = _map_figure(xs, ys, heat, F, names, critical, paths, None, title)
+    for code in (1, 0, -1):   # legend entries: a heatmap has none of its own
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=CLASS_LABELS[code],
+                                 marker=dict(symbol="square", size=14, color=CLASS_COLORS[code],
+                                             line=dict(color="#666", width=1))))
+    return fig
+
+
+def curvature_1d_figure(xs, f, f2, critical=None, paths=None, name: str = "x",
+                        title: str | None = "f and its curvature f''") -> go.Figure:
+    """f (top) and f'' (bottom) for a function of one variable; concave stretches (f'' < 0) shaded."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06, row_heights=[0.6, 0.4])
+    fig.add_trace(go.Scatter(x=xs, y=f, mode="lines", name="f", line=dict(color="#1b3a6b", width=2.5)), 1, 1)
+    fig.add_trace(go.Scatter(x=xs, y=f2, mode="lines", name="f''", line=dict(color="#762a83", width=2)), 2, 1)
+    fig.add_hline(y=0, line=dict(color="#888", width=1, dash="dot"), row=2, col=1)
+    for lo, hi in _intervals(xs, np.asarray(f2) < 0):
+        fig.add_vrect(x0=lo, x1=hi, fillcolor=CLASS_COLORS[0], opacity=0.35, line_width=0, layer="below")
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="f'' < 0 (concave)",
+                             marker=dict(symbol="square", size=14, color=CLASS_COLORS[0])), 1, 1)
+    for c in critical or []:
+        marker = KIND_MARKERS[c.kind]
+        fig.add_trace(go.Scatter(x=[c.point[0]], y=[c.value], mode="markers", marker=marker,
+                                 name=KIND_NAMES[c.kind], legendgroup=c.kind, showlegend=False,
+                                 hovertemplate=f"{KIND_NAMES[c.kind]}<br>x = %{{x:.6g}}<br>f = %{{y:.6g}}"
+                                               "<extra></extra>"), 1, 1)
+    for i, (label, (px, pf)) in enumerate((paths or {}).items()):
+        fig.add_trace(go.Scatter(x=px, y=pf, mode="lines+markers", name=label,
+                                 line=dict(color=method_color(i), width=2), marker=dict(size=7)), 1, 1)
+    fig.update_xaxes(title_text=name, row=2, col=1)
+    fig.update_yaxes(title_text="f", row=1, col=1)
+    fig.update_yaxes(title_text="f''", row=2, col=1)
+    fig.update_layout(height=560, legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
+    return styled(fig, title, margin=dict(t=90))
+
+
+def _intervals(xs, mask) -> list[tuple[float, float]]:
+    """Contiguous stretches of xs where mask holds, as (start, end) pairs."""
+    xs = np.asarray(xs, dtype=float)
+    mask = np.asarray(mask, dtype=bool)
+    out, start = [], None
+    for x, m in zip(xs, mask):
+        if m and start is None:
+            start = x
+        elif not m and start is not None:
+            out.append((start, x))
+            start = None
+    if start is not None:
+        out.append((start, xs[-1]))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Vector fields
+# --------------------------------------------------------------------------------------------
+def arrow_trace(X, V, cell: tuple[float, float], coloraxis: str, name: str, fill: float = 0.8) -> go.Scatter:
+    """One scatter trace of arrows: a segment per point (None-separated) drawn at a fixed length of
+    `fill` grid cells, an arrow-head marker at the tip (oriented along the segment on screen), the
+    head's colour = log₁₀ of the vector's true length. Points with a non-finite vector are skipped."""
+    X = np.asarray(X, dtype=float).reshape(-1, 2)
+    V = np.asarray(V, dtype=float).reshape(-1, 2)
+    ok = np.isfinite(V).all(axis=1) & (np.linalg.norm(V, axis=1) > 0)
+    X, V = X[ok], V[ok]
+    hx, hy = cell
+    length = np.linalg.norm(V, axis=1)
+    cell_len = np.hypot(V[:, 0] / hx, V[:, 1] / hy)
+    tips = X + V * (fill / cell_len)[:, None]
+    n = len(X)
+    xs = np.empty(3 * n, dtype=object)
+    ys = np.empty(3 * n, dtype=object)
+    xs[0::3], xs[1::3], xs[2::3] = X[:, 0], tips[:, 0], None
+    ys[0::3], ys[1::3], ys[2::3] = X[:, 1], tips[:, 1], None
+    logs = np.log10(length)
+    color = np.repeat(logs, 3)
+    size = np.tile([0.0, 9.0, 0.0], n)
+    text = np.repeat([f"‖v‖ = {v:.3g}" for v in length], 3) if n else []
+    return go.Scatter(x=list(xs), y=list(ys), mode="lines+markers", name=name, showlegend=False,
+                      line=dict(color="rgba(60,60,60,0.55)", width=1.2),
+                      marker=dict(symbol="arrow", angleref="previous", size=size, color=color,
+                                  coloraxis=coloraxis, line=dict(width=0)),
+                      text=list(text), hovertemplate="%{text}<extra>" + name + "</extra>")
+
+
+def vector_fields_figure(xs, ys, F, XY, newton, gradient, det=None, names=("x", "y"),
+                         starts: np.ndarray | None = None, paths: Mapping[str, np.ndarray] | None = None,
+                         title: str | None = "Newton step −H⁻¹∇f beside steepest descent −∇f") -> go.Figure:
+    """Two panels on the same window: the Newton-step field and the negative-gradient field, as
+    arrows of equal drawn length coloured by log₁₀ of their true length, over f's contour lines and
+    the dashed det H = 0 curve (where the Newton step blows up and turns around)."""
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.1,
+                        subplot_titles=("Newton step  −H⁻¹∇f", "negative gradient  −∇f"))
+    XY = np.asarray(XY, dtype=float)
+    cell = (float(XY[0, 1, 0] - XY[0, 0, 0]), float(XY[1, 0, 1] - XY[0, 0, 1]))
+    for col, (field, axis, label) in enumerate(((newton, "coloraxis", "Newton step"),
+                                                (gradient, "coloraxis2", "−∇f")), start=1):
+        fig.add_trace(contour_lines(xs, ys, F), 1, col)
+        if det is not None:
+            fig.add_trace(go.Contour(x=xs, y=ys, z=det, contours=dict(coloring="none", start=0, end=0, size=1),
+                                     line=dict(color="#762a83", width=2, dash="dash"), showscale=False,
+                                     hoverinfo="skip", name="det H = 0", showlegend=col == 1), 1, col)
+        fig.add_trace(arrow_trace(XY, field, cell, axis, label), 1, col)
+        for t in path_traces(paths or {}, legend=col == 1):
+            fig.add_trace(t, 1, col)
+        if starts is not None and len(starts):
+            S = np.asarray(starts, dtype=float).reshape(-1, 2)
+            fig.add_trace(go.Scatter(x=S[:, 0], y=S[:, 1], mode="markers", marker=START_MARKER, name="start",
+                                     showlegend=False, hovertemplate="(%{x:.4g}, %{y:.4g})<extra>start</extra>"),
+                          1, col)
+    bar = dict(thickness=12, len=0.9, title=dict(text="log₁₀‖v‖", side="right"))
+    fig.update_layout(coloraxis=dict(colorscale=ARROW_SCALE, colorbar={**bar, "x": 0.45}),
+                      coloraxis2=dict(colorscale=ARROW_SCALE, colorbar={**bar, "x": 1.0}),
+                      height=520, legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0),
+                      meta={"view": "vector_fields"})
+    _window_axes(fig, xs, ys)
+    fig.update_xaxes(title_text=names[0])
+    fig.update_yaxes(title_text=names[1], row=1, col=1)
+    return styled(fig, title, margin=dict(t=110))
+
+
+# --------------------------------------------------------------------------------------------
+# Newton's model
+# --------------------------------------------------------------------------------------------
+def _levels(F, count: int = 16) -> dict:
+    finite = np.asarray(F, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    if finite.size == 0:
+        return dict(start=0, end=1, size=1)
+    lo, hi = np.percentile(finite, [1, 90])
+    if hi <= lo:
+        hi = lo + 1.0
+    return dict(start=float(lo), end=float(hi), size=float((hi - lo) / count))
+
+
+def taylor_model_figure(xs, ys, F, models: Mapping[str, np.ndarray], x_k, landings: Mapping[str, object],
+                        path: np.ndarray | None = None, names=("x", "y"),
+                        title: str | None = None) -> go.Figure:
+    """f's contours with the path so far (left), then one panel per quadratic model at x_k
+    (true Hessian; BFGS's approximation, ...) drawn with the same contour levels over faint lines
+    of f, with the Newton step from x_k to the model's stationary point.
+
+    `landings[label]` is (point or None, kind) with kind from `quadratic_model_kind`.
+    """
+    labels = list(models)
+    fig = make_subplots(rows=1, cols=1 + len(labels), shared_yaxes=True, horizontal_spacing=0.05,
+                        subplot_titles=["f and the path so far"] + [f"model: {lab}" for lab in labels])
+    levels = _levels(F)
+    x_k = np.asarray(x_k, dtype=float)
+    fig.add_trace(go.Contour(x=xs, y=ys, z=F, contours=dict(coloring="lines", **levels), showscale=False,
+                             colorscale="Viridis", line=dict(width=1.3), name="f",
+                             hovertemplate="f = %{z:.4g}<extra></extra>"), 1, 1)
+    if path is not None and len(path):
+        P = np.asarray(path, dtype=float)
+        fig.add_trace(go.Scatter(x=P[:, 0], y=P[:, 1], mode="lines+markers", name="path",
+                                 line=dict(color=method_color(0), width=2.5), marker=dict(size=5)), 1, 1)
+    for col, label in enumerate(labels, start=2):
+        fig.add_trace(contour_lines(xs, ys, F, color="rgba(120,120,120,0.35)"), 1, col)
+        fig.add_trace(go.Contour(x=xs, y=ys, z=models[label], contours=dict(coloring="lines", **levels),
+                                 showscale=False, colorscale="Viridis", line=dict(width=1.6, dash="solid"),
+                                 name=f"model ({label})", hovertemplate="model = %{z:.4g}<extra></extra>"), 1, col)
+        point, kind = landings.get(label, (None, "degenerate"))
+        if point is not None:
+            point = np.asarray(point, dtype=float)
+            fig.add_trace(go.Scatter(x=[x_k[0], point[0]], y=[x_k[1], point[1]], mode="lines+markers",
+                                     line=dict(color=method_color(1), width=2.5),
+                                     marker=dict(symbol="arrow", angleref="previous", size=[0, 14],
+                                                 color=method_color(1)),
+                                     name="Newton step", showlegend=col == 2, legendgroup="step",
+                                     hoverinfo="skip"), 1, col)
+            fig.add_trace(go.Scatter(x=[point[0]], y=[point[1]], mode="markers", marker=KIND_MARKERS[kind],
+                                     name=f"model's {KIND_NAMES[kind]}", legendgroup=f"land{kind}",
+                                     hovertemplate=f"stationary point of the model ({KIND_NAMES[kind]})<br>"
+                                                   "(%{x:.4g}, %{y:.4g})<extra></extra>"), 1, col)
+    for col in range(1, len(labels) + 2):
+        fig.add_trace(go.Scatter(x=[x_k[0]], y=[x_k[1]], mode="markers", marker=START_MARKER, name="x_k",
+                                 showlegend=col == 1, legendgroup="xk",
+                                 hovertemplate="x_k = (%{x:.4g}, %{y:.4g})<extra></extra>"), 1, col)
+    _window_axes(fig, xs, ys)
+    fig.update_xaxes(title_text=names[0])
+    fig.update_yaxes(title_text=names[1], row=1, col=1)
+    fig.update_layout(height=480, legend=dict(orientation="h", yanchor="bottom", y=1.1, x=0),
+                      meta={"view": "newton_model"})
+    return styled(fig, title, margin=dict(t=110))
+
+
+def taylor_model_1d_figure(xs, f, models: Mapping[str, np.ndarray], x_k: float, f_k: float,
+                           landings: Mapping[str, object], path: tuple | None = None, name: str = "x",
+                           title: str | None = None) -> go.Figure:
+    """f and its quadratic model(s) at x_k on one axis, with the path so far and where each
+    model's stationary point lies."""
+    fig = go.Figure(go.Scatter(x=xs, y=f, mode="lines", name="f", line=dict(color="#1b3a6b", width=3)))
+    finite = np.asarray(f, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    span = (finite.max() - finite.min()) if finite.size else 1.0
+    lo, hi = (finite.min() - 0.3 * span, finite.max() + 0.3 * span) if finite.size else (-1, 1)
+    for i, (label, m) in enumerate(models.items(), start=1):
+        fig.add_trace(go.Scatter(x=xs, y=m, mode="lines", name=f"model ({label})",
+                                 line=dict(color=method_color(i), width=2, dash="dash")))
+        point, kind = landings.get(label, (None, "degenerate"))
+        if point is not None:
+            p = float(np.ravel(point)[0])
+            fig.add_vline(x=p, line=dict(color=method_color(i), width=1, dash="dot"))
+            fig.add_trace(go.Scatter(x=[p], y=[float(np.interp(p, xs, m)) if xs[0] <= p <= xs[-1] else None],
+                                     mode="markers", marker=KIND_MARKERS[kind],
+                                     name=f"model's {KIND_NAMES[kind]}"))
+    if path is not None:
+        fig.add_trace(go.Scatter(x=path[0], y=path[1], mode="lines+markers", name="path",
+                                 line=dict(color=method_color(0), width=2), marker=dict(size=6)))
+    fig.add_trace(go.Scatter(x=[x_k], y=[f_k], mode="markers", marker=START_MARKER, name="x_k"))
+    fig.update_layout(xaxis_title=name, yaxis_title="f", yaxis_range=[lo, hi], height=460,
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0), meta={"view": "newton_model"})
+    return styled(fig, title, margin=dict(t=80))
+
+
+# --------------------------------------------------------------------------------------------
+# Learning-rate lab
+# --------------------------------------------------------------------------------------------
+def rate_curve_figure(alphas, r, alpha_star: float, r_star: float, edge: float,
+                      measured: Sequence[tuple[float, float]] = (), chosen: tuple[float, float] | None = None,
+                      title: str | None = "contraction per step r(α) = max |1 − αλᵢ|") -> go.Figure:
+    """r(α) with α* and r*, the stability edge 2/λ_max and r = 1, plus rates measured from runs."""
+    fig = go.Figure(go.Scatter(x=alphas, y=r, mode="lines", name="r(α) from the eigenvalues",
+                               line=dict(color="#1b3a6b", width=3)))
+    fig.add_hline(y=1.0, line=dict(color="#999", dash="dot"), annotation_text="r = 1: no progress",
+                  annotation_position="top left")
+    if math.isfinite(edge):
+        fig.add_vline(x=edge, line=dict(color="#d62728", dash="dash"), annotation_text=f"2/λmax = {edge:.4g}",
+                      annotation_position="top right")
+    if math.isfinite(alpha_star):
+        fig.add_vline(x=alpha_star, line=dict(color="#1b7837", dash="dash"),
+                      annotation_text=f"α* = {alpha_star:.4g}", annotation_position="bottom right")
+        fig.add_trace(go.Scatter(x=[alpha_star], y=[r_star], mode="markers", name=f"r* = {r_star:.4g}",
+                                 marker=dict(symbol="star", size=16, color="#1b7837",
+                                             line=dict(color="black", width=1))))
+    if len(measured):
+        M = np.asarray(measured, dtype=float)
+        fig.add_trace(go.Scatter(x=M[:, 0], y=M[:, 1], mode="markers", name="measured from a run",
+                                 marker=dict(symbol="circle-open", size=11, color=method_color(0),
+                                             line=dict(width=2.5)),
+                                 hovertemplate="α = %{x:.4g}<br>measured r = %{y:.4g}<extra></extra>"))
+    if chosen is not None:
+        fig.add_trace(go.Scatter(x=[chosen[0]], y=[chosen[1]], mode="markers", name="your run",
+                                 marker=dict(symbol="circle", size=13, color=method_color(0),
+                                             line=dict(color="black", width=1.5))))
+    ymax = 1.6
+    fig.update_layout(xaxis_title="learning rate α", yaxis_title="error shrink factor per step",
+                      yaxis_range=[0, ymax], height=440, meta={"view": "rate_curve"},
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
+    return styled(fig, title, margin=dict(t=90))
+
+
+def sweep_figure(sweeps: Mapping[str, object], metric: str = "gap", edge: float | None = None,
+                 title: str | None = None) -> go.Figure:
+    """One curve per method against the learning rate (log axis): final f − f* (log axis, floored
+    at 1e-16) or iterations to tolerance. Diverged runs are drawn as crosses along the top."""
+    fig = go.Figure()
+    top = 1.0
+    for i, (label, sw) in enumerate(sweeps.items()):
+        y = np.asarray(sw.gap if metric == "gap" else sw.iterations, dtype=float)
+        if metric == "gap":
+            y = np.where(np.isfinite(y), np.maximum(y, 1e-16), np.nan)
+        if np.isfinite(y).any():
+            top = max(top, float(np.nanmax(y)))
+        fig.add_trace(go.Scatter(x=sw.values, y=y, mode="lines+markers", name=label,
+                                 line=dict(color=method_color(i), width=2.5), marker=dict(size=6),
+                                 customdata=np.asarray(sw.status, dtype=str),
+                                 hovertemplate="lr = %{x:.4g}<br>%{y:.4g}<br>%{customdata}<extra>" + label
+                                               + "</extra>"))
+    for i, (label, sw) in enumerate(sweeps.items()):
+        div = np.asarray(sw.status) == "diverged"
+        if div.any():
+            fig.add_trace(go.Scatter(x=np.asarray(sw.values)[div], y=np.full(div.sum(), top * (3 if metric == "gap"
+                                     else 1.05)), mode="markers", name=f"{label}: diverged",
+                                     marker=dict(symbol="x", size=9, color=method_color(i)), showlegend=False,
+                                     hovertemplate="lr = %{x:.4g}: diverged<extra></extra>"))
+    if edge is not None and math.isfinite(edge):
+        fig.add_vline(x=edge, line=dict(color="#d62728", dash="dash"), annotation_text=f"2/λmax = {edge:.3g}")
+    fig.update_xaxes(type="log", title_text="learning rate (log scale)")
+    if metric == "gap":
+        fig.update_yaxes(type="log", title_text="final f − f*  (log scale)", exponentformat="power")
+    else:
+        fig.update_yaxes(title_text="iterations to tolerance (missing: did not converge)")
+    fig.update_layout(height=440, meta={"view": "sweep"}, legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
+    return styled(fig, title, margin=dict(t=80))
+
+
+def param_heatmap_figure(hm, metric: str = "gap", edge_lrs: np.ndarray | None = None,
+                         title: str | None = None) -> go.Figure:
+    """Learning rate (log x) × second parameter (y) coloured by log₁₀ final gap or by iterations;
+    `edge_lrs` (one learning rate per row) draws the quadratic stability edge."""
+    if metric == "gap":
+        z = np.log10(np.where(np.isfinite(hm.gap), np.maximum(hm.gap, 1e-16), np.nan))
+        ctitle, fmt = "log₁₀(f − f*)", ".2f"
+        scale = "Viridis"
+    else:
+        z = np.asarray(hm.iterations, dtype=float)
+        ctitle, fmt = "iterations", ".0f"
+        scale = "Viridis_r"
+    fig = go.Figure(go.Heatmap(x=np.log10(hm.lrs), y=hm.second_values, z=z, colorscale=scale,
+                               colorbar=dict(title=dict(text=ctitle, side="right")),
+                               customdata=np.asarray(hm.status, dtype=str),
+                               hovertemplate="log₁₀ lr = %{x:.3g}<br>" + hm.second_name + " = %{y:.3g}<br>%{z:"
+                                             + fmt + "}<br>%{customdata}<extra></extra>"))
+    if edge_lrs is not None:
+        fig.add_trace(go.Scatter(x=np.log10(np.asarray(edge_lrs, dtype=float)), y=hm.second_values, mode="lines",
+                                 line=dict(color="#d62728", width=3, dash="dash"),
+                                 name="stability edge 2(1+β)/λmax"))
+    ticks = [v for v in range(math.floor(np.log10(hm.lrs.min())), math.ceil(np.log10(hm.lrs.max())) + 1)]
+    fig.update_xaxes(title_text="learning rate", tickvals=ticks, ticktext=[f"1e{t}" for t in ticks],
+                     range=[float(np.log10(hm.lrs.min())), float(np.log10(hm.lrs.max()))])
+    fig.update_yaxes(title_text=hm.second_name)
+    fig.update_layout(height=440, meta={"view": "param_heatmap"},
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
+    return styled(fig, title, margin=dict(t=80))
+
+
+def convergence_order_figure(errors: Mapping[str, np.ndarray], slopes: Mapping[str, float],
+                             tails: Mapping[str, int] | None = None,
+                             title: str | None = "log e_{k+1} against log e_k") -> go.Figure:
+    """Scatter of consecutive errors on log–log axes per method with its fitted slope (the order
+    of convergence) over the last pairs, and dotted reference lines of slope 1 and 2."""
+    fig = go.Figure()
+    lo, hi = math.inf, -math.inf
+    for i, (label, e) in enumerate(errors.items()):
+        e = np.asarray(e, dtype=float)
+        if e.size < 2:
+            continue
+        a, b = np.log10(e[:-1]), np.log10(e[1:])
+        lo, hi = min(lo, a.min(), b.min()), max(hi, a.max(), b.max())
+        slope = slopes.get(label, math.nan)
+        name = f"{label}: slope {slope:.2f}" if math.isfinite(slope) else f"{label}: slope n/a"
+        fig.add_trace(go.Scatter(x=a, y=b, mode="lines+markers", name=name,
+                                 line=dict(color=method_color(i), width=1.5), marker=dict(size=8),
+                                 hovertemplate="log₁₀ e_k = %{x:.3g}<br>log₁₀ e_{k+1} = %{y:.3g}<extra></extra>"))
+        t = (tails or {}).get(label, 3)
+        if math.isfinite(slope) and len(a) >= 2:
+            ta, tb = a[-t:], b[-t:]
+            c = float(np.mean(tb - slope * ta))
+            xx = np.array([ta.min(), ta.max()])
+            fig.add_trace(go.Scatter(x=xx, y=slope * xx + c, mode="lines", showlegend=False, hoverinfo="skip",
+                                     line=dict(color=method_color(i), width=5, dash="solid"), opacity=0.35))
+    if math.isfinite(lo):
+        for p, dash in ((1, "dot"), (2, "dashdot")):
+            xx = np.array([lo, hi])
+            fig.add_trace(go.Scatter(x=xx, y=p * xx + (hi - p * hi), mode="lines", name=f"slope {p}",
+                                     line=dict(color="#999", dash=dash, width=1), hoverinfo="skip"))
+        fig.update_xaxes(range=[lo - 0.5, hi + 0.5])
+        fig.update_yaxes(range=[lo - 0.5, hi + 0.5])
+    fig.update_layout(xaxis_title="log₁₀ e_k", yaxis_title="log₁₀ e_{k+1}", height=460,
+                      meta={"view": "convergence_order"}, legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
+    return styled(fig, title, margin=dict(t=80))
+
+
+def traces_1d_figure(xs, f, paths: Mapping[str, tuple[np.ndarray, np.ndarray]], name: str = "x",
+                     title: str | None = None) -> go.Figure:
+    """f(x) with the points (x_k, f(x_k)) of several runs, one colour per run (the textbook's
+    traces for η too small, right and too large, on one plot)."""
+    fig = go.Figure(go.Scatter(x=xs, y=f, mode="lines", name="f", line=dict(color="#1b3a6b", width=3)))
+    for i, (label, (px, pf)) in enumerate(paths.items()):
+        fig.add_trace(go.Scatter(x=px, y=pf, mode="lines+markers", name=label,
+                                 line=dict(color=method_color(i), width=1.5),
+                                 marker=dict(size=8, color=method_color(i), line=dict(color="white", width=1)),
+                                 hovertemplate="step %{pointNumber}: x = %{x:.4g}, f = %{y:.4g}<extra>" + label
+                                               + "</extra>"))
+    fig.update_layout(xaxis_title=name, yaxis_title="f", height=440, meta={"view": "traces_1d"},
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
+    return styled(fig, title, margin=dict(t=80))
+
+
+def value_history_figure(histories: Mapping[str, np.ndarray], f_star: float | None = None,
+                         title: str | None = None) -> go.Figure:
+    """f(x_k) − f* against k for several runs (log y when f* is known)."""
+    fig = go.Figure()
+    for i, (label, values) in enumerate(histories.items()):
+        v = np.asarray(values, dtype=float)
+        y = np.maximum(v - f_star, 1e-16) if f_star is not None else v
+        fig.add_trace(go.Scatter(x=np.arange(len(v)), y=y, mode="lines+markers", name=label,
+                                 line=dict(color=method_color(i), width=2), marker=dict(size=5)))
+    fig.update_xaxes(title_text="iteration k")
+    if f_star is not None:
+        fig.update_yaxes(type="log", title_text="f(x_k) − f*  (log scale)", exponentformat="power")
+    else:
+        fig.update_yaxes(title_text="f(x_k)")
+    fig.update_layout(height=420, meta={"view": "value_history"},
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
+    return styled(fig, title, margin=dict(t=80))
+
+
+# --------------------------------------------------------------------------------------------
+# Basins of attraction
+# --------------------------------------------------------------------------------------------
+def _lighten(hex_color: str, t: float) -> str:
+    h = hex_color.lstrip("#")
+    rgb = [int(h[i:i + 2], 16) for i in (0, 2, 4)]
+    mixed = [round(c + (255 - c) * t) for c in rgb]
+    return f"rgb({mixed[0]},{mixed[1]},{mixed[2]})"
+
+
+def basin_figure(xs, ys, labels: Sequence[np.ndarray], iterations: Sequence[np.ndarray], titles: Sequence[str],
+                 attractors: np.ndarray, kinds: Sequence[str], F=None, names=("x", "y"),
+                 max_shade: float = 0.75, title: str | None = None) -> go.Figure:
+    """One panel per method over the same grid: each start coloured by the attractor it reached
+    (shared colours across panels: pass labels from `align_basin_labels`), black if it diverged,
+    grey if it ran out of steps; lighter = more iterations. One heatmap per panel whose colour scale
+    has a band per outcome, so the picture is a single compact array."""
+    k = len(attractors)
+    cats = k + 2                                      # attractors, diverged, not converged
+    base = [BASIN_COLORS[i % len(BASIN_COLORS)] for i in range(k)] + [DIVERGED_COLOR, NOT_CONVERGED_COLOR]
+    scale = []
+    for c, color in enumerate(base):
+        lo, hi = c / cats, (c + 1) / cats
+        shade = max_shade if c < k else 0.0
+        scale += [[lo, _lighten(color, 0.0)], [hi, _lighten(color, shade)]]
+    fig = make_subplots(rows=1, cols=len(labels), shared_yaxes=True, horizontal_spacing=0.03,
+                        subplot_titles=list(titles))
+    for col, (lab, its) in enumerate(zip(labels, iterations), start=1):
+        lab = np.asarray(lab)
+        its = np.asarray(its, dtype=float)
+        code = np.where(lab >= 0, lab, np.where(lab == -1, k, k + 1)).astype(float)
+        converged = lab >= 0
+        top = float(its[converged].max()) if converged.any() else 1.0
+        frac = np.where(converged, its / max(top, 1.0), 0.0)
+        z = code + 0.999 * frac
+        fig.add_trace(go.Heatmap(x=xs, y=ys, z=z, zmin=0, zmax=cats, colorscale=scale, showscale=False,
+                                 customdata=its, name=titles[col - 1],
+                                 hovertemplate=f"start ({names[0]}=%{{x:.3g}}, {names[1]}=%{{y:.3g}})<br>"
+                                               "iterations: %{customdata:.0f}<extra></extra>"), 1, col)
+        if F is not None:
+            fig.add_trace(contour_lines(xs, ys, F, n=12, color="rgba(255,255,255,0.45)"), 1, col)
+        for i, (a, kind) in enumerate(zip(attractors, kinds)):
+            fig.add_trace(go.Scatter(x=[a[0]], y=[a[1]], mode="markers", marker=KIND_MARKERS[kind],
+                                     showlegend=False, legendgroup=f"a{i}",
+                                     hovertemplate=f"{KIND_NAMES[kind]} (%{{x:.4g}}, %{{y:.4g}})<extra></extra>"),
+                          1, col)
+    for i, (a, kind) in enumerate(zip(attractors, kinds)):   # legend: one swatch per outcome
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", legendgroup=f"a{i}",
+                                 name=f"{KIND_NAMES[kind]} ({a[0]:.3g}, {a[1]:.3g})",
+                                 marker=dict(symbol="square", size=14, color=base[i])))
+    for color, text in ((DIVERGED_COLOR, "diverged"), (NOT_CONVERGED_COLOR, "not converged")):
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=text,
+                                 marker=dict(symbol="square", size=14, color=color)))
+    _window_axes(fig, xs, ys)
+    fig.update_xaxes(title_text=names[0])
+    fig.update_yaxes(title_text=names[1], row=1, col=1)
+    fig.update_layout(height=max(420, int(900 / max(1, len(labels))) + 120), meta={"view": "basins"},
+                      legend=dict(orientation="h", yanchor="top", y=-0.15, x=0))
+    return styled(fig, title, margin=dict(t=60, b=120))
+
+
+# --------------------------------------------------------------------------------------------
+# Preconditioning lab
+# --------------------------------------------------------------------------------------------
+def preconditioning_figure(study, steps: int, title: str | None = None) -> go.Figure:
+    """Iterations to tolerance against the rotation θ (left, scale fixed) and the scale of the first
+    variable (right, log axis, θ fixed), one curve per method; runs that did not converge within
+    `steps` are drawn as crosses on the dotted step-limit line."""
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06,
+                        subplot_titles=(f"rotate by θ (scale {study.fixed_scale:g})",
+                                        f"stretch the first variable (θ = {math.degrees(study.fixed_theta):g}°)"))
+    degrees = np.degrees(study.thetas)
+    for i, label in enumerate(study.by_theta):
+        color = method_color(i)
+        for col, (x, y) in enumerate(((degrees, study.by_theta[label]), (study.scales, study.by_scale[label])), 1):
+            y = np.asarray(y, dtype=float)
+            fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=label, legendgroup=label,
+                                     showlegend=col == 1, line=dict(color=color, width=2.5), marker=dict(size=6),
+                                     hovertemplate="%{x:.4g}: %{y:.0f} iterations<extra>" + label + "</extra>"),
+                          1, col)
+            miss = ~np.isfinite(y)
+            if miss.any():
+                fig.add_trace(go.Scatter(x=np.asarray(x)[miss], y=np.full(miss.sum(), steps), mode="markers",
+                                         marker=dict(symbol="x", size=10, color=color), legendgroup=label,
+                                         showlegend=False, hovertemplate="%{x:.4g}: not converged<extra>"
+                                                                         + label + "</extra>"), 1, col)
+    for col in (1, 2):
+        fig.add_hline(y=steps, line=dict(color="#999", dash="dot"), row=1, col=col)
+    fig.update_xaxes(title_text="rotation θ (degrees)", row=1, col=1)
+    fig.update_xaxes(title_text="scale of the first variable (log)", type="log", row=1, col=2)
+    fig.update_yaxes(type="log", title_text="iterations to tolerance (log)", row=1, col=1)
+    fig.update_layout(height=460, meta={"view": "preconditioning"},
+                      legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0))
+    return styled(fig, title, margin=dict(t=100))
+
+
+__all__ = [
+    "DIVERGING_SCALE", "arrow_trace", "basin_figure", "contour_lines", "convergence_order_figure",
+    "critical_point_traces", "curvature_1d_figure", "curvature_class_figure", "det_hessian_figure",
+    "min_eigenvalue_figure", "param_heatmap_figure", "path_traces", "preconditioning_figure",
+    "rate_curve_figure", "sweep_figure", "taylor_model_1d_figure", "taylor_model_figure", "traces_1d_figure",
+    "value_history_figure", "vector_fields_figure",
+]

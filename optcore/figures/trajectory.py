@@ -1,0 +1,360 @@
+"""Figure builders for runs: animated paths on a contour, small multiples, 3-D surface, 1-D curve,
+convergence plots. Pure: arrays in, `go.Figure` out (grids are computed by `grid.value_grid`).
+
+Animation recipe (small JSON, smooth playback): the contour is drawn once in `fig.data`; each frame
+carries only the moving traces (the path so far and its head, per run) with `redraw=False`; path
+arrays in frames are float32 (base64 typed arrays once serialised).
+
+A path is a dict: ``{"name": str, "x": array (k+1,), "y": array (k+1,), "color": str}`` plus
+optional ``"z"`` (surface height) and ``"steps"`` (the iteration index of each point, default 0..k).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .base import CONTOUR_SCALE, END_MARKER, MINIMUM_MARKER, START_MARKER, method_color, styled
+
+MAX_FRAMES = 120
+SPEEDS = (("▶ Play", 120), ("▶▶ Fast", 40), ("▶ Slow", 400))
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+def display_values(Z: np.ndarray) -> tuple[np.ndarray, str, bool]:
+    """Values to colour a contour by: f itself, or log10(f − min + ε) when a few huge values would
+    flatten everything else into one colour (Rosenbrock, exponentials). Returns (Zc, label, is_log)."""
+    finite = Z[np.isfinite(Z)]
+    if finite.size == 0:
+        return Z, "f", False
+    lo = float(finite.min())
+    p50, p99 = np.percentile(finite, [50, 99])
+    if p99 - lo > 30 * max(p50 - lo, 1e-300) and p99 - lo > 0:
+        eps = max((p50 - lo) * 1e-3, 1e-12 * max(1.0, abs(lo)), 1e-300)
+        with np.errstate(all="ignore"):
+            Zc = np.log10(np.where(np.isfinite(Z), Z - lo, np.nan) + eps)
+        return Zc, "log₁₀(f − min)", True
+    # Cap the colour range at the 99th percentile so one spike does not wash out the picture.
+    return np.clip(Z, None, p99) if np.isfinite(p99) else Z, "f", False
+
+
+def frame_indices(longest: int, max_frames: int = MAX_FRAMES) -> np.ndarray:
+    """Iteration indices shown as animation frames: every step when short, evenly thinned when long
+    (always including 0 and the last step)."""
+    if longest + 1 <= max_frames:
+        return np.arange(longest + 1)
+    return np.unique(np.round(np.linspace(0, longest, max_frames)).astype(int))
+
+
+def _f32(a) -> np.ndarray:
+    return np.asarray(a, dtype=np.float32)
+
+
+def contour_trace(xs, ys, Z, *, showscale: bool = True, coloraxis: str | None = None) -> go.Contour:
+    Zc, label, _ = display_values(np.asarray(Z, dtype=float))
+    kwargs = dict(coloraxis=coloraxis) if coloraxis else dict(
+        colorscale=CONTOUR_SCALE, showscale=showscale,
+        colorbar=dict(title=dict(text=label, side="right"), thickness=14, len=0.9))
+    return go.Contour(x=_f32(xs), y=_f32(ys), z=_f32(Zc), ncontours=28, line=dict(width=0.5, color="rgba(0,0,0,0.25)"),
+                      contours=dict(coloring="fill"), hoverinfo="skip", name="f", showlegend=False, **kwargs)
+
+
+def click_grid_trace(xs, ys, Z=None, n: int = 45, names: Sequence[str] = ("x", "y")) -> go.Scatter:
+    """An invisible grid of points over the plot: Streamlit selection events come from scatter
+    points, so clicking anywhere picks the nearest grid point (and its hover shows f there)."""
+    gx = np.linspace(xs[0], xs[-1], n)
+    gy = np.linspace(ys[0], ys[-1], n)
+    GX, GY = np.meshgrid(gx, gy)
+    custom = None
+    hover = f"{names[0]} = %{{x:.3g}}, {names[1]} = %{{y:.3g}}<br>click to start here<extra></extra>"
+    if Z is not None:
+        iy = np.clip(np.round(np.linspace(0, len(ys) - 1, n)).astype(int), 0, len(ys) - 1)
+        ix = np.clip(np.round(np.linspace(0, len(xs) - 1, n)).astype(int), 0, len(xs) - 1)
+        custom = _f32(np.asarray(Z)[np.ix_(iy, ix)].ravel())
+        hover = (f"{names[0]} = %{{x:.3g}}, {names[1]} = %{{y:.3g}}<br>f = %{{customdata:.4g}}"
+                 "<br>click to start here<extra></extra>")
+    return go.Scatter(x=_f32(GX.ravel()), y=_f32(GY.ravel()), mode="markers", customdata=custom,
+                      marker=dict(size=max(4, int(380 / n)), opacity=0, color="white"), hovertemplate=hover,
+                      name="click grid", showlegend=False)
+
+
+def _steps_of(path: dict) -> np.ndarray:
+    steps = path.get("steps")
+    return np.asarray(steps) if steps is not None else np.arange(len(path["x"]))
+
+
+def _upto(path: dict, k: int) -> int:
+    """Number of points of `path` reached by iteration k (finished runs stay at their end)."""
+    return int(np.searchsorted(_steps_of(path), k, side="right"))
+
+
+def _path_traces(path: dict, upto: int | None = None, show_legend: bool = True,
+                 legendgroup: str | None = None) -> list[go.Scatter]:
+    n = len(path["x"]) if upto is None else max(1, upto)
+    x, y = _f32(path["x"][:n]), _f32(path["y"][:n])
+    group = legendgroup or path["name"]
+    line = go.Scatter(x=x, y=y, mode="lines+markers", name=path["name"], legendgroup=group,
+                      showlegend=show_legend, line=dict(color=path["color"], width=2.5, dash=path.get("dash")),
+                      marker=dict(size=5, color=path["color"]),
+                      hovertemplate=f"{path['name']}<br>k = %{{pointNumber}}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>")
+    head = go.Scatter(x=x[-1:], y=y[-1:], mode="markers", name=f"{path['name']} now", legendgroup=group,
+                      showlegend=False, marker=dict(size=13, color=path["color"], line=dict(color="black", width=1.5)),
+                      hoverinfo="skip")
+    return [line, head]
+
+
+def _animation_controls(fig: go.Figure, ks: np.ndarray, y: float = -0.1) -> None:
+    names = [str(int(k)) for k in ks]
+    buttons = [dict(label=label, method="animate",
+                    args=[None, dict(frame=dict(duration=ms, redraw=False), fromcurrent=True,
+                                     transition=dict(duration=0), mode="immediate")])
+               for label, ms in SPEEDS]
+    buttons.append(dict(label="⏸ Pause", method="animate",
+                        args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
+                                           transition=dict(duration=0))]))
+    fig.update_layout(
+        updatemenus=[dict(type="buttons", direction="right", showactive=False, x=0.0, y=y, xanchor="left",
+                          yanchor="top", pad=dict(t=0, r=6), buttons=buttons, font=dict(size=12))],
+        sliders=[dict(active=len(names) - 1, x=0.33, y=y + 0.02, len=0.67, xanchor="left", yanchor="top",
+                      pad=dict(t=0, b=0), currentvalue=dict(prefix="step k = ", font=dict(size=12)),
+                      steps=[dict(label=n, method="animate",
+                                  args=[[n], dict(mode="immediate", frame=dict(duration=0, redraw=False),
+                                                  transition=dict(duration=0))]) for n in names])])
+
+
+def _add_frames(fig: go.Figure, paths_by_trace: list[tuple[int, dict]], ks: np.ndarray) -> None:
+    """Frames that update only the path traces: `paths_by_trace` pairs each path with the index of
+    its line trace (its head trace follows right after)."""
+    frames = []
+    indices = [i for i, _ in paths_by_trace for i in (i, i + 1)]
+    for k in ks:
+        data = []
+        for _, path in paths_by_trace:
+            n = max(1, _upto(path, int(k)))
+            x, y = _f32(path["x"][:n]), _f32(path["y"][:n])
+            data.append(go.Scatter(x=x, y=y))
+            data.append(go.Scatter(x=x[-1:], y=y[-1:]))
+        frames.append(go.Frame(name=str(int(k)), data=data, traces=indices))
+    fig.frames = frames
+
+
+def _longest(paths: Sequence[dict]) -> int:
+    return max((int(_steps_of(p)[-1]) if len(p["x"]) else 0) for p in paths) if paths else 0
+
+
+def _markers(fig: go.Figure, paths: Sequence[dict], minima: Sequence[Sequence[float]], row=None, col=None,
+             legend: bool = True) -> None:
+    kw = dict(row=row, col=col) if row else {}
+    if minima is not None and len(minima):
+        m = np.asarray(minima, dtype=float)
+        fig.add_trace(go.Scatter(x=m[:, 0], y=m[:, 1], mode="markers", name="known minimum", marker=MINIMUM_MARKER,
+                                 showlegend=legend, legendgroup="minimum",
+                                 hovertemplate="minimum (%{x:.4g}, %{y:.4g})<extra></extra>"), **kw)
+    starts = np.array([[p["x"][0], p["y"][0]] for p in paths if len(p["x"])])
+    if len(starts):
+        starts = np.unique(starts, axis=0)
+        fig.add_trace(go.Scatter(x=starts[:, 0], y=starts[:, 1], mode="markers", name="start", marker=START_MARKER,
+                                 showlegend=legend, legendgroup="start",
+                                 hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>"), **kw)
+    for p in paths:
+        if len(p["x"]) > 1:
+            fig.add_trace(go.Scatter(x=[p["x"][-1]], y=[p["y"][-1]], mode="markers", name=f"{p['name']} end",
+                                     marker=dict(END_MARKER, color=p["color"]), showlegend=False,
+                                     legendgroup=p["name"],
+                                     hovertemplate=f"{p['name']} end (%{{x:.4g}}, %{{y:.4g}})<extra></extra>"), **kw)
+
+
+# ---------------------------------------------------------------------------------------------
+# Builders
+# ---------------------------------------------------------------------------------------------
+def contour_paths_figure(xs, ys, Z, paths: Sequence[dict], *, minima: Sequence[Sequence[float]] = (),
+                         names: Sequence[str] = ("x", "y"), title: str | None = None, animate: bool = True,
+                         clickable: bool = True, click_axes: Sequence[int] = (0, 1),
+                         max_frames: int = MAX_FRAMES, height: int = 620) -> go.Figure:
+    """Filled contour of f with one or several paths on it, animated along the iterations.
+
+    Trace order: contour, [click grid], path lines and heads (pairs), minima, start, end markers.
+    The contour and the grid appear once in `fig.data`; frames update only the path pairs.
+    """
+    fig = go.Figure()
+    fig.add_trace(contour_trace(xs, ys, Z))
+    if clickable:
+        fig.add_trace(click_grid_trace(xs, ys, Z, names=names))
+    pairs = []
+    for p in paths:
+        pairs.append((len(fig.data), p))
+        fig.add_traces(_path_traces(p))
+    _markers(fig, paths, minima)
+    fig.update_xaxes(title_text=names[0], range=[float(xs[0]), float(xs[-1])], constrain="domain")
+    fig.update_yaxes(title_text=names[1], range=[float(ys[0]), float(ys[-1])])
+    styled(fig, title, height=height, meta=dict(click_axes=list(click_axes)), dragmode=False,
+           legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", xanchor="left"),
+           margin=dict(l=60, r=20, t=70 if title else 40, b=120 if animate else 50), hovermode="closest")
+    if animate and paths:
+        ks = frame_indices(_longest(paths), max_frames)
+        _add_frames(fig, pairs, ks)
+        _animation_controls(fig, ks, y=-0.1)
+    return fig
+
+
+def small_multiples_figure(xs, ys, Z, panels: Sequence[tuple[str, Sequence[dict]]], *,
+                           minima: Sequence[Sequence[float]] = (), names: Sequence[str] = ("x", "y"),
+                           max_frames: int = 80, cols: int | None = None, height_per_row: int = 330) -> go.Figure:
+    """One contour panel per method (its paths on it), all driven by one shared animation timeline.
+
+    The panels share one colour axis; every frame updates the path traces of all panels at once.
+    """
+    n = max(1, len(panels))
+    cols = cols or min(n, 3)
+    rows = (n + cols - 1) // cols
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[t for t, _ in panels], shared_xaxes=True,
+                        shared_yaxes=True, horizontal_spacing=0.04, vertical_spacing=0.1 if rows > 1 else 0.05)
+    Zc, label, _ = display_values(np.asarray(Z, dtype=float))
+    pairs = []
+    all_paths = []
+    for i, (_, paths) in enumerate(panels):
+        r, c = i // cols + 1, i % cols + 1
+        fig.add_trace(go.Contour(x=_f32(xs), y=_f32(ys), z=_f32(Zc), coloraxis="coloraxis", ncontours=22,
+                                 contours=dict(coloring="fill"), line=dict(width=0.4, color="rgba(0,0,0,0.25)"),
+                                 hoverinfo="skip", showlegend=False), row=r, col=c)
+        for p in paths:
+            pairs.append((len(fig.data), p))
+            for t in _path_traces(p, show_legend=False):
+                fig.add_trace(t, row=r, col=c)
+            all_paths.append(p)
+        _markers(fig, paths, minima, row=r, col=c, legend=(i == 0))
+    fig.update_xaxes(range=[float(xs[0]), float(xs[-1])])
+    fig.update_yaxes(range=[float(ys[0]), float(ys[-1])])
+    for c in range(1, cols + 1):
+        fig.update_xaxes(title_text=names[0], row=rows, col=c)
+    for r in range(1, rows + 1):
+        fig.update_yaxes(title_text=names[1], row=r, col=1)
+    height = rows * height_per_row + 150
+    styled(fig, None, height=height, coloraxis=dict(colorscale=CONTOUR_SCALE, colorbar=dict(
+        title=dict(text=label, side="right"), thickness=12)), dragmode=False, hovermode="closest",
+        legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", xanchor="left", yref="container"),
+        margin=dict(l=60, r=20, t=60, b=110))
+    fig.update_annotations(font=dict(size=13))
+    if all_paths:
+        ks = frame_indices(_longest(all_paths), max_frames)
+        _add_frames(fig, pairs, ks)
+        _animation_controls(fig, ks, y=-90 / height)
+    return fig
+
+
+def surface_figure(xs, ys, Z, paths: Sequence[dict], *, names: Sequence[str] = ("x", "y"),
+                   minima: Sequence[Sequence[float]] = (), minima_values: Sequence[float] = (),
+                   height: int = 620) -> go.Figure:
+    """3-D surface of f with each path lifted onto it (`path["z"]` = f at the iterates)."""
+    Z = np.asarray(Z, dtype=float)
+    finite = Z[np.isfinite(Z)]
+    top = float(np.percentile(finite, 98)) if finite.size else 1.0
+    Zs = np.where(Z > top, np.nan, Z)  # cut spikes: the interesting part is the bottom
+    fig = go.Figure(go.Surface(x=_f32(xs), y=_f32(ys), z=_f32(Zs), colorscale=CONTOUR_SCALE, opacity=0.92,
+                               showscale=False, name="f", hovertemplate="f = %{z:.4g}<extra></extra>",
+                               contours=dict(z=dict(show=True, usecolormap=True, project=dict(z=True), width=1))))
+    for p in paths:
+        z = np.asarray(p.get("z", np.zeros(len(p["x"]))), dtype=float)
+        fig.add_trace(go.Scatter3d(x=_f32(p["x"]), y=_f32(p["y"]), z=_f32(z), mode="lines+markers", name=p["name"],
+                                   line=dict(color=p["color"], width=6), marker=dict(size=3, color=p["color"])))
+    if len(minima) and len(minima_values) == len(minima):
+        m = np.asarray(minima, dtype=float)
+        fig.add_trace(go.Scatter3d(x=m[:, 0], y=m[:, 1], z=np.asarray(minima_values, dtype=float), mode="markers",
+                                   name="known minimum", marker=dict(size=6, color="#ffd400", symbol="diamond",
+                                                                     line=dict(color="black", width=1))))
+    styled(fig, None, height=height, margin=dict(l=0, r=0, t=30, b=0),
+           legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
+           scene=dict(xaxis_title=names[0], yaxis_title=names[1], zaxis_title="f",
+                      camera=dict(eye=dict(x=1.5, y=-1.5, z=1.0)), aspectmode="manual",
+                      aspectratio=dict(x=1, y=1, z=0.6)))
+    return fig
+
+
+def curve_figure(xs, fx, paths: Sequence[dict], *, name: str = "x", minima: Sequence[float] = (),
+                 minima_values: Sequence[float] = (), title: str | None = None, animate: bool = True,
+                 max_frames: int = MAX_FRAMES, height: int = 560) -> go.Figure:
+    """1-D: the curve y = f(x) with the iterates of each run drawn on it (x_k, f(x_k)), animated.
+    Clicking the curve sets the start x."""
+    xs = np.asarray(xs, dtype=float)
+    fx = np.asarray(fx, dtype=float)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=_f32(xs), y=_f32(fx), mode="lines+markers", name="f", showlegend=False,
+                             line=dict(color="#1b3a6b", width=2), marker=dict(size=6, opacity=0, color="#1b3a6b"),
+                             hovertemplate=f"{name} = %{{x:.4g}}<br>f = %{{y:.4g}}<br>click to start here<extra></extra>"))
+    pairs = []
+    for p in paths:
+        pairs.append((len(fig.data), p))
+        fig.add_traces(_path_traces(p))
+    if len(minima) and len(minima_values) == len(minima):
+        fig.add_trace(go.Scatter(x=list(minima), y=list(minima_values), mode="markers", name="known minimum",
+                                 marker=MINIMUM_MARKER))
+    if paths:
+        fig.add_trace(go.Scatter(x=[paths[0]["x"][0]], y=[paths[0]["y"][0]], mode="markers", name="start",
+                                 marker=START_MARKER))
+    finite = fx[np.isfinite(fx)]
+    yrange = None
+    if finite.size:
+        lo, hi = float(finite.min()), float(np.percentile(finite, 99))
+        pad = 0.08 * max(hi - lo, 1e-9)
+        yrange = [lo - pad, hi + pad]
+    fig.update_xaxes(title_text=name, range=[float(xs[0]), float(xs[-1])])
+    fig.update_yaxes(title_text=f"f({name})", range=yrange)
+    styled(fig, title, height=height, meta=dict(click_axes=[0]), dragmode=False, hovermode="closest",
+           legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
+           margin=dict(l=60, r=20, t=70 if title else 40, b=120 if animate else 50))
+    if animate and paths:
+        ks = frame_indices(_longest(paths), max_frames)
+        _add_frames(fig, pairs, ks)
+        _animation_controls(fig, ks, y=-0.12)
+    return fig
+
+
+def convergence_figure(series: Sequence[dict], *, y_title: str, x_title: str = "iteration k",
+                       log_y: bool = True, title: str | None = None, height: int = 340,
+                       floor: float = 1e-16) -> go.Figure:
+    """Lines of a per-iteration quantity (f − f*, ‖∇f‖, distance to x*) on a log scale.
+    Each series: {"name", "x", "y", "color", optional "dash"}; values ≤ floor are drawn at floor."""
+    fig = go.Figure()
+    for s in series:
+        y = np.asarray(s["y"], dtype=float)
+        if log_y:
+            y = np.where(np.isfinite(y), np.maximum(np.abs(y), floor), np.nan)
+        fig.add_trace(go.Scatter(x=np.asarray(s["x"]), y=y, mode="lines", name=s["name"],
+                                 line=dict(color=s.get("color"), width=2, dash=s.get("dash")),
+                                 hovertemplate=f"{s['name']}<br>{x_title} = %{{x}}<br>%{{y:.3e}}<extra></extra>"))
+    fig.update_xaxes(title_text=x_title)
+    fig.update_yaxes(title_text=y_title, type="log" if log_y else "linear", exponentformat="power")
+    styled(fig, title, height=height, hovermode="x unified" if len(series) > 1 else "closest",
+           margin=dict(l=70, r=20, t=45 if title else 20, b=50), legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def step_size_figure(step_sizes: np.ndarray, lr: np.ndarray | None = None, height: int = 260) -> go.Figure:
+    """‖x_{k+1} − x_k‖ (and the learning rate actually used, when the method reports it)."""
+    series = [dict(name="‖x_{k+1} − x_k‖", x=np.arange(len(step_sizes)), y=step_sizes, color="#d62728")]
+    if lr is not None and len(lr):
+        series.append(dict(name="step size α_k", x=np.arange(len(lr)), y=lr, color="#1b3a6b", dash="dot"))
+    return convergence_figure(series, y_title="step", height=height)
+
+
+def path_from_points(points: np.ndarray, name: str, color: str, axes: tuple[int, int] = (0, 1),
+                     values: np.ndarray | None = None, steps: np.ndarray | None = None) -> dict:
+    """A path dict for the builders above from a trajectory's points (k+1, d)."""
+    P = np.asarray(points, dtype=float)
+    if P.shape[1] == 1:
+        path = dict(name=name, color=color, x=P[:, 0], y=np.asarray(values, dtype=float))
+    else:
+        path = dict(name=name, color=color, x=P[:, axes[0]], y=P[:, axes[1]])
+        if values is not None:
+            path["z"] = np.asarray(values, dtype=float)
+    if steps is not None:
+        path["steps"] = steps
+    return path
+
+
+def default_color(i: int) -> str:
+    return method_color(i)

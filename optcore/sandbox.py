@@ -1,0 +1,298 @@
+"""Run a function in a worker process with a wall-clock limit, from any thread.
+
+Streamlit runs page scripts in non-main threads, where ``signal.alarm`` cannot be used, and a long
+SymPy call cannot be interrupted from inside the process. So the work goes to a small pool of warm
+worker processes (fresh interpreters, like multiprocessing's "spawn": no state inherited from the
+caller's threads or locks, POSIX only); when a job runs past its limit, its worker is killed and
+replaced.
+
+    expr, names = run_limited(parse_formula, "x^2 + y^2", seconds=2.0)
+
+``fn`` must be a picklable top-level function (pickled by reference) and its arguments and result
+must be picklable. ``seconds=None`` runs ``fn`` in the calling process with no limit (tests, CLI).
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib
+import json
+import multiprocessing.connection
+import pickle
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from typing import Any, Callable, TypeVar
+
+from optcore.formula import FormulaError
+
+__all__ = ["FormulaTimeout", "run_limited", "shutdown", "warm_up"]
+
+T = TypeVar("T")
+
+MAX_WORKERS = 2  # one long job must not block every other session; each worker holds SymPy (~100 MB)
+STARTUP_SECONDS = 60.0  # a cold worker imports SymPy; that time is not charged to the job's limit
+PRELOAD_MODULES = ("sympy", "optcore.formula")
+
+
+class FormulaTimeout(FormulaError):
+    """The job ran past its wall-clock limit; the worker that ran it was killed."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Worker side
+# --------------------------------------------------------------------------------------------------
+
+# The worker is started with subprocess rather than multiprocessing's "spawn": spawn re-runs the
+# parent's __main__ module in the child (as __mp_main__), so a script or `python -m optcore` without an
+# `if __name__ == "__main__"` guard would start its own work, or more workers, inside every worker.
+_WORKER_BOOT = (
+    "import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
+    "from optcore.sandbox import _worker_entry; _worker_entry(int(sys.argv[2]))"
+)
+
+
+def _worker_entry(fd: int) -> None:
+    _worker_main(multiprocessing.connection.Connection(fd), PRELOAD_MODULES)
+
+
+def _worker_main(connection: multiprocessing.connection.Connection, preload: tuple[str, ...]) -> None:
+    # Ctrl-C in the terminal reaches the whole process group; the parent decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for module in preload:
+        try:
+            importlib.import_module(module)
+        except Exception:  # a missing optional module must not stop the worker; jobs will report it
+            pass
+    connection.send(("ready",))
+    while True:
+        try:
+            data = connection.recv_bytes()
+        except (EOFError, OSError):  # parent gone
+            return
+        try:
+            job = pickle.loads(data)
+            if job is None:  # clean shutdown
+                return
+            fn, args = job
+            reply: tuple = ("ok", fn(*args))
+        except FormulaError as err:
+            reply = ("formula_error", err.message, err.column)
+        except ValueError as err:
+            reply = ("value_error", str(err))
+        except BaseException as err:  # noqa: BLE001 — anything else is reported, the worker lives on
+            reply = ("error", type(err).__name__, str(err))
+        try:
+            connection.send(reply)
+        except OSError:  # parent gone
+            return
+        except Exception as err:  # noqa: BLE001 — e.g. an unpicklable result
+            connection.send(("error", type(err).__name__, f"the result could not be sent back: {err}"))
+
+
+# --------------------------------------------------------------------------------------------------
+# Parent side
+# --------------------------------------------------------------------------------------------------
+
+class _WorkerCrashed(Exception):
+    pass
+
+
+class _Worker:
+    """One worker process and the parent's end of its socket."""
+
+    def __init__(self) -> None:
+        parent_end, child_end = socket.socketpair()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _WORKER_BOOT, json.dumps(sys.path), str(child_end.fileno())],
+                pass_fds=(child_end.fileno(),),  # the only thing the worker inherits
+                stdin=subprocess.DEVNULL,
+            )
+        except BaseException:
+            parent_end.close()
+            raise
+        finally:
+            child_end.close()  # so a dead worker shows up as EOF on our end
+        self.connection = multiprocessing.connection.Connection(parent_end.detach())
+        self.ready = False
+
+    def wait_ready(self) -> None:
+        if self.ready:
+            return
+        if not self.connection.poll(STARTUP_SECONDS):
+            raise _WorkerCrashed("the worker did not start")
+        self._receive()
+        self.ready = True
+
+    def _receive(self) -> tuple:
+        try:
+            return self.connection.recv()
+        except (EOFError, OSError) as err:
+            raise _WorkerCrashed(str(err)) from None
+
+    def call(self, payload: bytes, seconds: float) -> tuple | None:
+        """The worker's reply to a pickled job, or None when the limit passed first."""
+        self.wait_ready()
+        try:
+            self.connection.send_bytes(payload)
+        except OSError as err:
+            raise _WorkerCrashed(str(err)) from None
+        if not self.connection.poll(seconds):
+            return None
+        return self._receive()
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        try:
+            self.connection.send_bytes(pickle.dumps(None))
+            self.process.wait(0.5)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        self.kill()
+
+    def kill(self) -> None:
+        if self.alive():
+            self.process.kill()
+        try:
+            self.process.wait(5.0)
+        except subprocess.TimeoutExpired:
+            pass
+        self.connection.close()
+
+
+class _Pool:
+    """At most ``max_workers`` warm workers, each used by one thread at a time."""
+
+    def __init__(self, max_workers: int) -> None:
+        self.max_workers = max_workers
+        self._condition = threading.Condition()
+        self._idle: list[_Worker] = []
+        self._started = 0  # workers alive: idle + busy
+        self._closed = False
+
+    def acquire(self) -> _Worker:
+        with self._condition:
+            while not self._idle and self._started >= self.max_workers:
+                self._condition.wait()
+            if self._idle:
+                worker = self._idle.pop()
+                if worker.alive():
+                    return worker
+                worker.kill()  # died while idle (e.g. killed by the OS): start a fresh one below
+            else:
+                self._started += 1
+        try:
+            return _Worker()  # outside the lock: starting a process takes a few milliseconds
+        except BaseException:
+            with self._condition:
+                self._started -= 1
+                self._condition.notify()
+            raise
+
+    def release(self, worker: _Worker) -> None:
+        with self._condition:
+            if not self._closed:
+                self._idle.append(worker)
+                self._condition.notify()
+                return
+            self._started -= 1
+        worker.stop()
+
+    def replace(self, worker: _Worker) -> None:
+        """Kill a worker that timed out or crashed and start its successor right away (warm-up overlaps)."""
+        worker.kill()
+        with self._condition:
+            if self._closed:
+                self._started -= 1
+                self._condition.notify()
+                return
+        try:
+            successor = _Worker()
+        except BaseException:
+            with self._condition:
+                self._started -= 1
+                self._condition.notify()
+            raise
+        self.release(successor)
+
+    def shutdown(self) -> None:
+        with self._condition:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._started -= len(idle)
+            self._condition.notify_all()
+        for worker in idle:
+            worker.stop()
+
+
+_pool = _Pool(MAX_WORKERS)
+_pool_lock = threading.Lock()
+
+
+def _current_pool() -> _Pool:
+    global _pool
+    with _pool_lock:
+        if _pool._closed:  # shut down earlier (tests): start over
+            _pool = _Pool(MAX_WORKERS)
+        return _pool
+
+
+def run_limited(
+    fn: Callable[..., T], *args: Any, seconds: float | None = 5.0, task: str = "process"
+) -> T:
+    """``fn(*args)`` in a worker process, killed after ``seconds`` of wall-clock time.
+
+    Raises FormulaTimeout past the limit; FormulaError and ValueError raised by ``fn`` come back as
+    themselves; any other exception comes back as a FormulaError naming it. ``task`` completes the
+    timeout message: "this formula takes too long to {task} ...".
+    """
+    if seconds is None:
+        return fn(*args)
+    payload = pickle.dumps((fn, args))  # here, so an unpicklable job fails before any worker is involved
+    pool = _current_pool()
+    worker = pool.acquire()
+    try:
+        reply = worker.call(payload, seconds)
+    except _WorkerCrashed:
+        pool.replace(worker)
+        raise FormulaError(f"the computation stopped unexpectedly while trying to {task} this formula") from None
+    except BaseException:
+        pool.replace(worker)  # interrupted mid-job: a late reply must not reach the next caller
+        raise
+    if reply is None:
+        pool.replace(worker)
+        raise FormulaTimeout(f"this formula takes too long to {task} (over {seconds:g} s); try a simpler one")
+    pool.release(worker)
+    kind = reply[0]
+    if kind == "ok":
+        return reply[1]
+    if kind == "formula_error":
+        raise FormulaError(reply[1], reply[2])
+    if kind == "value_error":
+        raise ValueError(reply[1])
+    raise FormulaError(f"could not {task} this formula ({reply[1]}: {reply[2]})")
+
+
+def warm_up() -> None:
+    """Start a worker now (e.g. when the app starts) so the first formula does not wait for SymPy."""
+    pool = _current_pool()
+    worker = pool.acquire()
+    try:
+        worker.wait_ready()
+    except _WorkerCrashed:
+        pool.replace(worker)
+        raise
+    pool.release(worker)
+
+
+def shutdown() -> None:
+    """Stop all idle workers (busy ones stop when their job returns). Called at interpreter exit."""
+    _pool.shutdown()
+
+
+atexit.register(shutdown)

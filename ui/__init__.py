@@ -1,0 +1,1 @@
+"""Streamlit UI helpers: the shared frame (`ui.frame`) every page reads its inputs from."""
