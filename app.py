@@ -27,9 +27,15 @@ ANALYSE = [("pages/curvature.py", "Curvature", ":material/landscape:", "curvatur
 st.set_page_config(page_title="Optimization explorer", page_icon=":material/insights:", layout="wide")
 
 
+# The view named in the link opens first (a share link may point at any page, even through "/").
+available = {path for file, _, _, path in EXPLORE + ANALYSE if (HERE / file).exists()}
+default_view = st.query_params.get("view", "playground")
+default_view = default_view if default_view in available else "playground"
+
+
 def _pages(entries):
     return {path: st.Page(str(HERE / file), title=title, icon=icon, url_path=path,
-                          default=(path == "playground"))
+                          default=(path == default_view))
             for file, title, icon, path in entries if (HERE / file).exists()}
 
 
@@ -40,15 +46,18 @@ if analyse:
     sections["Analyse"] = list(analyse.values())
 
 frame.init(view_paths=tuple(all_pages))
+page = st.navigation(sections)
 st.sidebar.title("Optimization explorer")
 frame.sidebar()
-page = st.navigation(sections)
 
+view = next((path for path, p in all_pages.items() if p == page), "playground")
 target = frame.pending_switch()
-if target in all_pages and all_pages[target].url_path != page.url_path:
+if target in all_pages and target != view:
     st.switch_page(all_pages[target])
 
-for notice in frame.url_notices():
-    st.info(f"From the link: {notice}", icon="🔗")
+notices = frame.url_notices()
+if notices:
+    st.info("Some values in the link were changed to safe ones:\n\n" + "\n".join(f"- {n}" for n in notices),
+            icon=":material/link:")
 page.run()
-frame.sync_url(page.url_path)
+frame.sync_url(view)

@@ -14,6 +14,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+# Imported eagerly: the submodule `optcore.run` would otherwise shadow the function `optcore.run`
+# the first time anything imports it. It needs only NumPy.
+from .run import BatchTrajectory, Trajectory, run, run_batch
+
 _EXPORTS = {
     "FormulaError": "formula",
     "parse_formula": "formula",
@@ -25,15 +29,11 @@ _EXPORTS = {
     "MethodSpec": "methods",
     "ParamSpec": "methods",
     "resolve_params": "methods",
-    "run": "run",
-    "run_batch": "run",
-    "Trajectory": "run",
-    "BatchTrajectory": "run",
     "PRESETS": "presets",
     "Preset": "presets",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted([*_EXPORTS, "run", "run_batch", "Trajectory", "BatchTrajectory"])
 
 
 def __getattr__(name: str) -> Any:

@@ -2,7 +2,8 @@
 
     python -m optcore run "x^2" --method gd --x0 10 --steps 10 --lr 0.2
     python -m optcore run --preset textbook-2d --format csv
-    python -m optcore plot "(1-x)^2 + 100(y-x^2)^2" --methods gd:lr=0.001,bfgs,newton --x0 -1.2 1 --out rb.html
+    python -m optcore plot "(1-x)^2 + 100(y-x^2)^2" --methods gd:lr=0.001,bfgs,newton \\
+        --x0 -1.2 1 --out rb.html
 
 Mistakes (a bad formula, an unknown method or parameter, a wrong number of coordinates) end with
 exit status 2 and one line on stderr that says what to fix; never a traceback. Set OPTCORE_DEBUG=1
@@ -36,6 +37,12 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line ("error: ...") instead of the usage block."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        if message.startswith("unrecognized arguments:"):
+            strays = message.split(":", 1)[1].split()
+            if any(s.startswith("-") and not s.startswith("--") for s in strays):
+                # "-x^2" looks like an option to argparse; say how to pass such a formula
+                raise UsageError(f"{message} (a formula that starts with '-' goes last, after --, "
+                                 f"e.g. run --x0 1 -- \"-x^2\")")
         raise UsageError(f"{message} (see: {self.prog} --help)")
 
 
@@ -96,7 +103,8 @@ def _objective(formula: str, variables: Sequence[str] | None):
 def _start(x0: Sequence[float] | None, obj, fallback: Sequence[float] | None) -> np.ndarray:
     if x0 is None:
         if fallback is None:
-            raise UsageError(f"--x0 is required: give {obj.dim} number(s), one for each of {', '.join(obj.variables)}")
+            raise UsageError(f"--x0 is required: give {obj.dim} number(s), "
+                             f"one for each of {', '.join(obj.variables)}")
         x0 = fallback
     if len(x0) != obj.dim:
         raise UsageError(f"--x0 needs {obj.dim} number(s) ({', '.join(obj.variables)}), got {len(x0)}")
@@ -192,10 +200,12 @@ def _label(method: str, params: dict[str, Any]) -> str:
     return f"{method} (" + ", ".join(f"{k}={v}" for k, v in params.items()) + ")"
 
 
-def _window(args_window: Sequence[float] | None, obj, preset, trajectories) -> tuple[tuple[float, float], ...]:
+def _window(args_window: Sequence[float] | None, obj, preset,
+            trajectories: dict) -> tuple[tuple[float, float], ...]:
     if args_window:
         if len(args_window) != 2 * obj.dim:
-            raise UsageError(f"--window needs {2 * obj.dim} numbers (low high for each of {', '.join(obj.variables)})")
+            raise UsageError(f"--window needs {2 * obj.dim} numbers "
+                             f"(low high for each of {', '.join(obj.variables)})")
         pairs = tuple((float(args_window[2 * i]), float(args_window[2 * i + 1])) for i in range(obj.dim))
         if any(lo >= hi for lo, hi in pairs):
             raise UsageError("--window: each low must be below its high")
@@ -208,6 +218,16 @@ def _window(args_window: Sequence[float] | None, obj, preset, trajectories) -> t
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     pad = np.maximum(0.15 * (hi - lo), 0.5)
     return tuple((float(a - p), float(b + p)) for a, b, p in zip(lo, hi, pad))
+
+
+def _known_minima(formula: str, variables: tuple[str, ...]) -> tuple[tuple[float, ...], ...]:
+    """The minima of a preset with the same formula (ignoring spaces), so typed classics get markers."""
+    from .presets import PRESETS
+    typed = "".join(formula.split())
+    for p in PRESETS.values():
+        if "".join(p.formula.split()) == typed and p.variables == variables:
+            return p.minima
+    return ()
 
 
 def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
@@ -225,25 +245,31 @@ def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
     formula = preset.formula if preset else args.formula
     obj = _objective(formula, args.variables or (preset.variables if preset else None))
     if obj.dim > 2:
-        raise UsageError(f"plot draws 1 or 2 variables; this formula has {obj.dim} ({', '.join(obj.variables)})")
+        raise UsageError(f"plot draws 1 or 2 variables; this formula has {obj.dim} "
+                         f"({', '.join(obj.variables)})")
 
     methods = parse_method_list(args.methods) if args.methods else (
         [(m, dict(p)) for m, p in preset.runs] if preset else [("gd", {})])
     for name, _ in methods:
         _check_method(name)
     shared = parse_assignments(args.param or [])
+    from .methods import METHODS
+    taken = {p.name for name, _ in methods for p in METHODS[name].params}
+    unused = sorted(set(shared) - taken)
+    if unused:
+        raise UsageError(f"no method in the plot takes parameter(s) {', '.join(unused)}")
     x0 = _start(args.x0, obj, preset.start if preset else None)
     steps = _check_steps(args.steps if args.steps is not None else (preset.steps if preset else 100))
 
     trajectories = {}
     for method, base in methods:
         params = _merge_params(method, base, args.lr, shared, only_accepted=True)
-        label = _label(method, base)
+        label = _label(method, params)
         if label in trajectories:
             raise UsageError(f"--methods lists {label} twice")
         trajectories[label] = run(obj, method, x0, steps=steps, tol=args.tol, **params)
     window = _window(args.window, obj, preset, trajectories)
-    minima = preset.minima if preset else ()
+    minima = preset.minima if preset else _known_minima(formula, obj.variables)
 
     fig = trajectory_figure(obj, trajectories, window, minima, animate=not args.static, title=formula)
     write_figure(fig, target)
@@ -253,7 +279,8 @@ def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def trajectory_figure(obj, trajectories: dict, window, minima=(), *, animate: bool = True, title: str | None = None):
+def trajectory_figure(obj, trajectories: dict, window, minima=(), *, animate: bool = True,
+                      title: str | None = None):
     """The paths of `trajectories` on the contour of f (d = 2) or on its curve (d = 1)."""
     from . import figures
 
@@ -303,6 +330,7 @@ def cmd_methods(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_presets(args: argparse.Namespace, out: TextIO) -> int:
     from .presets import PRESETS
     width = max(len(k) for k in PRESETS)
+    name_width = max(len(p.name) for p in PRESETS.values())
     for key, p in PRESETS.items():
         if args.verbose:
             runs = ", ".join(m + ("(" + ", ".join(f"{k}={v}" for k, v in prm.items()) + ")" if prm else "")
@@ -310,7 +338,7 @@ def cmd_presets(args: argparse.Namespace, out: TextIO) -> int:
             out.write(f"{key}\n  {p.name} [{p.source}, {p.page}]\n  f = {p.formula}\n"
                       f"  start {p.start}, {p.steps} steps: {runs}\n  {p.look_for}\n\n")
         else:
-            out.write(f"{key:<{width}}  {p.formula}   ({p.name})\n")
+            out.write(f"{key:<{width}}  {p.name:<{name_width}}  {p.formula}\n")
     return 0
 
 
@@ -325,14 +353,18 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("formula", nargs="?", metavar="FORMULA",
                        help='the function, as typed in the app, e.g. "(1-x)^2 + 100(y-x^2)^2"')
         p.add_argument("--preset", metavar="KEY", help="use a preset's formula, start, steps and runs")
-        p.add_argument("--x0", nargs="+", type=float, metavar="X", help="start point, one number per variable")
-        p.add_argument("--steps", type=int, metavar="N", help="number of steps (default 100, or the preset's)")
-        p.add_argument("--lr", type=float, metavar="L", help="learning rate / step size")
+        p.add_argument("--x0", nargs="+", type=float, metavar="X",
+                       help="start point, one number per variable")
+        p.add_argument("--steps", type=int, metavar="N",
+                       help="number of steps (default 100, or the preset's)")
+        p.add_argument("--lr", type=float, metavar="L",
+                       help="learning rate / step size (plot: for every method that takes one)")
         p.add_argument("--param", nargs="+", action="extend", metavar="K=V",
                        help="method parameter(s), e.g. --param beta=0.95 line_search=exact")
         p.add_argument("--tol", type=float, default=1e-8, metavar="T",
                        help="stop when ‖∇f‖ ≤ T (default 1e-8; 0 runs every step)")
-        p.add_argument("--variables", nargs="+", metavar="NAME", help="variable order (default: natural order)")
+        p.add_argument("--variables", nargs="+", metavar="NAME",
+                       help="variable order (default: natural order)")
 
     run_p = sub.add_parser("run", help="print the trajectory of one method",
                            description="Run one method and print its trajectory.")
@@ -346,10 +378,13 @@ def build_parser() -> argparse.ArgumentParser:
                                         "(or on the curve, for one variable).")
     common(plot_p)
     plot_p.add_argument("--methods", metavar="LIST",
-                        help="comma-separated, each optionally with :name=value, e.g. gd:lr=0.2,gd:lr=0.05,newton")
-    plot_p.add_argument("--out", required=True, metavar="FILE", help="FILE.html (animated), FILE.png, FILE.svg or FILE.gif (animated)")
+                        help="comma-separated, each optionally with :name=value, "
+                             "e.g. gd:lr=0.2,gd:lr=0.05,newton")
+    plot_p.add_argument("--out", required=True, metavar="FILE",
+                        help="FILE.html (animated), FILE.png, FILE.svg or FILE.gif (animated)")
     plot_p.add_argument("--window", nargs="+", type=float, metavar="V",
-                        help="plot range: low high per variable (default: the preset's, or fitted to the paths)")
+                        help="plot range: low high per variable "
+                             "(default: the preset's, or fitted to the paths)")
     plot_p.add_argument("--static", action="store_true", help="HTML without the animation")
     plot_p.set_defaults(handler=cmd_plot)
 
@@ -357,7 +392,8 @@ def build_parser() -> argparse.ArgumentParser:
     methods_p.set_defaults(handler=cmd_methods)
 
     presets_p = sub.add_parser("presets", help="list the presets")
-    presets_p.add_argument("-v", "--verbose", action="store_true", help="show start, runs and what to look for")
+    presets_p.add_argument("-v", "--verbose", action="store_true",
+                           help="show start, runs and what to look for")
     presets_p.set_defaults(handler=cmd_presets)
     return parser
 
@@ -383,6 +419,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except CommandFailed as error:
         err.write(f"error: {_one_line(error)}\n")
         return FAILURE
+    except BrokenPipeError:  # `... | head`: the reader left; not an error worth a message
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps Python's exit flush quiet
+        except OSError:
+            pass
+        return 0
     except OSError as error:
         err.write(f"error: {_one_line(error.strerror or error)}"
                   f"{': ' + str(error.filename) if error.filename else ''}\n")

@@ -45,7 +45,8 @@ import sympy
 __all__ = ["FormulaError", "parse_formula", "NAMED_FUNCTIONS", "NAMED_CONSTANTS", "GREEK_NAMES"]
 
 MAX_LENGTH = 2000
-MAX_DEPTH = 100
+MAX_DEPTH = 100  # parentheses, checked in the tokenizer so the recursive parser stays shallow
+MAX_EXPRESSION_DEPTH = 50  # operator levels (x^x^x^..., sin(sin(...))): deeper trees make SymPy recurse past its limit
 MAX_TOKENS = 2000
 MAX_NAME_LENGTH = 20
 MAX_DIGITS = 300
@@ -77,6 +78,7 @@ class _FunctionSpec:
     value: Callable[..., float]  # float arguments -> float (for constant arguments, never via SymPy)
     min_args: int = 1
     max_args: int | None = 1  # None: any number
+    levels: int = 1  # tree levels the function adds (sigmoid is 1/(1+exp(-x)): four)
 
 
 def _sigmoid_value(v: float) -> float:
@@ -111,10 +113,10 @@ _FUNCTIONS: dict[str, _FunctionSpec] = {
     "sec": _FunctionSpec(sympy.sec, lambda v: 1.0 / math.cos(v)),
     "csc": _FunctionSpec(sympy.csc, lambda v: 1.0 / math.sin(v)),
     "exp": _FunctionSpec(sympy.exp, math.exp),
-    "log": _FunctionSpec(_log_build, _log_value, 1, 2),
+    "log": _FunctionSpec(_log_build, _log_value, 1, 2, levels=2),
     "ln": _FunctionSpec(sympy.log, math.log),
-    "log10": _FunctionSpec(lambda a: sympy.log(a, 10), math.log10),
-    "log2": _FunctionSpec(lambda a: sympy.log(a, 2), math.log2),
+    "log10": _FunctionSpec(lambda a: sympy.log(a, 10), math.log10, levels=2),
+    "log2": _FunctionSpec(lambda a: sympy.log(a, 2), math.log2, levels=2),
     "sqrt": _FunctionSpec(sympy.sqrt, math.sqrt),
     "abs": _FunctionSpec(sympy.Abs, abs),
     "sinh": _FunctionSpec(sympy.sinh, math.sinh),
@@ -136,8 +138,8 @@ _FUNCTIONS: dict[str, _FunctionSpec] = {
     "floor": _FunctionSpec(sympy.floor, lambda v: float(math.floor(v))),
     "ceil": _FunctionSpec(sympy.ceiling, lambda v: float(math.ceil(v))),
     "erf": _FunctionSpec(sympy.erf, math.erf),
-    "sigmoid": _FunctionSpec(lambda a: 1 / (1 + sympy.exp(-a)), _sigmoid_value),
-    "softplus": _FunctionSpec(lambda a: sympy.log(1 + sympy.exp(a)), _softplus_value),
+    "sigmoid": _FunctionSpec(lambda a: 1 / (1 + sympy.exp(-a)), _sigmoid_value, levels=4),
+    "softplus": _FunctionSpec(lambda a: sympy.log(1 + sympy.exp(a)), _softplus_value, levels=3),
     "relu": _FunctionSpec(lambda a: sympy.Max(a, 0), lambda v: max(v, 0.0)),
 }
 
@@ -432,6 +434,14 @@ def _tokenize(text: str) -> list[_Token]:
 class _Value:
     expr: sympy.Expr
     number: float | None  # the value when expr has no variable; used to bound constants cheaply
+    depth: int = 0  # operator levels below this node (a slight overestimate of SymPy's tree depth)
+
+
+def _deeper(values: list[_Value], column: int | None, extra: int = 1) -> int:
+    depth = max(v.depth for v in values) + extra
+    if depth > MAX_EXPRESSION_DEPTH:
+        raise FormulaError(f"the formula is nested too deeply (more than {MAX_EXPRESSION_DEPTH} levels)", column)
+    return depth
 
 
 def _checked(number: float, column: int | None) -> float:
@@ -482,11 +492,11 @@ def _float_of(expr: sympy.Expr, column: int | None) -> float:
         raise FormulaError("a constant in this formula is undefined or too large", column) from None
 
 
-def _value(expr: sympy.Expr, number: float | None, column: int | None) -> _Value:
+def _value(expr: sympy.Expr, number: float | None, column: int | None, depth: int) -> _Value:
     if number is None and not expr.free_symbols:
         # Variables cancelled (x - x, x*pi/x): we still need the constant's size.
         number = _float_of(expr, column)
-    return _Value(expr, number)
+    return _Value(expr, number, depth)
 
 
 def _check_constant_power(base: float, exponent: float, column: int | None) -> None:
@@ -504,18 +514,19 @@ def _check_constant_power(base: float, exponent: float, column: int | None) -> N
 
 
 def _power(base: _Value, exponent: _Value, column: int) -> _Value:
+    depth = _deeper([base, exponent], column)
     if base.number is not None and exponent.number is not None:
         _check_constant_power(base.number, exponent.number, column)
         number = _checked(base.number**exponent.number, column)
-        return _value(sympy.Pow(base.expr, exponent.expr), number, column)
+        return _value(sympy.Pow(base.expr, exponent.expr), number, column, depth)
     if exponent.number is not None and abs(exponent.number) > MAX_SYMBOLIC_EXPONENT:
         raise FormulaError(f"exponent too large (at most {MAX_SYMBOLIC_EXPONENT})", column)
-    return _value(sympy.Pow(base.expr, exponent.expr), None, column)
+    return _value(sympy.Pow(base.expr, exponent.expr), None, column, depth)
 
 
 def _negate(value: _Value, column: int) -> _Value:
     number = None if value.number is None else -value.number
-    return _value(-value.expr, number, column)
+    return _value(-value.expr, number, column, _deeper([value], column))
 
 
 def _sum(values: list[_Value], column: int) -> _Value:
@@ -524,7 +535,7 @@ def _sum(values: list[_Value], column: int) -> _Value:
     number = None
     if all(v.number is not None for v in values):
         number = _checked(math.fsum(v.number for v in values), column)
-    return _value(sympy.Add(*(v.expr for v in values)), number, column)
+    return _value(sympy.Add(*(v.expr for v in values)), number, column, _deeper(values, column))
 
 
 def _product(values: list[_Value], column: int) -> _Value:
@@ -535,7 +546,7 @@ def _product(values: list[_Value], column: int) -> _Value:
         number = 1.0
         for v in values:  # check as we go so an overflow is caught, not turned into inf*0
             number = _checked(number * v.number, column)
-    return _value(sympy.Mul(*(v.expr for v in values)), number, column)
+    return _value(sympy.Mul(*(v.expr for v in values)), number, column, _deeper(values, column))
 
 
 def _is_simple_constant(value: _Value) -> bool:
@@ -549,6 +560,7 @@ def _is_simple_constant(value: _Value) -> bool:
 
 def _apply(name: str, args: list[_Value], column: int) -> _Value:
     spec = _FUNCTIONS[name]
+    depth = _deeper(args, column, spec.levels)
     if all(arg.number is not None for arg in args):
         try:
             number = float(spec.value(*(arg.number for arg in args)))
@@ -558,9 +570,9 @@ def _apply(name: str, args: list[_Value], column: int) -> _Value:
             raise FormulaError("constant too large", column) from None
         number = _checked(number, column)
         if all(_is_simple_constant(arg) for arg in args):
-            return _value(spec.build(*(arg.expr for arg in args)), number, column)
+            return _value(spec.build(*(arg.expr for arg in args)), number, column, depth)
         return _Value(sympy.Float(number), number)  # towers of functions of constants: fold
-    return _value(spec.build(*(arg.expr for arg in args)), None, column)
+    return _value(spec.build(*(arg.expr for arg in args)), None, column, depth)
 
 
 # --------------------------------------------------------------------------------------------------

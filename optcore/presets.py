@@ -98,7 +98,7 @@ _GALLERY: tuple[Preset, ...] = (
     ),
     Preset(
         key="textbook-x2-divergent",
-        name="x² (textbook, η = 0.05, 0.2, 1.1)",
+        name="x² (textbook, η = 1.1 against 0.2 and 0.05)",
         formula="x^2",
         variables=("x",),
         window=((-65.0, 65.0),),
@@ -119,7 +119,8 @@ _GALLERY: tuple[Preset, ...] = (
         start=(10.0,),
         minima=_inside(_XCOS_MINIMA, -10.5, 10.5),
         source="textbook",
-        look_for="A huge step throws x past the deep minimum near 7.3; it ends rattling in the shallow one near −1.8.",
+        look_for="A huge step throws x past the deep minimum near 7.3; it ends rattling in the shallow one "
+                 "near −1.8.",
         runs=(("gd", {"lr": 2.0}), ("gd", {"lr": 0.2})),
         steps=10,
     ),
@@ -132,8 +133,9 @@ _GALLERY: tuple[Preset, ...] = (
         start=(10.0,),
         minima=((0.0,),),
         source="textbook",
-        look_for="Far out Newton moves about 2 per step; near 0 the error squares each step and hits 0 by step 9.",
-        runs=(("newton", {"lr": 1.0}), ("gd", {"lr": 1.0})),
+        look_for="Far out Newton moves about 2 per step; near 0 the error squares each step and hits 0 by "
+                 "step 9.",
+        runs=(("newton", {"lr": 1.0}), ("gd", {"lr": 0.2})),
         steps=10,
         page="newton_model",
     ),
@@ -161,9 +163,10 @@ _GALLERY: tuple[Preset, ...] = (
         start=(2.5,),
         minima=((math.log(2) / 3 - 1,),),
         source="textbook",
-        look_for="Nearly linear on both sides, curved only near x = ln(2)/3 − 1: exact line search lands there "
-                 "in a few steps where a fixed step crawls.",
-        runs=(("gd", {"line_search": "exact"}), ("gd", {"line_search": "backtracking"}), ("gd", {"lr": 0.5})),
+        look_for="Nearly straight on both sides, curved only near x = ln(2)/3 − 1: an exact line search "
+                 "lands "
+                 "there in one step, a fixed step walks down at its own pace.",
+        runs=(("gd", {"line_search": "exact"}), ("gd", {"lr": 0.1}), ("gd", {"lr": 0.5})),
         steps=30,
         page="compare",
     ),
@@ -177,7 +180,8 @@ _GALLERY: tuple[Preset, ...] = (
         start=(-5.0, -2.0),
         minima=((0.0, 0.0),),
         source="textbook",
-        look_for="x2 shrinks by 0.6 per step, x1 only by 0.8: the path bends and creeps along x1 to the origin.",
+        look_for="x2 shrinks by 0.6 per step, x1 only by 0.8: the path bends and creeps along x1 to the "
+                 "origin.",
         runs=(("gd", {"lr": 0.1}), ("newton", {"lr": 1.0})),
         steps=20,
     ),
@@ -190,7 +194,8 @@ _GALLERY: tuple[Preset, ...] = (
         start=(-5.0, -2.0),
         minima=((0.0, 0.0),),
         source="textbook",
-        look_for="The steep y direction caps the step below 0.01, so x barely moves; dividing by diag H fixes it.",
+        look_for="The steep y direction caps the step below 0.01, so x barely moves; dividing by diag H "
+                 "fixes it.",
         runs=(("gd", {"lr": 0.009}), ("diag_newton", {"lr": 1.0}), ("newton", {"lr": 1.0})),
         steps=100,
         page="preconditioning",
@@ -220,7 +225,8 @@ _GALLERY: tuple[Preset, ...] = (
         start=(-3.0, -3.0),
         minima=((0.0, 0.0),),
         source="blog",
-        look_for="The downhill direction (4.5, −0.83) misses the origin, yet the Newton step (3, 3) hits it in one.",
+        look_for="The downhill direction (4.5, −0.83) misses the origin, yet the Newton step (3, 3) hits it "
+                 "in one.",
         runs=(("newton", {"lr": 1.0}), ("gd", {"lr": 0.5})),
         steps=30,
         page="newton_model",
@@ -234,7 +240,8 @@ _GALLERY: tuple[Preset, ...] = (
         start=(3.1, 1.3),
         minima=((PI, 9 - 20 / PI), (PI, 13 - 20 / PI)),
         source="blog",
-        look_for="det H < 0 at the start: the Newton step (−0.11, −0.44) climbs to f ≈ 0.97, toward the saddle "
+        look_for="det H < 0 at the start: the Newton step (−0.11, −0.44) climbs to f ≈ 0.97, toward the "
+                 "saddle "
                  "at (π, 0.63), while gradient descent drops into the valley and rattles there.",
         runs=(("gd", {"lr": 0.5}), ("newton", {"lr": 0.5}), ("newton_abs", {"lr": 0.5})),
         steps=20,
@@ -250,9 +257,11 @@ _GALLERY: tuple[Preset, ...] = (
         start=(3.1, 1.8),
         minima=((PI, 9 - 20 / PI), (PI, 13 - 20 / PI)),
         source="blog",
-        look_for="Here H is positive definite, so the Newton direction points downhill, but the quadratic model is "
+        look_for="Here H is positive definite, so the Newton direction points downhill, but the quadratic "
+                 "model is "
                  "shallow and the full step overshoots into the next valley up.",
-        runs=(("newton", {"lr": 1.0}), ("gd", {"lr": 0.5}), ("newton", {"lr": 1.0, "line_search": "backtracking"})),
+        runs=(("newton", {"lr": 1.0}), ("gd", {"lr": 0.5}),
+              ("newton", {"lr": 1.0, "line_search": "backtracking"})),
         steps=20,
         extra_starts=((3.1, 1.3),),
         page="newton_model",
@@ -267,7 +276,8 @@ _GALLERY: tuple[Preset, ...] = (
         start=(1.0,),
         minima=((0.0,),),
         source="course notes",
-        look_for="α = 0.25 is exact in one step, α < 0.25 creeps, 0.25 < α < 0.5 zig-zags in, α > 0.5 blows up.",
+        look_for="α = 0.25 is exact in one step, α < 0.25 creeps, 0.25 < α < 0.5 zig-zags in, α > 0.5 blows "
+                 "up.",
         runs=(("gd", {"lr": 0.25}), ("gd", {"lr": 0.1}), ("gd", {"lr": 0.45}), ("gd", {"lr": 0.55})),
         steps=20,
         page="lr_lab",
@@ -297,7 +307,8 @@ _GALLERY: tuple[Preset, ...] = (
         start=(-1.2, 1.0),
         minima=((1.0, 1.0),),
         source="classic",
-        look_for="Finding the curved valley is quick; following it to (1, 1) is where first-order methods stall.",
+        look_for="Finding the curved valley is quick; following it to (1, 1) is where first-order methods "
+                 "stall.",
         runs=(("gd", {"lr": 0.001}), ("momentum", {"lr": 0.001}), ("bfgs", {}), ("newton", {"lr": 1.0})),
         steps=500,
         page="compare",
@@ -328,7 +339,8 @@ _GALLERY: tuple[Preset, ...] = (
         start=(1.0, 1.5),
         minima=((3.0, 0.5),),
         source="classic",
-        look_for="Steep walls near the corners and a nearly flat, narrow floor: adaptive steps help, fixed ones "
+        look_for="Steep walls near the corners and a nearly flat, narrow floor: adaptive steps help, fixed "
+                 "ones "
                  "either crawl or explode.",
         runs=(("adam", {"lr": 0.05}), ("gd", {"lr": 0.01}), ("bfgs", {})),
         steps=300,
@@ -358,7 +370,8 @@ _GALLERY: tuple[Preset, ...] = (
         start=(-8.0, 4.0),
         minima=((0.0, 0.0),),
         source="classic",
-        look_for="A long diagonal valley (curvatures 1 and 0.04): the steps quickly find the valley, then inch along it.",
+        look_for="A long diagonal valley (curvatures 1 and 0.04): the steps quickly find the valley, then "
+                 "inch along it.",
         runs=(("gd", {"lr": 1.0}), ("cg", {}), ("newton", {"lr": 1.0})),
         steps=200,
         page="preconditioning",
@@ -373,7 +386,8 @@ _GALLERY: tuple[Preset, ...] = (
         minima=((0.0, 0.0), (1.7475523458302888, -0.8737761729151444),
                 (-1.7475523458302888, 0.8737761729151444)),
         source="classic",
-        look_for="Two side dips trap runs that start near the edges; only the middle one is the global minimum.",
+        look_for="Two side dips trap runs that start near the edges; only the middle one is the global "
+                 "minimum.",
         runs=(("gd", {"lr": 0.02}), ("newton", {"lr": 1.0}), ("adam", {"lr": 0.1})),
         steps=150,
         extra_starts=((2.0, -2.0), (1.0, 1.0)),
@@ -393,7 +407,7 @@ _GALLERY: tuple[Preset, ...] = (
         look_for="Two global minima (f ≈ −1.0316) and four local ones: the basin map shows who goes where.",
         runs=(("gd", {"lr": 0.01}), ("newton_abs", {"lr": 1.0}), ("bfgs", {})),
         steps=200,
-        extra_starts=((1.5, 1.0), (0.0, 0.0), (1.0, -1.0)),
+        extra_starts=((1.5, 1.0), (-0.5, 0.3), (1.0, -1.0)),
         page="basins",
     ),
     Preset(
@@ -405,7 +419,9 @@ _GALLERY: tuple[Preset, ...] = (
         start=(2.6, 3.4),
         minima=((0.0, 0.0),),
         source="classic",
-        look_for="A bowl covered in dents: every method stops in a nearby dent unless momentum carries it across.",
+        look_for="A bowl covered in dents: from here every method stops in a nearby dent; the basin map "
+                 "shows "
+                 "how small the global minimum's basin is.",
         runs=(("gd", {"lr": 0.002}), ("momentum", {"lr": 0.002, "beta": 0.95}), ("adam", {"lr": 0.1})),
         steps=300,
         page="basins",
@@ -419,8 +435,8 @@ _GALLERY: tuple[Preset, ...] = (
         start=(3.3, 2.7),
         minima=((0.0, 0.0),),
         source="classic",
-        look_for="Ripples on a cone: the minimum is a sharp tip where the gradient is undefined, so no step size "
-                 "settles exactly there.",
+        look_for="Ripples on a cone: local methods stop in the first ripple, and the minimum is a sharp tip "
+                 "where the gradient is undefined.",
         runs=(("adam", {"lr": 0.05}), ("gd", {"lr": 0.01}), ("momentum", {"lr": 0.01, "beta": 0.9})),
         steps=300,
         page="compare",
@@ -435,7 +451,8 @@ _GALLERY: tuple[Preset, ...] = (
         start=(-0.5, 1.5),
         minima=((0.0, -1.0), (-0.6, -0.4), (1.8, 0.2), (1.2, 0.8)),
         source="classic",
-        look_for="Values span six orders of magnitude: a step size safe on the walls is useless at the bottom "
+        look_for="Values span six orders of magnitude: a step size safe on the walls is useless at the "
+                 "bottom "
                  "(f = 3 at (0, −1)).",
         runs=(("bfgs", {}), ("adam", {"lr": 0.02}), ("newton_abs", {"lr": 1.0})),
         steps=300,
@@ -450,7 +467,8 @@ _GALLERY: tuple[Preset, ...] = (
         start=(-4.0, -2.0),
         minima=((0.0, 0.0),),
         source="classic",
-        look_for="The bowl's axes sit at 45°: diag H = (11, 11), so diagonal preconditioning is plain GD with "
+        look_for="The bowl's axes sit at 45°: diag H = (11, 11), so diagonal preconditioning is plain GD "
+                 "with "
                  "η = 1/11 and κ = 10 stays; Newton needs one step.",
         runs=(("gd", {"lr": 0.09}), ("diag_newton", {"lr": 1.0}), ("newton", {"lr": 1.0})),
         steps=100,

@@ -198,6 +198,15 @@ def symmetric_eigenvalues_2x2(H: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     half_trace = 0.5 * (a + c)
     half_gap = 0.5 * (a - c)
     radius = np.sqrt(half_gap * half_gap + b * b)
+    # The eigenvalue of larger magnitude has no cancellation; the other one comes from
+    # det = l_small * l_large (trace - radius would lose all digits of a tiny eigenvalue).
+    nonnegative = half_trace >= 0
+    dominant = np.where(nonnegative, half_trace + radius, half_trace - radius)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        other = (a * c - b * b) / dominant
+    other = np.where(dominant == 0, 0.0, other)
+    small = np.where(nonnegative, other, dominant)
+    large = np.where(nonnegative, dominant, other)
     with np.errstate(divide="ignore", invalid="ignore"):
         inverse_radius = 1.0 / radius
         cos2t = half_gap * inverse_radius
@@ -205,7 +214,7 @@ def symmetric_eigenvalues_2x2(H: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     isotropic = radius == 0  # any eigenvector works: pick e1 (0/0 above gave nan)
     if isotropic.any():
         cos2t[isotropic], sin2t[isotropic] = 1.0, 0.0
-    return half_trace - radius, half_trace + radius, cos2t, sin2t
+    return small, large, cos2t, sin2t
 
 
 def spectral_apply(

@@ -11,9 +11,8 @@ finite point.
 
 from __future__ import annotations
 
+import functools
 import json
-import sys
-import types
 import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -109,34 +108,84 @@ class Trajectory:
         return json.dumps(_jsonable(payload), allow_nan=False)
 
 
+def _pad_history(history: np.ndarray, steps: int) -> np.ndarray:
+    """Time-major ``(K+1, m, ...)`` history -> ``(m, steps+1, ...)``, repeating the last slice
+    (every row had finished by step K, so later steps are frozen copies)."""
+    if history.shape[0] < steps + 1:
+        padded = np.empty((steps + 1,) + history.shape[1:], dtype=history.dtype)
+        padded[: history.shape[0]] = history
+        padded[history.shape[0]:] = history[-1]
+        history = padded
+    return np.moveaxis(history, 0, 1)
+
+
 @dataclass
 class BatchTrajectory:
-    """m runs advanced together. Finished rows repeat their last point up to ``steps``."""
+    """m runs advanced together. Finished rows repeat their last point up to ``steps``.
 
-    points: np.ndarray  # (m, steps+1, d)
-    values: np.ndarray  # (m, steps+1)
-    grad_norms: np.ndarray  # (m, steps+1)
+    The history is kept time-major and only up to the step where the last row finished;
+    ``points`` / ``values`` / ``grad_norms`` / ``evaluations`` expand it to ``(m, steps+1, ...)``
+    on first use (big batches that stop early never pay for the frozen tail).
+    """
+
+    steps: int
+    point_history: np.ndarray = field(repr=False)  # (K+1, m, d)
+    value_history: np.ndarray = field(repr=False)  # (K+1, m)
+    grad_norm_history: np.ndarray = field(repr=False)  # (K+1, m)
+    evaluation_history: np.ndarray = field(repr=False)  # (K+1, m, 3) cumulative f, grad, hess
     status: np.ndarray  # (m,) str
-    messages: np.ndarray  # (m,) str
     iterations: np.ndarray  # (m,)
-    evaluations: np.ndarray  # (m, steps+1, 3) cumulative counts of f, grad, hess
     method: str
     params: dict[str, Any]
     variables: tuple[str, ...]
+    tol: float = 0.0
+    reasons: np.ndarray | None = field(repr=False, default=None)  # (m,) divergence sentence or ""
+    notes: dict[str, np.ndarray] = field(repr=False, default_factory=dict)  # event -> (m,) counts
     objective: Any = field(repr=False, default=None)
-    grads: np.ndarray | None = field(repr=False, default=None)  # (m, steps+1, d) only when recorded
+    grad_history: np.ndarray | None = field(repr=False, default=None)  # (K+1, m, d), only when recorded
     extras: list[dict[str, Any]] | None = field(repr=False, default=None)
+
+    @functools.cached_property
+    def points(self) -> np.ndarray:
+        """``(m, steps+1, d)``."""
+        return _pad_history(self.point_history, self.steps)
+
+    @functools.cached_property
+    def values(self) -> np.ndarray:
+        """``(m, steps+1)``."""
+        return _pad_history(self.value_history, self.steps)
+
+    @functools.cached_property
+    def grad_norms(self) -> np.ndarray:
+        """``(m, steps+1)``."""
+        return _pad_history(self.grad_norm_history, self.steps)
+
+    @functools.cached_property
+    def evaluations(self) -> np.ndarray:
+        """``(m, steps+1, 3)`` cumulative counts of f, grad and Hessian evaluations."""
+        return _pad_history(self.evaluation_history, self.steps)
+
+    def message(self, i: int) -> str:
+        """Why row ``i`` stopped, as a sentence."""
+        k = int(self.iterations[i])
+        notes = {name: int(count[i]) for name, count in self.notes.items() if count[i]}
+        return _message(str(self.status[i]), k, self.reasons[i], float(self.grad_norm_history[k, i]), notes)
+
+    @functools.cached_property
+    def messages(self) -> np.ndarray:
+        """``(m,)`` sentences; built on first use (40,000 of them take a moment)."""
+        return np.array([self.message(i) for i in range(len(self))], dtype=object)
 
     @property
     def final_points(self) -> np.ndarray:
-        return self.points[np.arange(self.points.shape[0]), self.iterations]
+        return self.point_history[self.iterations, np.arange(len(self))]
 
     @property
     def final_values(self) -> np.ndarray:
-        return self.values[np.arange(self.values.shape[0]), self.iterations]
+        return self.value_history[self.iterations, np.arange(len(self))]
 
     def __len__(self) -> int:
-        return self.points.shape[0]
+        return self.point_history.shape[1]
 
     def distance_to(self, point: Sequence[float]) -> np.ndarray:
         """Distance of each row's final point to ``point``, shape ``(m,)``."""
@@ -145,19 +194,19 @@ class BatchTrajectory:
     def row(self, i: int) -> Trajectory:
         """Row ``i`` as a :class:`Trajectory` (same numbers as ``run`` from ``X0[i]``)."""
         k = int(self.iterations[i])
-        points = self.points[i, : k + 1].copy()
-        if self.grads is not None:
-            grads = self.grads[i, : k + 1].copy()
+        points = self.point_history[: k + 1, i].copy()
+        if self.grad_history is not None:
+            grads = self.grad_history[: k + 1, i].copy()
         else:  # not stored for big batches; recomputing at the same points gives the same numbers
             with np.errstate(all="ignore"):
                 grads = np.asarray(self.objective.grad(points), dtype=float)
-        counts = self.evaluations[i, : k + 1]
+        counts = self.evaluation_history[: k + 1, i]
         return Trajectory(
             points=points,
-            values=self.values[i, : k + 1].copy(),
+            values=self.value_history[: k + 1, i].copy(),
             grads=grads,
             status=str(self.status[i]),
-            message=str(self.messages[i]),
+            message=self.message(i),
             iterations=k,
             evaluations={kind: counts[:, j].astype(np.int64) for j, kind in enumerate(EVALUATION_KINDS)},
             extras=self.extras[i] if self.extras is not None else {},
@@ -265,8 +314,9 @@ def _put(tree: Any, rows: np.ndarray | None, new: Any) -> Any:
     if rows is None:
         return new
     if isinstance(tree, np.ndarray):
-        tree[rows] = new
-        return tree
+        merged = tree.copy()  # never in place: old arrays may be shared with the history
+        merged[rows] = new
+        return merged
     if isinstance(tree, tuple):
         parts = [_put(part, rows, new_part) for part, new_part in zip(tree, new)]
         return type(tree)(*parts) if hasattr(tree, "_fields") else tuple(parts)
@@ -328,11 +378,12 @@ def _loop(objective, spec, rule, used_params, X, steps, tol, record_extras) -> B
     check_convergence = tol > 0
     f, g, H = _evaluate(objective, X, spec.needs_hessian)
 
-    points = np.empty((m, steps + 1, d))
-    values = np.empty((m, steps + 1))
-    grad_norms = np.empty((m, steps + 1))
-    evaluations = np.zeros((m, steps + 1, len(EVALUATION_KINDS)), dtype=np.int32)
-    grads = np.empty((m, steps + 1, d)) if record_extras else None
+    # Per-step snapshots (time-major). X, f, g are replaced, never modified, so no copies.
+    point_history = [X]
+    value_history = [f]
+    grad_norm_history: list[np.ndarray] = []
+    evaluation_history = [np.zeros((m, len(EVALUATION_KINDS)), dtype=np.int32)]  # int32: big batches
+    grad_history = [g] if record_extras else None
     extras: list[dict[str, list]] | None = [dict() for _ in range(m)] if record_extras else None
 
     status = np.full(m, RUNNING)
@@ -349,20 +400,13 @@ def _loop(objective, spec, rule, used_params, X, steps, tol, record_extras) -> B
         status[at_minimum] = CONVERGED
         reason[at_minimum] = "grad"
 
-    points[:, 0], values[:, 0], grad_norms[:, 0] = X, f, gnorm
-    if grads is not None:
-        grads[:, 0] = g
+    grad_norm_history.append(gnorm)
     state = rule.init(X)
     rows_all = np.arange(m)
 
     for k in range(steps):
         active = rows_all[status == RUNNING]
         if active.size == 0:
-            points[:, k + 1:], values[:, k + 1:], grad_norms[:, k + 1:] = (
-                points[:, k:k + 1], values[:, k:k + 1], grad_norms[:, k:k + 1])
-            evaluations[:, k + 1:] = evaluations[:, k:k + 1]
-            if grads is not None:
-                grads[:, k + 1:] = grads[:, k:k + 1]
             break
         subset = None if active.size == m else active  # skip copies while every row runs
         X_a = X if subset is None else X[active]
@@ -407,16 +451,16 @@ def _loop(objective, spec, rule, used_params, X, steps, tol, record_extras) -> B
 
         for name, counts in oracle.notes.items():
             notes.setdefault(name, np.zeros(m, dtype=np.int64))[active] += counts
-        evaluations[:, k + 1] = evaluations[:, k]
-        evaluations[rows_ok, k + 1] += oracle.counts[ok].astype(np.int32)
-        points[:, k + 1] = X
-        values[:, k + 1] = f
-        grad_norms[rows_ok, k + 1] = gnorm_new
-        frozen = np.ones(m, dtype=bool)
-        frozen[rows_ok] = False
-        grad_norms[frozen, k + 1] = grad_norms[frozen, k]
-        if grads is not None:
-            grads[:, k + 1] = g
+        counts = evaluation_history[-1].copy()
+        counts[rows_ok] += oracle.counts[ok]
+        evaluation_history.append(counts)
+        gnorm = gnorm.copy()
+        gnorm[rows_ok] = gnorm_new
+        point_history.append(X)
+        value_history.append(f)
+        grad_norm_history.append(gnorm)
+        if grad_history is not None:
+            grad_history.append(g)
         if extras is not None:
             for local, row in enumerate(active):
                 if ok[local]:
@@ -427,15 +471,13 @@ def _loop(objective, spec, rule, used_params, X, steps, tol, record_extras) -> B
     status[running] = MAX_STEPS
     iterations[running] = steps
 
-    messages = np.array([
-        _message(status[i], iterations[i], reason[i], grad_norms[i, iterations[i]], tol,
-                 {name: int(count[i]) for name, count in notes.items() if count[i]})
-        for i in range(m)
-    ], dtype=object)
     return BatchTrajectory(
-        points=points, values=values, grad_norms=grad_norms, status=STATUS_NAMES[status],
-        messages=messages, iterations=iterations, evaluations=evaluations, method=spec.name,
-        params=used_params, variables=tuple(objective.variables), objective=objective, grads=grads,
+        steps=steps, point_history=np.stack(point_history), value_history=np.stack(value_history),
+        grad_norm_history=np.stack(grad_norm_history), evaluation_history=np.stack(evaluation_history),
+        status=STATUS_NAMES[status], iterations=iterations, method=spec.name,
+        params=used_params, variables=tuple(objective.variables), tol=tol, reasons=reason, notes=notes,
+        objective=objective,
+        grad_history=None if grad_history is None else np.stack(grad_history),
         extras=None if extras is None else [_finish_extras(e) for e in extras],
     )
 
@@ -463,24 +505,12 @@ def _divergence_reason(step: int, x_finite: bool, radius: float, value: float) -
     return f"diverged at step {step}: f became {'nan' if np.isnan(value) else ('inf' if value > 0 else '-inf')}"
 
 
-def _message(status: int, iterations: int, reason: str, grad_norm: float, tol: float, notes: dict[str, int]) -> str:
-    if status == CONVERGED:
+def _message(status: str, iterations: int, reason: str, grad_norm: float, notes: dict[str, int]) -> str:
+    if status == "converged":
         text = f"converged in {iterations} steps: ‖∇f‖ = {grad_norm:.3g} ≤ tol"
-    elif status == DIVERGED:
+    elif status == "diverged":
         text = reason
     else:
         text = f"stopped after {iterations} steps; ‖∇f‖ = {grad_norm:.3g}"
     details = [NOTE_TEXT.get(name, name + " at {n} step(s)").format(n=n) for name, n in notes.items()]
     return text + (f" ({'; '.join(details)})" if details else "")
-
-
-class _CallableRunModule(types.ModuleType):
-    """Importing ``optcore.run`` (this module) makes Python bind the *module* to the package
-    attribute ``optcore.run``, shadowing the lazily exported function. Calling the module
-    forwards to :func:`run`, so ``optcore.run(obj, "gd", x0)`` works in either case."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Trajectory:
-        return run(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableRunModule

@@ -267,6 +267,8 @@ def test_limits_are_explained() -> None:
         "9**9**9": "constant too large",
         "1e100000000": "number too large",
         "x^1001": "exponent too large",
+        "x" + "^x" * 60: "nested too deeply",
+        "sin(" * 60 + "x" + ")" * 60: "nested too deeply",
     }
     for text, fragment in cases.items():
         with pytest.raises(FormulaError, match=fragment):

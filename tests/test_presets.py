@@ -93,7 +93,8 @@ def test_seed_runs_are_the_seeds_runs():
     assert {r[1]["lr"] for k in ("textbook-x2", "textbook-x2-small-lr", "textbook-x2-divergent")
             for r in PRESETS[k].runs} == {0.2, 0.05, 1.1}
     assert PRESETS["textbook-xcos"].runs[0] == ("gd", {"lr": 2.0})
-    assert PRESETS["textbook-2d"].start == (-5.0, -2.0) and PRESETS["textbook-2d"].runs[0] == ("gd", {"lr": 0.1})
+    assert PRESETS["textbook-2d"].start == (-5.0, -2.0)
+    assert PRESETS["textbook-2d"].runs[0] == ("gd", {"lr": 0.1})
     assert PRESETS["textbook-2d"].steps == 20
     assert [r for r in PRESETS["textbook-xcos-newton"].runs if r[0] == "newton"] == [
         ("newton", {"lr": 1.0}), ("newton", {"lr": 0.5})]

@@ -217,8 +217,9 @@ def test_blog_example1_gradient_step_oscillates():
     post says "anything less than 0.5", which is safe as well)."""
     points = gd_points("x0^2 + x1^2", [-3.0, -3.0], 1.0, 6)
     assert np.allclose(points[1::2], [3.0, 3.0]) and np.allclose(points[0::2], [-3.0, -3.0])
-    for eta in (0.1, 0.25, 0.49):
+    for eta in (0.1, 0.25, 0.49, 0.9):
         assert np.linalg.norm(gd_points("x0^2 + x1^2", [-3.0, -3.0], eta, 200)[-1]) < 1e-6
+    assert analysis.stability_edge([2.0, 2.0]) == 1.0
 
 
 def test_blog_example2_squished_paraboloid():

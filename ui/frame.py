@@ -323,12 +323,10 @@ def _restore(state: dict) -> None:
     if picked:
         ss["n_methods"] = min(MAX_METHODS, max(picked) + 1)
     ss[K_RESTORE] = dict(state.get("options") or {})
-    if state.get("view"):
-        ss[K_SWITCH] = state["view"]
 
 
 def url_notices() -> list[str]:
-    return st.session_state.get(K_NOTICES) or []
+    return st.session_state.pop(K_NOTICES, None) or []
 
 
 def pending_switch() -> str | None:
@@ -356,10 +354,14 @@ def url_state(view: str) -> dict[str, Any]:
 
 def sync_url(view: str) -> None:
     """Write the whole state into the query string (only when it changed)."""
-    new = share.encode_state(url_state(view))
-    old = {k: st.query_params[k] for k in st.query_params}
-    if old != new:
-        st.query_params.from_dict(new)
+    # Written on every run: a page switch clears the browser's query string even when the server's
+    # copy still matches, so "only when changed" would lose the link after navigating.
+    st.query_params.from_dict(share.encode_state(url_state(view)))
+    # The browser applies a page switch after this run's messages and drops the query string
+    # then; one more (cached, cheap) run writes it back.
+    if st.session_state.get("_last_view") != view:
+        st.session_state["_last_view"] = view
+        st.rerun()
 
 
 # =============================================================================================
@@ -380,7 +382,7 @@ def sidebar() -> None:
                       "Choosing one sets the formula, start, window and suggested methods.")
     preset = current_preset()
     if preset is not None:
-        sb.info(f"**What to look for:** {preset.look_for}", icon="🔎")
+        sb.info(f"**What to look for:** {preset.look_for}", icon=":material/search:")
 
     if K_FORMULA not in ss:
         ss[K_FORMULA] = (ss.get(K_GOOD) or {}).get("text", _default_text())
@@ -391,7 +393,7 @@ def sidebar() -> None:
     error = formula_error()
     obj = current_objective()
     if error:
-        sb.error(f"{error}\n\nStill showing: `{obj.text}`", icon="⚠️")
+        sb.error(f"{error}\n\nStill showing: `{obj.text}`", icon=":material/warning:")
 
     names = obj.variables
     window = current_window()

@@ -39,11 +39,11 @@ def show_status(traj, label: str | None = None) -> None:
     """The run's status and its sentence: success, warning (stopped at max steps) or error (diverged)."""
     text = f"**{label}:** {traj.message}" if label else traj.message
     if traj.status == "converged":
-        st.success(text, icon="✅")
+        st.success(text, icon=":material/check_circle:")
     elif traj.status == "diverged":
-        st.error(text, icon="💥")
+        st.error(text, icon=":material/error:")
     else:
-        st.warning(text, icon="⏱️")
+        st.warning(text, icon=":material/timer:")
 
 
 def _fmt_vec(v: Sequence[float]) -> str:

@@ -28,6 +28,7 @@ KIND_MARKERS = {
     "degenerate": dict(symbol="diamond", size=11, color="#bbbbbb", line=dict(color="black", width=1)),
 }
 KIND_NAMES = {"min": "minimum", "max": "maximum", "saddle": "saddle point", "degenerate": "degenerate point"}
+KIND_PLURALS = {"min": "minima", "max": "maxima", "saddle": "saddle points", "degenerate": "degenerate points"}
 ARROW_SCALE = "Viridis"
 # Categorical colours for basins (one per attractor); diverged is black, not converged grey.
 BASIN_COLORS = ("#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#d62728", "#8c564b", "#e377c2",
@@ -39,6 +40,11 @@ NOT_CONVERGED_COLOR = "#c8c8c8"
 # --------------------------------------------------------------------------------------------
 # Shared pieces
 # --------------------------------------------------------------------------------------------
+def f32(a) -> np.ndarray:
+    """Grids travel as base64 float32: half the bytes of float64, far more than a screen resolves."""
+    return np.asarray(a, dtype=np.float32)
+
+
 def contour_lines(xs, ys, F, n: int = 18, color: str = "rgba(40,40,40,0.55)", name: str = "contours of f",
                   showlegend: bool = False, **kwargs) -> go.Contour:
     """Contour lines of f, spaced evenly in log(1 + f − min f): the same curves as f's own level
@@ -48,7 +54,7 @@ def contour_lines(xs, ys, F, n: int = 18, color: str = "rgba(40,40,40,0.55)", na
     Z = np.full(F.shape, np.nan)
     if finite.any():
         Z[finite] = np.log1p(F[finite] - F[finite].min())
-    return go.Contour(x=xs, y=ys, z=Z, ncontours=n, contours=dict(coloring="none"), showscale=False,
+    return go.Contour(x=f32(xs), y=f32(ys), z=f32(Z), ncontours=n, contours=dict(coloring="none"), showscale=False,
                       line=dict(color=color, width=1), hoverinfo="skip", name=name, showlegend=showlegend,
                       **kwargs)
 
@@ -74,7 +80,7 @@ def critical_point_traces(points: Sequence, axes: tuple[int, int] = (0, 1), lege
         text = [f"{KIND_NAMES[kind]}<br>f = {c.value:.6g}<br>λ = "
                 + ", ".join(f"{v:.4g}" for v in c.eigenvalues) for c in pts]
         traces.append(go.Scatter(x=P[:, axes[0]], y=P[:, axes[1]] if P.shape[1] > 1 else [c.value for c in pts],
-                                 mode="markers", marker=marker, name=KIND_NAMES[kind] + "s", text=text,
+                                 mode="markers", marker=marker, name=KIND_PLURALS[kind], text=text,
                                  hovertemplate="%{text}<extra></extra>", showlegend=legend,
                                  legendgroup=kind, **kwargs))
     return traces
@@ -124,7 +130,7 @@ def _map_figure(xs, ys, heat: go.Heatmap, F, names, critical, paths, zero_contou
     fig = go.Figure(heat)
     fig.add_trace(contour_lines(xs, ys, F))
     if zero_contour_of is not None:
-        fig.add_trace(go.Contour(x=xs, y=ys, z=zero_contour_of, contours=dict(coloring="none", start=0, end=0,
+        fig.add_trace(go.Contour(x=f32(xs), y=f32(ys), z=f32(zero_contour_of), contours=dict(coloring="none", start=0, end=0,
                                  size=1), line=dict(color="black", width=2.5, dash="dash"), showscale=False,
                                  hoverinfo="skip", name="det H = 0", showlegend=True))
     for t in critical_point_traces(critical or []):
@@ -143,7 +149,7 @@ def det_hessian_figure(xs, ys, det, F, names=("x", "y"), critical=None, paths=No
     """Heatmap of det H on a diverging scale centred at 0 (green > 0: bowl or dome, purple < 0:
     saddle-shaped), f's contour lines, the dashed zero contour of det H, critical points and paths."""
     m = _symmetric_range(det)
-    heat = go.Heatmap(x=xs, y=ys, z=det, colorscale=DIVERGING_SCALE, zmid=0.0, zmin=-m, zmax=m, name="det H",
+    heat = go.Heatmap(x=f32(xs), y=f32(ys), z=f32(det), colorscale=DIVERGING_SCALE, zmid=0.0, zmin=-m, zmax=m, name="det H",
                       colorbar=dict(title=dict(text="det H", side="right"), thickness=14),
                       hovertemplate=f"{names[0]}=%{{x:.4g}}, {names[1]}=%{{y:.4g}}<br>det H = %{{z:.4g}}"
                                     "<extra></extra>")
@@ -154,7 +160,7 @@ def min_eigenvalue_figure(xs, ys, lam_min, F, names=("x", "y"), critical=None, p
                           title: str | None = "smallest Hessian eigenvalue λ_min") -> go.Figure:
     """λ_min on the diverging scale centred at 0: green where f curves up in every direction."""
     m = _symmetric_range(lam_min)
-    heat = go.Heatmap(x=xs, y=ys, z=lam_min, colorscale=DIVERGING_SCALE, zmid=0.0, zmin=-m, zmax=m,
+    heat = go.Heatmap(x=f32(xs), y=f32(ys), z=f32(lam_min), colorscale=DIVERGING_SCALE, zmid=0.0, zmin=-m, zmax=m,
                       name="λ_min", colorbar=dict(title=dict(text="λ_min", side="right"), thickness=14),
                       hovertemplate=f"{names[0]}=%{{x:.4g}}, {names[1]}=%{{y:.4g}}<br>λ_min = %{{z:.4g}}"
                                     "<extra></extra>")
@@ -167,12 +173,10 @@ def curvature_class_figure(xs, ys, classes, F, names=("x", "y"), critical=None, 
     scale = []
     for k, code in enumerate((-1, 0, 1)):
         scale += [[k / 3, CLASS_COLORS[code]], [(k + 1) / 3, CLASS_COLORS[code]]]
-    labels = np.vectorize(lambda c: CLASS_LABELS.get(int(c), "undefined") if np.isfinite(c) else "undefined",
-                          otypes=[object])(np.asarray(classes, dtype=float)) if np.size(classes) else classes
-    heat = go.Heatmap(x=xs, y=ys, z=classes, zmin=-1.5, zmax=1.5, colorscale=scale, showscale=False,
-                      name="curvature", customdata=labels,
-                      hovertemplate=f"{names[0]}=%{{x:.4g}}, {names[1]}=%{{y:.4g}}<br>%{{customdata}}"
-                                    "<extra></extra>")
+    heat = go.Heatmap(x=f32(xs), y=f32(ys), z=f32(classes), zmin=-1.5, zmax=1.5, colorscale=scale, showscale=False,
+                      name="curvature",
+                      hovertemplate=f"{names[0]}=%{{x:.4g}}, {names[1]}=%{{y:.4g}}<br>class %{{z}}"
+                                    "<br>(1 convex, 0 saddle-shaped, −1 concave)<extra></extra>")
     fig = _map_figure(xs, ys, heat, F, names, critical, paths, None, title)
     for code in (1, 0, -1):   # legend entries: a heatmap has none of its own
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=CLASS_LABELS[code],
@@ -269,7 +273,7 @@ def vector_fields_figure(xs, ys, F, XY, newton, gradient, det=None, names=("x", 
                                                 (gradient, "coloraxis2", "−∇f")), start=1):
         fig.add_trace(contour_lines(xs, ys, F), 1, col)
         if det is not None:
-            fig.add_trace(go.Contour(x=xs, y=ys, z=det, contours=dict(coloring="none", start=0, end=0, size=1),
+            fig.add_trace(go.Contour(x=f32(xs), y=f32(ys), z=f32(det), contours=dict(coloring="none", start=0, end=0, size=1),
                                      line=dict(color="#762a83", width=2, dash="dash"), showscale=False,
                                      hoverinfo="skip", name="det H = 0", showlegend=col == 1), 1, col)
         fig.add_trace(arrow_trace(XY, field, cell, axis, label), 1, col)
@@ -283,12 +287,12 @@ def vector_fields_figure(xs, ys, F, XY, newton, gradient, det=None, names=("x", 
     bar = dict(thickness=12, len=0.9, title=dict(text="log₁₀‖v‖", side="right"))
     fig.update_layout(coloraxis=dict(colorscale=ARROW_SCALE, colorbar={**bar, "x": 0.45}),
                       coloraxis2=dict(colorscale=ARROW_SCALE, colorbar={**bar, "x": 1.0}),
-                      height=520, legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0),
+                      height=540, legend=dict(orientation="h", yanchor="top", y=-0.14, x=0),
                       meta={"view": "vector_fields"})
     _window_axes(fig, xs, ys)
     fig.update_xaxes(title_text=names[0])
     fig.update_yaxes(title_text=names[1], row=1, col=1)
-    return styled(fig, title, margin=dict(t=110))
+    return styled(fig, title, margin=dict(t=80, b=110))
 
 
 # --------------------------------------------------------------------------------------------
@@ -319,7 +323,7 @@ def taylor_model_figure(xs, ys, F, models: Mapping[str, np.ndarray], x_k, landin
                         subplot_titles=["f and the path so far"] + [f"model: {lab}" for lab in labels])
     levels = _levels(F)
     x_k = np.asarray(x_k, dtype=float)
-    fig.add_trace(go.Contour(x=xs, y=ys, z=F, contours=dict(coloring="lines", **levels), showscale=False,
+    fig.add_trace(go.Contour(x=f32(xs), y=f32(ys), z=f32(F), contours=dict(coloring="lines", **levels), showscale=False,
                              colorscale="Viridis", line=dict(width=1.3), name="f",
                              hovertemplate="f = %{z:.4g}<extra></extra>"), 1, 1)
     if path is not None and len(path):
@@ -328,7 +332,7 @@ def taylor_model_figure(xs, ys, F, models: Mapping[str, np.ndarray], x_k, landin
                                  line=dict(color=method_color(0), width=2.5), marker=dict(size=5)), 1, 1)
     for col, label in enumerate(labels, start=2):
         fig.add_trace(contour_lines(xs, ys, F, color="rgba(120,120,120,0.35)"), 1, col)
-        fig.add_trace(go.Contour(x=xs, y=ys, z=models[label], contours=dict(coloring="lines", **levels),
+        fig.add_trace(go.Contour(x=f32(xs), y=f32(ys), z=f32(models[label]), contours=dict(coloring="lines", **levels),
                                  showscale=False, colorscale="Viridis", line=dict(width=1.6, dash="solid"),
                                  name=f"model ({label})", hovertemplate="model = %{z:.4g}<extra></extra>"), 1, col)
         point, kind = landings.get(label, (None, "degenerate"))
@@ -594,8 +598,8 @@ def basin_figure(xs, ys, labels: Sequence[np.ndarray], iterations: Sequence[np.n
         top = float(its[converged].max()) if converged.any() else 1.0
         frac = np.where(converged, its / max(top, 1.0), 0.0)
         z = code + 0.999 * frac
-        fig.add_trace(go.Heatmap(x=xs, y=ys, z=z, zmin=0, zmax=cats, colorscale=scale, showscale=False,
-                                 customdata=its, name=titles[col - 1],
+        fig.add_trace(go.Heatmap(x=f32(xs), y=f32(ys), z=f32(z), zmin=0, zmax=cats, colorscale=scale, showscale=False,
+                                 customdata=f32(its), name=titles[col - 1],
                                  hovertemplate=f"start ({names[0]}=%{{x:.3g}}, {names[1]}=%{{y:.3g}})<br>"
                                                "iterations: %{customdata:.0f}<extra></extra>"), 1, col)
         if F is not None:

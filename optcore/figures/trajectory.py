@@ -20,6 +20,7 @@ from .base import CONTOUR_SCALE, END_MARKER, MINIMUM_MARKER, START_MARKER, metho
 
 MAX_FRAMES = 120
 SPEEDS = (("▶ Play", 120), ("▶▶ Fast", 40), ("▶ Slow", 400))
+PAUSE_LABEL = "■ Pause"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -107,20 +108,27 @@ def _path_traces(path: dict, upto: int | None = None, show_legend: bool = True,
     return [line, head]
 
 
-def _animation_controls(fig: go.Figure, ks: np.ndarray, y: float = -0.1) -> None:
+CONTROLS_PX = 130  # room below the x axis for the play buttons and the frame slider
+
+
+def _animation_controls(fig: go.Figure, ks: np.ndarray, plot_px: float) -> None:
+    """Play buttons (three speeds) and pause, and a frame slider, placed ~60 px under the x axis
+    title whatever the figure height (`plot_px` is the height of the plotting area)."""
+    y = -62 / max(plot_px, 100)
     names = [str(int(k)) for k in ks]
     buttons = [dict(label=label, method="animate",
                     args=[None, dict(frame=dict(duration=ms, redraw=False), fromcurrent=True,
                                      transition=dict(duration=0), mode="immediate")])
                for label, ms in SPEEDS]
-    buttons.append(dict(label="⏸ Pause", method="animate",
+    buttons.append(dict(label=PAUSE_LABEL, method="animate",
                         args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
                                            transition=dict(duration=0))]))
     fig.update_layout(
         updatemenus=[dict(type="buttons", direction="right", showactive=False, x=0.0, y=y, xanchor="left",
                           yanchor="top", pad=dict(t=0, r=6), buttons=buttons, font=dict(size=12))],
-        sliders=[dict(active=len(names) - 1, x=0.33, y=y + 0.02, len=0.67, xanchor="left", yanchor="top",
-                      pad=dict(t=0, b=0), currentvalue=dict(prefix="step k = ", font=dict(size=12)),
+        sliders=[dict(active=len(names) - 1, x=0.36, y=y + 8 / max(plot_px, 100), len=0.64, xanchor="left",
+                      yanchor="top", pad=dict(t=0, b=0),
+                      currentvalue=dict(prefix="step k = ", xanchor="right", font=dict(size=12)),
                       steps=[dict(label=n, method="animate",
                                   args=[[n], dict(mode="immediate", frame=dict(duration=0, redraw=False),
                                                   transition=dict(duration=0))]) for n in names])])
@@ -193,11 +201,11 @@ def contour_paths_figure(xs, ys, Z, paths: Sequence[dict], *, minima: Sequence[S
     fig.update_yaxes(title_text=names[1], range=[float(ys[0]), float(ys[-1])])
     styled(fig, title, height=height, meta=dict(click_axes=list(click_axes)), dragmode=False,
            legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", xanchor="left"),
-           margin=dict(l=60, r=20, t=70 if title else 40, b=120 if animate else 50), hovermode="closest")
+           margin=dict(l=60, r=20, t=70 if title else 40, b=CONTROLS_PX if animate else 50), hovermode="closest")
     if animate and paths:
         ks = frame_indices(_longest(paths), max_frames)
         _add_frames(fig, pairs, ks)
-        _animation_controls(fig, ks, y=-0.1)
+        _animation_controls(fig, ks, plot_px=height - (70 if title else 40) - CONTROLS_PX)
     return fig
 
 
@@ -237,12 +245,12 @@ def small_multiples_figure(xs, ys, Z, panels: Sequence[tuple[str, Sequence[dict]
     styled(fig, None, height=height, coloraxis=dict(colorscale=CONTOUR_SCALE, colorbar=dict(
         title=dict(text=label, side="right"), thickness=12)), dragmode=False, hovermode="closest",
         legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", xanchor="left", yref="container"),
-        margin=dict(l=60, r=20, t=60, b=110))
+        margin=dict(l=60, r=20, t=60, b=CONTROLS_PX))
     fig.update_annotations(font=dict(size=13))
     if all_paths:
         ks = frame_indices(_longest(all_paths), max_frames)
         _add_frames(fig, pairs, ks)
-        _animation_controls(fig, ks, y=-90 / height)
+        _animation_controls(fig, ks, plot_px=height - 60 - CONTROLS_PX)
     return fig
 
 
@@ -305,11 +313,11 @@ def curve_figure(xs, fx, paths: Sequence[dict], *, name: str = "x", minima: Sequ
     fig.update_yaxes(title_text=f"f({name})", range=yrange)
     styled(fig, title, height=height, meta=dict(click_axes=[0]), dragmode=False, hovermode="closest",
            legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
-           margin=dict(l=60, r=20, t=70 if title else 40, b=120 if animate else 50))
+           margin=dict(l=60, r=20, t=70 if title else 40, b=CONTROLS_PX if animate else 50))
     if animate and paths:
         ks = frame_indices(_longest(paths), max_frames)
         _add_frames(fig, pairs, ks)
-        _animation_controls(fig, ks, y=-0.12)
+        _animation_controls(fig, ks, plot_px=height - (70 if title else 40) - CONTROLS_PX)
     return fig
 
 
