@@ -1,0 +1,107 @@
+"""Preconditioning lab: the same landscape in rotated and stretched coordinates, and how many
+iterations gradient descent, diagonal Newton and Newton need in each."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import streamlit as st
+
+import optcore
+from optcore import analysis
+from optcore.figures import analysis as afigs
+from optcore.figures import trajectory as tfigs
+from optcore.figures.grid import value_grid
+from ui import frame, views
+
+SCALES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+
+obj = frame.current_objective()
+names = list(obj.variables)
+window = frame.current_window()
+x0 = frame.current_start()
+minima = views.known_minima()
+
+st.header("Preconditioning lab")
+st.markdown(
+    "Measure one variable in millimetres instead of kilometres, or turn the axes by 45°, and the function "
+    "has not changed, only the coordinates. Some methods notice anyway. Here f is rewritten as "
+    "g(u) = f(R(θ)·diag(s, 1, …)·u) and each method starts from the image of the same start point, so "
+    "every difference in the count of iterations is the method's own sensitivity to coordinates: "
+    "**Newton** ignores any linear change; **diagonal Newton** (dividing by diag H) undoes stretching but "
+    "not rotation; **gradient descent**, even at its best constant step, does not mind rotation but slows "
+    "down in proportion to the condition number that stretching creates.")
+b1, b2 = st.columns(2)
+if b1.button("Textbook exercise: x² + 100y², badly scaled", icon=":material/school:"):
+    frame.load_preset("textbook-badly-scaled")
+if b2.button("A rotated quadratic (diagonal Newton struggles)", icon=":material/school:"):
+    frame.load_preset("rotated-quadratic")
+
+c1, c2, c3, c4 = st.columns(4)
+fixed_scale = float(c1.select_slider("scale s while rotating", SCALES, value=1, key="pc_scale"))
+fixed_theta = float(c2.slider("θ while stretching (degrees)", 0, 90, 0, step=5, key="pc_theta"))
+steps = int(c3.number_input("step limit", 50, 20000, 2000, step=500, key="pc_steps"))
+tol = float(c4.select_slider("tolerance on ‖∇g‖", [1e-10, 1e-8, 1e-6, 1e-4], value=1e-6,
+                             format_func=lambda v: f"{v:.0e}", key="pc_tol"))
+gd_mode = st.radio("gradient-descent step", ["its best constant step 2/(λmin + λmax) for each problem",
+                                              "a fixed learning rate"], horizontal=True, key="pc_gd_mode")
+gd_lr = "tuned" if gd_mode.startswith("its best") else float(
+    st.number_input("learning rate", 1e-6, 10.0, 0.01, format="%.4g", key="pc_gd_lr"))
+methods = {"gradient descent": ("gd", {"lr": gd_lr}),
+           "diagonal Newton": ("diag_newton", {"lr": 1.0}),
+           "Newton": ("newton", {"lr": 1.0})}
+x_min = minima[int(np.argmin(np.linalg.norm(minima - x0, axis=1)))] if len(minima) else None
+
+if obj.dim == 1:
+    st.info("With one variable there is nothing to rotate: only the scale sweep is shown.")
+thetas = np.radians(np.arange(0, 91, 5)) if obj.dim >= 2 else np.empty(0)
+scales = np.array(SCALES, dtype=float)
+key = ("pc", obj.text, obj.variables, tuple(x0), fixed_scale, fixed_theta, steps, tol, str(gd_lr),
+       None if x_min is None else tuple(x_min))
+store = st.session_state.setdefault("_pc_memo", {})
+if key not in store:
+    bar = st.progress(0.0, text="counting iterations…")
+    store.clear()
+    store[key] = analysis.preconditioning_study(
+        obj, x0, methods, thetas, scales, fixed_scale=fixed_scale, fixed_theta=math.radians(fixed_theta),
+        x_min=x_min, steps=steps, tol=tol, on_progress=lambda f: bar.progress(f, text=f"counting iterations… {f:.0%}"))
+    bar.empty()
+study = store[key]
+fig = afigs.preconditioning_figure(study, steps)
+st.plotly_chart(fig, key="pc_chart")
+if obj.dim > 2:
+    st.caption(f"The rotation turns the plane of {names[0]} and {names[1]}; the stretch applies to {names[0]}.")
+
+if obj.dim == 2:
+    st.subheader("One of these problems, with the three paths")
+    p1, p2 = st.columns(2)
+    theta_deg = p1.slider("θ (degrees)", 0, 90, 45, step=5, key="pc_view_theta")
+    scale = float(p2.select_slider("scale s", SCALES, value=int(fixed_scale), key="pc_view_scale"))
+    theta = math.radians(theta_deg)
+    g = analysis.rotate_and_scale(obj, theta, scale)
+    u0 = analysis.to_rotated_coordinates(x0, theta, scale)
+    corners = np.array([[a, b] for a in window[0] for b in window[1]])
+    U = np.array([analysis.to_rotated_coordinates(c, theta, scale) for c in corners])
+    u_window = tuple((float(lo), float(hi)) for lo, hi in zip(U.min(axis=0), U.max(axis=0)))
+    runs, paths = {}, []
+    for i, (label, (method, params)) in enumerate(methods.items()):
+        params = dict(params)
+        if params.get("lr") == "tuned":
+            u_min = analysis.to_rotated_coordinates(x_min, theta, scale) if x_min is not None else None
+            params["lr"] = analysis.tuned_gd_learning_rate(g, u_min, u0)
+        t = optcore.run(g, method, u0, steps=min(steps, 500), tol=tol, **params)
+        runs[label] = t
+        paths.append(tfigs.path_from_points(t.points, f"{label}: {t.iterations} steps ({t.status})",
+                                            tfigs.default_color(i)))
+    xs, ys, Z = value_grid(g, u_window, n=150)
+    view = tfigs.contour_paths_figure(xs, ys, Z, paths, names=[f"u_{names[0]}", f"u_{names[1]}"],
+                                      clickable=False, height=520,
+                                      title=f"g(u) = f(R({theta_deg}°)·diag({scale:g}, 1)·u)")
+    st.plotly_chart(view, key="pc_view_chart")
+    st.caption("The axes are the new coordinates u; a stretched problem looks squashed because u₁ covers a "
+               "range s times smaller than x.")
+    with st.expander("Export", expanded=False):
+        frame.export_buttons(view, runs, key="pc_export_view")
+else:
+    with st.expander("Export", expanded=False):
+        frame.export_buttons(fig, None, key="pc_export")
