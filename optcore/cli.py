@@ -143,11 +143,13 @@ def _check_steps(steps: int) -> int:
 
 
 # ---------------------------------------------------------------------------------- run
-def _table(traj, out: TextIO) -> None:
+def _table(traj, out: TextIO, every: int = 1) -> None:
+    """Aligned columns step, coordinates, f, ‖∇f‖ (every `every`-th step and the last), then the status."""
     names = list(traj.variables)
     rows = []
     grad_norms = traj.grad_norms
-    for k in range(traj.points.shape[0]):
+    last = traj.points.shape[0] - 1
+    for k in sorted({*range(0, last + 1, every), last}):
         rows.append([str(k), *(f"{v:.10g}" for v in traj.points[k]), f"{traj.values[k]:.10g}",
                      f"{grad_norms[k]:.3e}"])
     header = ["step", *names, "f", "|grad f|"]
@@ -182,6 +184,8 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     params = _merge_params(method, base, args.lr, parse_assignments(args.param or []))
     x0 = _start(args.x0, obj, preset.start if preset else None)
     steps = _check_steps(args.steps if args.steps is not None else (preset.steps if preset else 100))
+    if args.every < 1:
+        raise UsageError("--every must be 1 or more")
 
     traj = run(obj, method, x0, steps=steps, tol=args.tol, **params)
     if args.format == "json":
@@ -189,7 +193,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     elif args.format == "csv":
         out.write(traj.to_csv())
     else:
-        _table(traj, out)
+        _table(traj, out, every=args.every)
     return 0
 
 
@@ -371,6 +375,8 @@ def build_parser() -> argparse.ArgumentParser:
     common(run_p)
     run_p.add_argument("--method", metavar="M", help="method name (default gd, or the preset's first run)")
     run_p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    run_p.add_argument("--every", type=int, default=1, metavar="K",
+                       help="table: print every K-th step (and the last)")
     run_p.set_defaults(handler=cmd_run)
 
     plot_p = sub.add_parser("plot", help="draw trajectories on the contour (HTML, PNG or SVG)",

@@ -53,6 +53,7 @@ MAX_DIGITS = 300
 MAX_LOG10 = 300  # constants must stay within 1e-300 .. 1e300 in magnitude (floats reach 1.8e308)
 MAX_SYMBOLIC_EXPONENT = 1000
 EXACT_ARGUMENT_LIMIT = 1e6  # larger constant arguments are folded to Float instead of given to SymPy
+MAX_MIN_MAX_ARGS = 8  # also counted after nesting: max(max(a, b), c) is max(a, b, c) to SymPy
 MAX_SPLIT_LETTERS = 3  # "xyz" is x*y*z; "sinx" is a typo, not s*i*n*x
 
 
@@ -132,8 +133,9 @@ _FUNCTIONS: dict[str, _FunctionSpec] = {
     "acosh": _FunctionSpec(sympy.acosh, math.acosh),
     "atanh": _FunctionSpec(sympy.atanh, math.atanh),
     "atan2": _FunctionSpec(sympy.atan2, math.atan2, 2, 2),
-    "min": _FunctionSpec(sympy.Min, min, 2, None),
-    "max": _FunctionSpec(sympy.Max, max, 2, None),
+    # SymPy compares Min/Max arguments pairwise: 20 arguments take seconds, 40 take minutes to differentiate.
+    "min": _FunctionSpec(sympy.Min, min, 2, MAX_MIN_MAX_ARGS),
+    "max": _FunctionSpec(sympy.Max, max, 2, MAX_MIN_MAX_ARGS),
     "sign": _FunctionSpec(sympy.sign, _sign_value),
     "floor": _FunctionSpec(sympy.floor, lambda v: float(math.floor(v))),
     "ceil": _FunctionSpec(sympy.ceiling, lambda v: float(math.ceil(v))),
@@ -541,11 +543,11 @@ def _sum(values: list[_Value], column: int) -> _Value:
 def _product(values: list[_Value], column: int) -> _Value:
     if len(values) == 1:
         return values[0]
-    number = None
-    if all(v.number is not None for v in values):
-        number = 1.0
-        for v in values:  # check as we go so an overflow is caught, not turned into inf*0
-            number = _checked(number * v.number, column)
+    constant_part = 1.0
+    for v in values:  # the constant factors are bounded even beside variables (10^300 10^300 x)
+        if v.number is not None:
+            constant_part = _checked(constant_part * v.number, column)  # as we go: no inf*0
+    number = constant_part if all(v.number is not None for v in values) else None
     return _value(sympy.Mul(*(v.expr for v in values)), number, column, _deeper(values, column))
 
 
@@ -561,6 +563,10 @@ def _is_simple_constant(value: _Value) -> bool:
 def _apply(name: str, args: list[_Value], column: int) -> _Value:
     spec = _FUNCTIONS[name]
     depth = _deeper(args, column, spec.levels)
+    if spec.build in (sympy.Min, sympy.Max):
+        flattened = sum(len(a.expr.args) if isinstance(a.expr, (sympy.Min, sympy.Max)) else 1 for a in args)
+        if flattened > MAX_MIN_MAX_ARGS:
+            raise FormulaError(f"{name} of more than {MAX_MIN_MAX_ARGS} values is not supported", column)
     if all(arg.number is not None for arg in args):
         try:
             number = float(spec.value(*(arg.number for arg in args)))
@@ -676,6 +682,10 @@ class _Parser:
             negative = False
             while self.peek().kind == "op" and self.peek().text in "+-":
                 negative ^= self.advance().text == "-"
+            if len(operands) > MAX_EXPRESSION_DEPTH:  # refuse long towers before SymPy builds any of it
+                raise FormulaError(
+                    f"the formula is nested too deeply (more than {MAX_EXPRESSION_DEPTH} levels)", operator.column
+                )
             operands.append((self.atom(), negative, operator.column))
         result, negative, column = operands[-1]
         if negative:

@@ -75,9 +75,9 @@ with main:
             c1, c2 = st.columns(2)
             a = frame.shared_option(c1.selectbox, "slice: horizontal variable", "slice_x", options=names, index=0)
             b = frame.shared_option(c2.selectbox, "slice: vertical variable", "slice_y", options=names, index=1)
-            if a == b:
-                st.warning("Pick two different variables for the slice.")
-                st.stop()
+            if a == b:  # one variable cannot span a plane: take the next one
+                b = next(n for n in names if n != a)
+                st.caption(f"Both slice axes were {a}; showing {a} against {b}.")
             axes = (names.index(a), names.index(b))
             st.caption(f"The plane through x_{k} spanned by {a} and {b}; points and steps are projected onto it.")
         xs, ys, XY = analysis.grid(view_window, 120, base=x_k, axes=axes)

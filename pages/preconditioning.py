@@ -95,7 +95,7 @@ if obj.dim == 2:
                                             tfigs.default_color(i)))
     xs, ys, Z = value_grid(g, u_window, n=150)
     view = tfigs.contour_paths_figure(xs, ys, Z, paths, names=[f"u_{names[0]}", f"u_{names[1]}"],
-                                      clickable=False, height=520,
+                                      clickable=False, animate=False, height=520,
                                       title=f"g(u) = f(R({theta_deg}°)·diag({scale:g}, 1)·u)")
     st.plotly_chart(view, key="pc_view_chart")
     st.caption("The axes are the new coordinates u; a stretched problem looks squashed because u₁ covers a "

@@ -288,3 +288,98 @@ def test_rotate_and_scale_is_the_same_landscape_in_new_coordinates():
 def test_rotate_and_scale_in_one_dimension_only_scales():
     g = A.rotate_and_scale(make(x**2, ["x"]), 1.0, 3.0)
     assert np.allclose(g.hess(np.zeros(1)), [[18.0]])
+
+
+# ------------------------------------------------------------------------- runs: sweeps, basins
+def test_learning_rate_sweep_matches_quadratic_theory(course_quadratic):
+    lrs = np.array([0.1, 0.2, 0.4, 0.45, 0.55])
+    seen = []
+    sweep = A.learning_rate_sweep(course_quadratic, "gd", [1.0, 1.0], lrs, steps=400, tol=1e-8, f_star=0.0,
+                                  on_progress=seen.append)
+    assert seen[-1] == 1.0 and len(seen) == len(lrs)
+    assert list(sweep.status[:4]) == ["converged"] * 4
+    assert sweep.status[4] == "diverged" and sweep.gap[4] == np.inf   # above the edge 2/λmax = 0.5
+    # α* = 0.4 is the fastest: fewest iterations among the stable rates
+    assert np.nanargmin(sweep.iterations) == 2
+
+
+def test_param_heatmap_shape_and_momentum_edge(course_quadratic):
+    lrs = np.array([0.05, 0.3, 0.9])
+    betas = np.array([0.0, 0.5])
+    hm = A.param_heatmap(course_quadratic, "momentum", [1.0, 1.0], lrs, betas, beta_name="beta", steps=300)
+    assert hm.gap.shape == (2, 3)
+    # heavy ball is stable iff lr < 2(1 + β)/λmax: 0.5 for β = 0, 0.75 for β = 0.5
+    assert np.allclose(A.momentum_stability_edge([1, 4], betas), [0.5, 0.75])
+    assert hm.status[0, 2] == "diverged" and hm.status[1, 2] == "diverged"
+    assert hm.status[0, 1] == "converged" and hm.status[1, 1] == "converged"
+
+
+def test_basin_map_of_himmelblau_finds_the_four_minima(himmelblau):
+    minima = [(3, 2), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848127)]
+    seen = []
+    bm = A.basin_map(himmelblau, "gd", [(-5, 5), (-5, 5)], n=40, steps=400, tol=1e-6, lr=0.01,
+                     on_progress=seen.append, chunk=500)
+    assert seen[-1] == 1.0 and len(seen) == 4
+    assert bm.labels.shape == (40, 40) and bm.iterations.shape == (40, 40)
+    mins = [a for a, k in zip(bm.attractors, bm.attractor_kinds) if k == "min"]
+    assert len(mins) == 4
+    for m in minima:
+        assert min(np.linalg.norm(np.array(m) - a) for a in mins) < 1e-3
+    # a start right next to (3, 2) ends there
+    i, j = np.argmin(np.abs(bm.ys - 2.0)), np.argmin(np.abs(bm.xs - 3.0))
+    assert np.linalg.norm(bm.attractors[bm.labels[i, j]] - [3, 2]) < 1e-3
+    fractions = bm.fractions()
+    assert abs(sum(fractions.values()) - 1) < 1e-12
+
+
+def test_basin_map_labels_diverged_and_known_minima(himmelblau):
+    known = [(3, 2), (-2.805118086952745, 3.131312518250573), (-3.779310253377747, -3.2831859912861696),
+             (3.5844283403304917, -1.8481265269644036)]
+    bm = A.basin_map(himmelblau, "gd", [(-5, 5), (-5, 5)], n=20, steps=100, tol=1e-6, lr=0.05, known_minima=known)
+    assert (bm.labels == A.DIVERGED).any()           # η = 0.05 is far too large on the steep walls
+    for a in bm.attractors:
+        assert min(np.linalg.norm(np.array(k) - a) for k in known) < 1e-12   # snapped to the exact minima
+    newton = A.basin_map(himmelblau, "newton", [(-5, 5), (-5, 5)], n=20, steps=60, tol=1e-8)
+    assert "saddle" in newton.attractor_kinds            # Newton also stops at saddles
+    attractors, kinds, labels = A.align_basin_labels([bm, newton])
+    assert len(labels) == 2 and labels[0].shape == (20, 20)
+    assert len(attractors) >= len(newton.attractors)
+
+
+def test_basin_map_rejects_wrong_sizes(himmelblau):
+    with pytest.raises(ValueError):
+        A.basin_map(himmelblau, "gd", [(-5, 5), (-5, 5)], n=A.MAX_GRID + 1)
+    with pytest.raises(ValueError):
+        A.basin_map(make(x**2, ["x"]), "gd", [(-1, 1)], n=10)
+
+
+def test_preconditioning_study_shows_each_methods_invariance():
+    obj = make(x**2 + 10 * y**2, ["x", "y"])
+    methods = {"gd": ("gd", {"lr": "tuned"}), "diag": ("diag_newton", {"lr": 1.0}), "newton": ("newton", {"lr": 1.0})}
+    seen = []
+    study = A.preconditioning_study(obj, [-4.0, 2.0], methods, thetas=np.radians([0, 30, 45]),
+                                    scales=np.array([1.0, 10.0, 100.0]), x_min=[0, 0], steps=3000, tol=1e-6,
+                                    on_progress=seen.append)
+    assert seen[-1] == 1.0
+    assert np.all(study.by_theta["newton"] == 1) and np.all(study.by_scale["newton"] == 1)
+    assert np.all(study.by_scale["diag"] == 1)                       # diagonal Newton undoes any stretch ...
+    assert study.by_theta["diag"][2] > study.by_theta["diag"][0]     # ... but not a rotation
+    gd_theta = study.by_theta["gd"]
+    assert np.ptp(gd_theta) <= 2                                      # GD does not mind rotation ...
+    stretched = study.by_scale["gd"][2]                               # ... but stretching (κ 10 -> 1000)
+    assert math.isnan(stretched) or stretched > 10 * study.by_scale["gd"][0]   # slows it down or stalls it
+
+
+def test_iterations_to_tol_nan_when_not_converged(course_quadratic):
+    assert math.isnan(A.iterations_to_tol(course_quadratic, "gd", [1.0, 1.0], steps=5, tol=1e-12, lr=0.1))
+    assert A.iterations_to_tol(course_quadratic, "newton", [1.0, 1.0], steps=5, tol=1e-12) == 1
+
+
+def test_convergence_order_from_engine_runs():
+    import optcore
+    obj = optcore.parse("exp(x) - x + (y - 1)^2 + cosh(y - 1)")
+    star = [0.0, 1.0]
+    gd = optcore.run(obj, "gd", [1.0, 2.0], steps=200, tol=1e-14, lr=0.3)
+    newton = optcore.run(obj, "newton", [1.0, 2.0], steps=20, tol=1e-14)
+    assert A.convergence_order(A.errors_to_point(gd.points, star)) == pytest.approx(1.0, abs=0.05)
+    assert A.convergence_order(A.errors_to_point(newton.points, star)) == pytest.approx(2.0, abs=0.25)

@@ -99,6 +99,14 @@ def test_run_table_is_readable():
     assert lines[-1].startswith("converged: ")
 
 
+def test_run_table_every_kth_step():
+    result = optcore_cmd("run", "--preset", "rosenbrock", "--every", "100")
+    assert result.returncode == 0, result.stderr
+    steps = [line.split()[0] for line in result.stdout.splitlines()[1:-1]]
+    assert steps == ["0", "100", "200", "300", "400", "500"]
+    assert result.stdout.splitlines()[-1].startswith("max_steps: ")
+
+
 def test_run_param_and_variables_options():
     result = optcore_cmd("run", "x^2 + 10y^2", "--method", "momentum", "--x0", "1", "2", "--steps", "5",
                          "--param", "beta=0.5", "lr=0.01", "--variables", "y", "x", "--format", "json")

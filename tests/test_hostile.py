@@ -193,6 +193,9 @@ PATHOLOGICAL = [
     "atan2(0, 0) + x",
     "tan(pi/2) + x",
     "10^300 * 10^300 * x",
+    "max(" + ",".join(f"x{i}" for i in range(400)) + ")",
+    "max(max(x1, x2, x3, x4, x5), max(y1, y2, y3, y4, y5))",
+    "min(" + ",".join(f"x{i}" for i in range(9)) + ")",
 ]
 
 CORPUS = (
@@ -269,6 +272,8 @@ def test_limits_are_explained() -> None:
         "x^1001": "exponent too large",
         "x" + "^x" * 60: "nested too deeply",
         "sin(" * 60 + "x" + ")" * 60: "nested too deeply",
+        "max(" + ",".join(f"x{i}" for i in range(400)) + ")": "max takes 2 to 8 arguments, got 400",
+        "10^300 * 10^300 * x": "constant too large",
     }
     for text, fragment in cases.items():
         with pytest.raises(FormulaError, match=fragment):

@@ -622,7 +622,7 @@ def steps_and_tol(container=None, default_steps: int = 100) -> tuple[int, float]
         ss["tol"] = 1e-8
     tol_options = _log_grid(1e-14, 1e-1, ss["tol"])
     tol = container.select_slider("tolerance on ‖∇f‖", options=tol_options, key="tol",
-                                  format_func=lambda v: f"{v:.0e}", persist_state="session",
+                                  format_func=lambda v: f"{v:g}", persist_state="session",
                                   help="stop when the gradient norm falls below this")
     ss[K_RUN_OPTIONS]["steps"] = int(steps)
     ss[K_RUN_OPTIONS]["tol"] = share.format_number(tol)

@@ -208,7 +208,8 @@ def curvature_1d_figure(xs, f, f2, critical=None, paths=None, name: str = "x",
     fig.update_xaxes(title_text=name, row=2, col=1)
     fig.update_yaxes(title_text="f", row=1, col=1)
     fig.update_yaxes(title_text="f''", row=2, col=1)
-    fig.update_layout(height=560, legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
+    fig.update_layout(height=560, legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
+                      meta={"view": "curvature_1d", "click_axes": [0]})
     return styled(fig, title, margin=dict(t=90))
 
 

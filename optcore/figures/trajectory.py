@@ -55,6 +55,17 @@ def _f32(a) -> np.ndarray:
     return np.asarray(a, dtype=np.float32)
 
 
+def _short(a, decimals: int = 5) -> list[float]:
+    """Plain short numbers for path traces. Frames must not hold typed arrays: plotly.js does not
+    decode base64 arrays inside animation frames (the path then stops moving and the contour vanishes
+    once Play is pressed), so frame data are lists, rounded so the JSON stays small."""
+    a = np.asarray(a, dtype=float)
+    finite = a[np.isfinite(a)]
+    scale = float(np.max(np.abs(finite))) if finite.size else 1.0
+    digits = int(np.clip(decimals - np.floor(np.log10(scale if scale > 0 else 1.0)), 0, 12))
+    return [v if np.isfinite(v) else None for v in np.round(a, digits).tolist()]
+
+
 def contour_trace(xs, ys, Z, *, showscale: bool = True, coloraxis: str | None = None) -> go.Contour:
     Zc, label, _ = display_values(np.asarray(Z, dtype=float))
     kwargs = dict(coloraxis=coloraxis) if coloraxis else dict(
@@ -96,7 +107,7 @@ def _upto(path: dict, k: int) -> int:
 def _path_traces(path: dict, upto: int | None = None, show_legend: bool = True,
                  legendgroup: str | None = None) -> list[go.Scatter]:
     n = len(path["x"]) if upto is None else max(1, upto)
-    x, y = _f32(path["x"][:n]), _f32(path["y"][:n])
+    x, y = _short(path["x"][:n]), _short(path["y"][:n])
     group = legendgroup or path["name"]
     line = go.Scatter(x=x, y=y, mode="lines+markers", name=path["name"], legendgroup=group,
                       showlegend=show_legend, line=dict(color=path["color"], width=2.5, dash=path.get("dash")),
@@ -139,14 +150,19 @@ def _add_frames(fig: go.Figure, paths_by_trace: list[tuple[int, dict]], ks: np.n
     its line trace (its head trace follows right after)."""
     frames = []
     indices = [i for i, _ in paths_by_trace for i in (i, i + 1)]
+    short = [(_short(p["x"]), _short(p["y"])) for _, p in paths_by_trace]
+    # plotly.js drops contour layers when a redraw=False frame leaves them out (plotly.js #4491):
+    # name each contour in every frame with an empty update (no data: a few bytes per frame).
+    keep_idx = [i for i, t in enumerate(fig.data) if t.type == "contour"]
+    keep = [go.Contour() for _ in keep_idx]
     for k in ks:
         data = []
-        for _, path in paths_by_trace:
+        for (_, path), (px, py) in zip(paths_by_trace, short):
             n = max(1, _upto(path, int(k)))
-            x, y = _f32(path["x"][:n]), _f32(path["y"][:n])
+            x, y = px[:n], py[:n]
             data.append(go.Scatter(x=x, y=y))
             data.append(go.Scatter(x=x[-1:], y=y[-1:]))
-        frames.append(go.Frame(name=str(int(k)), data=data, traces=indices))
+        frames.append(go.Frame(name=str(int(k)), data=[*keep, *data], traces=[*keep_idx, *indices]))
     fig.frames = frames
 
 

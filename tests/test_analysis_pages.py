@@ -1,0 +1,186 @@
+"""The five analysis pages under streamlit.testing.AppTest: each opens on its seed example and on
+the user's own formulas (1, 2 and 3 variables) without an exception, and its charts carry what
+they should."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+pytestmark = pytest.mark.slow
+
+TIMEOUT = 90
+
+
+def open_page(page: str, preset: str | None = None, formula: str | None = None) -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.run()
+    if preset is not None:
+        at.selectbox(key="preset_select").set_value(preset)
+        at.run()
+    if formula is not None:
+        at.text_input(key="formula_input").input(formula)
+        at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def specs(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def by_view(at: AppTest, view: str) -> dict:
+    found = [s for s in specs(at) if (s["layout"].get("meta") or {}).get("view") == view]
+    assert found, f"no chart with view {view!r}: {[s['layout'].get('meta') for s in specs(at)]}"
+    return found[0]
+
+
+def names(spec: dict) -> list[str]:
+    return [t.get("name") or "" for t in spec["data"]]
+
+
+# ------------------------------------------------------------------------------------ curvature
+def test_curvature_page_on_the_blog_example():
+    at = open_page("pages/curvature.py", preset="blog-sin-saddle")
+    spec = by_view(at, "curvature")
+    heat = spec["data"][0]
+    assert heat["type"] == "heatmap" and heat["zmid"] == 0 and heat["zmin"] == -heat["zmax"]
+    zero = [t for t in spec["data"] if t.get("name") == "det H = 0"]
+    assert zero and zero[0]["contours"]["start"] == 0 == zero[0]["contours"]["end"]
+    assert any("(3.1, 1.3)" in n for n in names(spec)) and any("(3.1, 1.8)" in n for n in names(spec))
+    assert "saddle points" in names(spec) and "minima" in names(spec)
+    fields = by_view(at, "vector_fields")
+    arrows = [t for t in fields["data"] if t.get("marker", {}).get("symbol") == "arrow"]
+    assert len(arrows) == 2 and {a["marker"]["coloraxis"] for a in arrows} == {"coloraxis", "coloraxis2"}
+    assert None in arrows[0]["x"]                       # segments in one trace, None-separated
+    table = at.dataframe[0].value
+    assert list(table["step goes"]) == ["uphill", "downhill"]        # the blog's point, in numbers
+    assert float(table["f after half the step"][0]) == pytest.approx(0.968, abs=1e-3)
+
+
+@pytest.mark.parametrize("choice, kind", [("convex / saddle / concave", "heatmap"), ("smallest eigenvalue", "heatmap")])
+def test_curvature_page_other_maps(choice, kind):
+    at = open_page("pages/curvature.py", preset="himmelblau")
+    at.radio(key="curv_map").set_value(choice)
+    at.run()
+    assert not at.exception
+    spec = by_view(at, "curvature")
+    assert spec["data"][0]["type"] == kind
+    if choice.startswith("convex"):
+        assert any(n.startswith("convex") for n in names(spec))
+
+
+def test_curvature_page_on_one_and_three_variables():
+    at = open_page("pages/curvature.py", formula="x^4 - 3x^2 + x")
+    spec = by_view(at, "curvature_1d")
+    assert "f''" in names(spec)
+    assert any("two variables" in c.value for c in at.caption)
+    at = open_page("pages/curvature.py", formula="x^2 + y^2 - z^2 + x*z")
+    spec = by_view(at, "curvature")
+    assert spec["data"][0]["type"] == "heatmap"
+    assert any("slice" in c.value for c in at.caption)
+
+
+# -------------------------------------------------------------------------------- Newton's model
+def test_newton_model_page_steps_through_the_blog_run():
+    at = open_page("pages/newton_model.py", preset="blog-sin-convex-start")
+    spec = by_view(at, "newton_model")
+    assert sum(t["type"] == "contour" for t in spec["data"]) >= 3      # f, and f + model in the model panel
+    assert "x_k" in names(spec)
+    at.slider(key="nm_k").set_value(2)
+    at.run()
+    assert not at.exception
+    assert any(m.label == "f(x_2)" for m in at.metric)
+
+
+def test_newton_model_page_shows_bfgs_estimate_beside_the_true_model():
+    at = open_page("pages/newton_model.py", preset="rosenbrock")
+    at.selectbox(key="m0.method").set_value("bfgs")
+    at.run()
+    at.slider(key="nm_k").set_value(3)
+    at.run()
+    assert not at.exception
+    spec = by_view(at, "newton_model")
+    titles = [a["text"] for a in spec["layout"]["annotations"]]
+    assert "model: true Hessian" in titles and "model: BFGS estimate" in titles
+
+
+def test_newton_model_page_in_one_dimension():
+    at = open_page("pages/newton_model.py", preset="textbook-cosh")
+    spec = by_view(at, "newton_model")
+    assert "model (true Hessian)" in names(spec)
+
+
+# ------------------------------------------------------------------------------- learning rates
+def test_lr_lab_on_the_course_quadratic():
+    at = open_page("pages/lr_lab.py", preset="course-quadratic")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["α* = 2/(λmin+λmax)"] == "0.4"
+    assert metrics["r* = (κ−1)/(κ+1)"] == "0.6"
+    assert metrics["stability edge 2/λmax"] == "0.5"
+    rate = by_view(at, "rate_curve")
+    assert "r* = 0.6" in names(rate) and "measured from a run" in names(rate)
+    sweep = by_view(at, "sweep")
+    assert sweep["layout"]["xaxis"]["type"] == "log"
+    heat = by_view(at, "param_heatmap")
+    assert heat["data"][0]["type"] == "heatmap" and heat["data"][1]["name"].startswith("stability edge")
+    order = by_view(at, "convergence_order")
+    slopes = {n.split(":")[0]: n for n in names(order) if "slope" in n and ":" in n}
+    assert "gradient descent" in slopes and "Newton" in slopes
+
+
+def test_lr_lab_traces_for_several_learning_rates_in_one_dimension():
+    at = open_page("pages/lr_lab.py", preset="textbook-x2-divergent")
+    at.text_input(key="lrs").input("0.2, 0.05, 1.1")
+    at.run()
+    assert not at.exception
+    spec = by_view(at, "traces_1d")
+    assert {"η = 0.2", "η = 0.05", "η = 1.1"} <= set(names(spec))
+
+
+def test_lr_lab_on_a_three_variable_function():
+    at = open_page("pages/lr_lab.py", formula="x^2 + 2y^2 + 3z^2")
+    assert by_view(at, "value_history")
+    assert by_view(at, "rate_curve")
+
+
+# ------------------------------------------------------------------------------------- basins
+def test_basins_page_on_himmelblau():
+    at = open_page("pages/basins.py", preset="himmelblau")
+    at.slider(key="basin_n").set_value(40)
+    at.run()
+    assert not at.exception
+    spec = by_view(at, "basins")
+    heatmaps = [t for t in spec["data"] if t["type"] == "heatmap"]
+    assert len(heatmaps) == 3                                   # the preset's three methods side by side
+    minima = [n for n in names(spec) if n.startswith("minimum (")]
+    assert len(minima) == 4
+    assert "diverged" in names(spec) and "not converged" in names(spec)
+
+
+def test_basins_page_needs_two_variables():
+    at = open_page("pages/basins.py", formula="x^4 - x^2")
+    assert any("exactly two variables" in i.value for i in at.info)
+    assert not at.get("plotly_chart")
+
+
+# ---------------------------------------------------------------------------- preconditioning
+def test_preconditioning_page_on_the_textbook_exercise():
+    at = open_page("pages/preconditioning.py", preset="textbook-badly-scaled")
+    spec = by_view(at, "preconditioning")
+    assert {"gradient descent", "diagonal Newton", "Newton"} <= set(names(spec))
+    assert spec["layout"]["xaxis2"]["type"] == "log"
+    newton = [t for t in spec["data"] if t.get("name") == "Newton"]
+    assert all(v == 1 for t in newton for v in _numbers(t["y"]))     # Newton: one step, in any coordinates
+
+
+def _numbers(y):
+    if isinstance(y, dict):   # base64 typed array
+        import base64
+
+        import numpy as np
+        return np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]).tolist()
+    return y
