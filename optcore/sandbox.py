@@ -243,7 +243,7 @@ def _current_pool() -> _Pool:
 
 
 def run_limited(
-    fn: Callable[..., T], *args: Any, seconds: float | None = 5.0, task: str = "process"
+    fn: Callable[..., T], *args: Any, seconds: float | None = 5.0, task: str = "differentiate"
 ) -> T:
     """``fn(*args)`` in a worker process, killed after ``seconds`` of wall-clock time.
 

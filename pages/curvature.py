@@ -109,7 +109,8 @@ with main:
                      "Newton step −H⁻¹∇f": ", ".join(f"{v:.3g}" for v in step) if step is not None else "H singular",
                      "f after the full step": float(obj.value(x0 + step)) if step is not None else None,
                      "f after half the step": float(obj.value(x0 + 0.5 * step)) if step is not None else None,
-                     "step goes": ("uphill" if step is not None and float(g @ step) > 0 else "downhill")})
+                     "Newton direction": ("—" if step is None else "uphill (∇fᵀs > 0)" if float(g @ step) > 0
+                                          else "downhill (∇fᵀs < 0)")})
     st.markdown("**At the start point(s)**")
     st.dataframe(rows, hide_index=True)
 

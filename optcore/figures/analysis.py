@@ -138,10 +138,10 @@ def _map_figure(xs, ys, heat: go.Heatmap, F, names, critical, paths, zero_contou
     for t in path_traces(paths or {}):
         fig.add_trace(t)
     _window_axes(fig, xs, ys)
-    fig.update_layout(xaxis_title=names[0], yaxis_title=names[1], height=560,
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, xanchor="left"),
+    fig.update_layout(xaxis_title=names[0], yaxis_title=names[1], height=620,
+                      legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, xanchor="left"),
                       meta={"view": "curvature"})
-    return styled(fig, title, margin=dict(t=90))
+    return styled(fig, title, margin=dict(t=50, b=130))
 
 
 def det_hessian_figure(xs, ys, det, F, names=("x", "y"), critical=None, paths=None,

@@ -53,3 +53,57 @@ def keep_unselected_visible(fig: go.Figure) -> go.Figure:
             trace.selected = dict(marker=dict(opacity=trace.marker.opacity if trace.marker.opacity
                                               is not None else 1.0))
     return fig
+
+
+def _hex_rgb(color: str) -> tuple[int, int, int]:
+    color = color.lstrip("#")
+    return tuple(int(color[i:i + 2], 16) for i in (0, 2, 4))
+
+
+def colorscale_lut(scale=CONTOUR_SCALE, n: int = 256) -> "np.ndarray":
+    """(n, 3) uint8 colours interpolated along a Plotly colour scale of hex stops."""
+    import numpy as np
+    stops = np.array([s for s, _ in scale], dtype=float)
+    rgb = np.array([_hex_rgb(c) for _, c in scale], dtype=float)
+    t = np.linspace(0, 1, n)
+    return np.stack([np.interp(t, stops, rgb[:, k]) for k in range(3)], axis=1).round().astype(np.uint8)
+
+
+def banded_raster(Z, zmin: float, zmax: float, bands: int = 24, upsample: int = 2, scale=CONTOUR_SCALE) -> str:
+    """A filled-contour picture of Z as a PNG data URI: `bands` colour bands with a darker pixel
+    line where the band changes (the level lines), nan transparent. Z[i, j] is at row i (y up).
+
+    Why a picture and not go.Contour: plotly.js removes contour layers as soon as an animation
+    with redraw=False starts (plotly.js #4491, reproduced in Chromium), while a layout image is
+    never touched by frames. It is also smaller than the z grid (a palette PNG of ~20-60 kB).
+    """
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    Z = np.asarray(Z, dtype=float)
+    if upsample > 1:  # bilinear refinement so the level lines come out thin
+        ny, nx = Z.shape
+        yi = np.linspace(0, ny - 1, (ny - 1) * upsample + 1)
+        xi = np.linspace(0, nx - 1, (nx - 1) * upsample + 1)
+        Zx = np.array([np.interp(xi, np.arange(nx), row) for row in Z])
+        Z = np.array([np.interp(yi, np.arange(ny), col) for col in Zx.T]).T
+    span = zmax - zmin if zmax > zmin else 1.0
+    with np.errstate(invalid="ignore"):
+        t = np.clip((Z - zmin) / span, 0, 1)
+    band = np.where(np.isfinite(t), np.minimum((t * bands).astype(int), bands - 1), -1)
+    lut = colorscale_lut(scale)
+    centers = ((np.arange(bands) + 0.5) / bands * 255).round().astype(int)
+    rgb = lut[centers[np.clip(band, 0, None)]].astype(float)
+    edge = np.zeros(band.shape, dtype=bool)
+    edge[:-1, :] |= band[:-1, :] != band[1:, :]
+    edge[:, :-1] |= band[:, :-1] != band[:, 1:]
+    rgb[edge] *= 0.72
+    alpha = np.where(band >= 0, 255, 0).astype(np.uint8)
+    img = np.dstack([rgb.round().astype(np.uint8), alpha])[::-1]  # row 0 of a picture is the top
+    buf = io.BytesIO()
+    Image.fromarray(img, "RGBA").quantize(colors=2 * bands + 2, method=Image.Quantize.FASTOCTREE).save(
+        buf, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")

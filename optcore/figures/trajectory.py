@@ -16,9 +16,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .base import CONTOUR_SCALE, END_MARKER, MINIMUM_MARKER, START_MARKER, method_color, styled
+from .base import CONTOUR_SCALE, END_MARKER, MINIMUM_MARKER, START_MARKER, banded_raster, method_color, styled
 
-MAX_FRAMES = 120
+MAX_FRAMES = 100
 SPEEDS = (("▶ Play", 120), ("▶▶ Fast", 40), ("▶ Slow", 400))
 PAUSE_LABEL = "■ Pause"
 
@@ -66,13 +66,26 @@ def _short(a, decimals: int = 5) -> list[float]:
     return [v if np.isfinite(v) else None for v in np.round(a, digits).tolist()]
 
 
-def contour_trace(xs, ys, Z, *, showscale: bool = True, coloraxis: str | None = None) -> go.Contour:
+def contour_layer(fig: go.Figure, xs, ys, Z, *, xref: str = "x", yref: str = "y", showscale: bool = True,
+                  bands: int = 24) -> None:
+    """Filled contour of Z drawn once, as a banded picture under the axes (`layout.images`), plus
+    one invisible point carrying the colour bar (trace named "f").
+
+    Not a go.Contour trace: plotly.js drops contour layers when a redraw=False animation starts
+    (plotly.js #4491; seen in Chromium), and the picture is also smaller than the z grid."""
     Zc, label, _ = display_values(np.asarray(Z, dtype=float))
-    kwargs = dict(coloraxis=coloraxis) if coloraxis else dict(
-        colorscale=CONTOUR_SCALE, showscale=showscale,
-        colorbar=dict(title=dict(text=label, side="right"), thickness=14, len=0.9))
-    return go.Contour(x=_f32(xs), y=_f32(ys), z=_f32(Zc), ncontours=28, line=dict(width=0.5, color="rgba(0,0,0,0.25)"),
-                      contours=dict(coloring="fill"), hoverinfo="skip", name="f", showlegend=False, **kwargs)
+    finite = Zc[np.isfinite(Zc)]
+    zmin, zmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    fig.add_layout_image(source=banded_raster(Zc, zmin, zmax, bands=bands), xref=xref, yref=yref,
+                         x=float(xs[0]), y=float(ys[-1]), sizex=float(xs[-1] - xs[0]), sizey=float(ys[-1] - ys[0]),
+                         xanchor="left", yanchor="top", sizing="stretch", layer="below", name="contour")
+    if showscale:
+        fig.add_trace(go.Scatter(x=[float(xs[0])], y=[float(ys[0])], mode="markers", name="f", showlegend=False,
+                                 hoverinfo="skip", xaxis=xref, yaxis=yref,
+                                 marker=dict(size=0.1, opacity=0, color=[zmin], cmin=zmin, cmax=zmax,
+                                             colorscale=CONTOUR_SCALE, showscale=True,
+                                             colorbar=dict(title=dict(text=label, side="right"), thickness=14,
+                                                           len=0.9, nticks=6))))
 
 
 def click_grid_trace(xs, ys, Z=None, n: int = 45, names: Sequence[str] = ("x", "y")) -> go.Scatter:
@@ -151,19 +164,21 @@ def _add_frames(fig: go.Figure, paths_by_trace: list[tuple[int, dict]], ks: np.n
     frames = []
     indices = [i for i, _ in paths_by_trace for i in (i, i + 1)]
     short = [(_short(p["x"]), _short(p["y"])) for _, p in paths_by_trace]
-    # plotly.js drops contour layers when a redraw=False frame leaves them out (plotly.js #4491):
-    # name each contour in every frame with an empty update (no data: a few bytes per frame).
-    keep_idx = [i for i, t in enumerate(fig.data) if t.type == "contour"]
-    keep = [go.Contour() for _ in keep_idx]
     for k in ks:
         data = []
         for (_, path), (px, py) in zip(paths_by_trace, short):
             n = max(1, _upto(path, int(k)))
             x, y = px[:n], py[:n]
-            data.append(go.Scatter(x=x, y=y))
-            data.append(go.Scatter(x=x[-1:], y=y[-1:]))
-        frames.append(go.Frame(name=str(int(k)), data=[*keep, *data], traces=[*keep_idx, *indices]))
-    fig.frames = frames
+            # Validation of thousands of small objects costs more than building them: the data
+            # here are plain lists made above, so skip it.
+            data.append(go.Scatter(x=x, y=y, _validate=False))
+            data.append(go.Scatter(x=x[-1:], y=y[-1:], _validate=False))
+        frames.append(go.Frame(name=str(int(k)), data=data, traces=indices, _validate=False))
+    validate, fig._validate = fig._validate, False
+    try:
+        fig.frames = frames
+    finally:
+        fig._validate = validate
 
 
 def _longest(paths: Sequence[dict]) -> int:
@@ -205,7 +220,7 @@ def contour_paths_figure(xs, ys, Z, paths: Sequence[dict], *, minima: Sequence[S
     The contour and the grid appear once in `fig.data`; frames update only the path pairs.
     """
     fig = go.Figure()
-    fig.add_trace(contour_trace(xs, ys, Z))
+    contour_layer(fig, xs, ys, Z)
     if clickable:
         fig.add_trace(click_grid_trace(xs, ys, Z, names=names))
     pairs = []
@@ -213,8 +228,8 @@ def contour_paths_figure(xs, ys, Z, paths: Sequence[dict], *, minima: Sequence[S
         pairs.append((len(fig.data), p))
         fig.add_traces(_path_traces(p))
     _markers(fig, paths, minima)
-    fig.update_xaxes(title_text=names[0], range=[float(xs[0]), float(xs[-1])], constrain="domain")
-    fig.update_yaxes(title_text=names[1], range=[float(ys[0]), float(ys[-1])])
+    fig.update_xaxes(title_text=names[0], range=[float(xs[0]), float(xs[-1])], showgrid=False)
+    fig.update_yaxes(title_text=names[1], range=[float(ys[0]), float(ys[-1])], showgrid=False)
     styled(fig, title, height=height, meta=dict(click_axes=list(click_axes)), dragmode=False,
            legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", xanchor="left"),
            margin=dict(l=60, r=20, t=70 if title else 40, b=CONTROLS_PX if animate else 50), hovermode="closest")
@@ -237,29 +252,26 @@ def small_multiples_figure(xs, ys, Z, panels: Sequence[tuple[str, Sequence[dict]
     rows = (n + cols - 1) // cols
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[t for t, _ in panels], shared_xaxes=True,
                         shared_yaxes=True, horizontal_spacing=0.04, vertical_spacing=0.1 if rows > 1 else 0.05)
-    Zc, label, _ = display_values(np.asarray(Z, dtype=float))
     pairs = []
     all_paths = []
     for i, (_, paths) in enumerate(panels):
         r, c = i // cols + 1, i % cols + 1
-        fig.add_trace(go.Contour(x=_f32(xs), y=_f32(ys), z=_f32(Zc), coloraxis="coloraxis", ncontours=22,
-                                 contours=dict(coloring="fill"), line=dict(width=0.4, color="rgba(0,0,0,0.25)"),
-                                 hoverinfo="skip", showlegend=False), row=r, col=c)
+        suffix = "" if i == 0 else str(i + 1)
+        contour_layer(fig, xs, ys, Z, xref=f"x{suffix}", yref=f"y{suffix}", showscale=(i == 0), bands=20)
         for p in paths:
             pairs.append((len(fig.data), p))
             for t in _path_traces(p, show_legend=False):
                 fig.add_trace(t, row=r, col=c)
             all_paths.append(p)
         _markers(fig, paths, minima, row=r, col=c, legend=(i == 0))
-    fig.update_xaxes(range=[float(xs[0]), float(xs[-1])])
-    fig.update_yaxes(range=[float(ys[0]), float(ys[-1])])
+    fig.update_xaxes(range=[float(xs[0]), float(xs[-1])], showgrid=False)
+    fig.update_yaxes(range=[float(ys[0]), float(ys[-1])], showgrid=False)
     for c in range(1, cols + 1):
         fig.update_xaxes(title_text=names[0], row=rows, col=c)
     for r in range(1, rows + 1):
         fig.update_yaxes(title_text=names[1], row=r, col=1)
     height = rows * height_per_row + 150
-    styled(fig, None, height=height, coloraxis=dict(colorscale=CONTOUR_SCALE, colorbar=dict(
-        title=dict(text=label, side="right"), thickness=12)), dragmode=False, hovermode="closest",
+    styled(fig, None, height=height, dragmode=False, hovermode="closest",
         legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", xanchor="left", yref="container"),
         margin=dict(l=60, r=20, t=60, b=CONTROLS_PX))
     fig.update_annotations(font=dict(size=13))
