@@ -42,16 +42,47 @@ _NUMPY_OVERRIDES = {
 
 
 def derive(expr: sp.Expr, names: Sequence[str]) -> tuple[tuple[sp.Expr, ...], tuple[tuple[sp.Expr, ...], ...]]:
-    """Gradient and Hessian of `expr` in the variables `names` (both as plain tuples of SymPy)."""
+    """Gradient and Hessian of `expr` in the variables `names` (both as plain tuples of SymPy).
+
+    Only the upper triangle is differentiated (mixed partials agree; the compiled code only ever
+    used the upper triangle), the lower one mirrors it: for a degree-6 polynomial in two variables
+    that is a quarter less symbolic work.
+    """
     symbols = [sp.Symbol(n, real=True) for n in names]
+    d = len(symbols)
     gradient = tuple(sp.diff(expr, s) for s in symbols)
-    hessian = tuple(tuple(sp.diff(gradient[i], symbols[j]) for j in range(len(symbols)))
-                    for i in range(len(symbols)))
-    size = sum(sp.count_ops(h) for row in hessian for h in row)
+    upper = {(i, j): sp.diff(gradient[i], symbols[j]) for i in range(d) for j in range(i, d)}
+    hessian = tuple(tuple(upper[min(i, j), max(i, j)] for j in range(d)) for i in range(d))
+    # Same bound as counting every entry: off-diagonal entries count twice.
+    size = sum(sp.count_ops(h) * (1 if i == j else 2) for (i, j), h in upper.items())
     if size > MAX_DERIVATIVE_OPS:
         raise FormulaError(f"the Hessian of this formula has about {size:,} operations, more than "
                            f"{MAX_DERIVATIVE_OPS:,}; please try a simpler formula")
     return gradient, hessian
+
+
+def _needed_assignments(replacements: list, outputs: list) -> list:
+    """The cse assignments `outputs` depend on (in their original order)."""
+    needed = set().union(*(sp.sympify(out).free_symbols for out in outputs)) if outputs else set()
+    kept = []
+    for symbol, value in reversed(replacements):
+        if symbol in needed:
+            kept.append((symbol, value))
+            needed |= value.free_symbols
+    return kept[::-1]
+
+
+def _own_array(value, batch: tuple[int, ...]) -> np.ndarray:
+    """`value` as a float array of shape `batch` that no one else holds.
+
+    A freshly computed float array is taken as is (no copy); a scalar (constant f) or a view of
+    the input (f = x) is copied.
+    """
+    if isinstance(value, np.ndarray) and value.base is None and value.dtype == float and value.shape == batch:
+        return value
+    out = np.empty(batch)
+    out[...] = value
+    return out
 
 
 def _parse_and_derive(text: str, variables: tuple[str, ...] | None):
@@ -139,41 +170,65 @@ class Objective:
         d = self.dim
         return [self.hessian_exprs[i, j] for i in range(d) for j in range(i, d)]
 
+    def _program(self) -> tuple[list, list]:
+        """One common-subexpression elimination over f, ∇f and the Hessian's upper triangle.
+
+        Every kind ("f", "fg", "gh", ...) is compiled from this one program with the unused
+        assignments dropped, so f from `value` and f from `value_grad_hess` are the same floating
+        point operations (the driver reuses a line search's f as the next step's f), and the
+        expensive `cse` runs once per formula instead of once per kind.
+        """
+        program = self._compiled.get("program")
+        if program is None:
+            outputs = [self.expr, *self.gradient_exprs, *self._upper_hessian()]
+            replacements, reduced = sp.cse(outputs, list=False)
+            program = self._compiled["program"] = (list(replacements), list(reduced))
+        return program
+
     def _compile(self, kind: str) -> Callable:
-        outputs: list[sp.Expr] = []
+        replacements, reduced = self._program()
+        d = self.dim
+        wanted: list[int] = []
         if "f" in kind:
-            outputs.append(self.expr)
+            wanted.append(0)
         if "g" in kind:
-            outputs.extend(self.gradient_exprs)
+            wanted.extend(range(1, 1 + d))
         if "h" in kind:
-            outputs.extend(self._upper_hessian())
-        return sp.lambdify(self.symbols, outputs, modules=[_NUMPY_OVERRIDES, "numpy"], cse=True)
+            wanted.extend(range(1 + d, len(reduced)))
+        outputs = [reduced[i] for i in wanted]
+        needed = _needed_assignments(replacements, outputs)
+        return sp.lambdify(self.symbols, outputs, modules=[_NUMPY_OVERRIDES, "numpy"],
+                           cse=lambda _exprs: (needed, outputs))
 
     def _evaluate(self, kind: str, X) -> tuple[np.ndarray | None, ...]:
         X = np.asarray(X, dtype=float)
-        if X.shape[-1:] != (self.dim,):
-            raise ValueError(f"points must have last axis of length {self.dim} "
+        d = self.dim
+        if X.shape[-1:] != (d,):
+            raise ValueError(f"points must have last axis of length {d} "
                              f"({', '.join(self.variables)}), got shape {X.shape}")
         batch = X.shape[:-1]
         with np.errstate(all="ignore"):
-            raw = self._function(kind)(*(X[..., i] for i in range(self.dim)))
-            # Constant entries come back as Python scalars: broadcast each to the batch shape.
-            out = [np.broadcast_to(np.asarray(r, dtype=float), batch) for r in raw]
-        d = self.dim
+            raw = self._function(kind)(*(X[..., i] for i in range(d)))
+        # Outputs are written straight into their final arrays: assignment broadcasts the
+        # constant entries lambdify returns as Python scalars (sympy issue 9725), and there is
+        # no np.stack / np.broadcast_to copy of everything.
         f = g = H = None
         pos = 0
         if "f" in kind:
-            f = np.array(out[0])
+            f = _own_array(raw[0], batch)
             pos = 1
         if "g" in kind:
-            g = np.stack(out[pos:pos + d], axis=-1)
+            g = np.empty(batch + (d,))
+            for i in range(d):
+                g[..., i] = raw[pos + i]
             pos += d
         if "h" in kind:
             H = np.empty(batch + (d, d))
             for i in range(d):
                 for j in range(i, d):
-                    H[..., i, j] = out[pos]
-                    H[..., j, i] = out[pos]
+                    H[..., i, j] = raw[pos]
+                    if j != i:
+                        H[..., j, i] = raw[pos]
                     pos += 1
         return f, g, H
 

@@ -44,7 +44,7 @@ class Oracle(Protocol):
     @property
     def hess(self) -> np.ndarray: ...  # (m, d, d); counts one Hessian evaluation
 
-    def evaluate(self, X: np.ndarray, rows: np.ndarray) -> np.ndarray: ...  # f at trial points
+    def evaluate(self, X: np.ndarray, rows: np.ndarray, candidate: bool = False) -> np.ndarray: ...  # f at trial points
 
     def note(self, name: str, mask: np.ndarray) -> None: ...
 
@@ -548,8 +548,14 @@ def line_search(kind: str = "backtracking", lr: Schedule = 1.0, *, c1: float = 1
         direction = -U
         f0 = oracle.value
 
+        # A backtracking search ends on its last trial, so each trial is a candidate next point
+        # (the driver may reuse f and the gradient there); an exact search ends elsewhere.
+        candidate = kind == "backtracking"
+
         def phi(alpha: np.ndarray, rows: np.ndarray) -> np.ndarray:
-            return oracle.evaluate(X[rows] + alpha[:, None] * direction[rows], rows)
+            if rows.size == X.shape[0]:  # every row: no gather
+                return oracle.evaluate(X + alpha[:, None] * direction, rows, candidate)
+            return oracle.evaluate(X[rows] + alpha[:, None] * direction[rows], rows, candidate)
 
         first_trial = learning_rate_at(lr, k)
         if kind == "backtracking":

@@ -119,20 +119,60 @@ def _pad_history(history: np.ndarray, steps: int) -> np.ndarray:
     return np.moveaxis(history, 0, 1)
 
 
+class _History:
+    """Per-step snapshots of the rows still running, expanded to dense time-major arrays on demand.
+
+    The driver only advances running rows (finished ones are dropped from its arrays), so a step
+    records arrays for those rows alone: no per-step copy of the frozen rows, which made long
+    runs where a few rows keep going cost O(m) per step. A *segment* is a run of steps with the
+    same row set; rows outside a segment repeat their previous value when the history is expanded.
+    """
+
+    def __init__(self, m: int) -> None:
+        self.m = m
+        self.segments: list[tuple[np.ndarray | None, dict[str, list[np.ndarray]]]] = []
+
+    def start_segment(self, rows: np.ndarray | None) -> None:
+        """Following records cover global ``rows`` (``None``: all m rows, in order)."""
+        self.segments.append((rows, {}))
+
+    def record(self, **arrays: np.ndarray) -> None:
+        channels = self.segments[-1][1]
+        for name, value in arrays.items():
+            channels.setdefault(name, []).append(value)
+
+    def dense(self, name: str) -> np.ndarray:
+        """``(K+1, m, ...)`` for one channel; rows missing from a segment repeat their last value."""
+        first = self.segments[0][1][name][0]
+        total = sum(len(channels.get(name, ())) for _, channels in self.segments)
+        out = np.empty((total, self.m) + first.shape[1:], dtype=first.dtype)
+        t = 0
+        for rows, channels in self.segments:
+            for value in channels.get(name, ()):
+                if rows is None:
+                    out[t] = value
+                else:
+                    out[t] = out[t - 1]
+                    out[t, rows] = value
+                t += 1
+        return out
+
+
 @dataclass
 class BatchTrajectory:
     """m runs advanced together. Finished rows repeat their last point up to ``steps``.
 
     The history is kept time-major and only up to the step where the last row finished;
     ``points`` / ``values`` / ``grad_norms`` / ``evaluations`` expand it to ``(m, steps+1, ...)``
-    on first use (big batches that stop early never pay for the frozen tail).
+    on first use (big batches that stop early never pay for the frozen tail, and a basin map that
+    only wants final points never builds the history at all).
     """
 
     steps: int
-    point_history: np.ndarray = field(repr=False)  # (K+1, m, d)
-    value_history: np.ndarray = field(repr=False)  # (K+1, m)
-    grad_norm_history: np.ndarray = field(repr=False)  # (K+1, m)
-    evaluation_history: np.ndarray = field(repr=False)  # (K+1, m, 3) cumulative f, grad, hess
+    history: _History = field(repr=False)
+    final_points: np.ndarray = field(repr=False)  # (m, d) last finite point of each row
+    final_values: np.ndarray = field(repr=False)  # (m,)
+    final_grad_norms: np.ndarray = field(repr=False)  # (m,)
     status: np.ndarray  # (m,) str
     iterations: np.ndarray  # (m,)
     method: str
@@ -142,8 +182,33 @@ class BatchTrajectory:
     reasons: np.ndarray | None = field(repr=False, default=None)  # (m,) divergence sentence or ""
     notes: dict[str, np.ndarray] = field(repr=False, default_factory=dict)  # event -> (m,) counts
     objective: Any = field(repr=False, default=None)
-    grad_history: np.ndarray | None = field(repr=False, default=None)  # (K+1, m, d), only when recorded
     extras: list[dict[str, Any]] | None = field(repr=False, default=None)
+
+    @functools.cached_property
+    def point_history(self) -> np.ndarray:
+        """``(K+1, m, d)``, time-major."""
+        return self.history.dense("points")
+
+    @functools.cached_property
+    def value_history(self) -> np.ndarray:
+        """``(K+1, m)``."""
+        return self.history.dense("values")
+
+    @functools.cached_property
+    def grad_norm_history(self) -> np.ndarray:
+        """``(K+1, m)``."""
+        return self.history.dense("grad_norms")
+
+    @functools.cached_property
+    def evaluation_history(self) -> np.ndarray:
+        """``(K+1, m, 3)`` cumulative f, grad, hess evaluations."""
+        return self.history.dense("evaluations")
+
+    @functools.cached_property
+    def grad_history(self) -> np.ndarray | None:
+        """``(K+1, m, d)``, only when the run recorded gradients (single runs)."""
+        recorded = any("grads" in channels for _, channels in self.history.segments)
+        return self.history.dense("grads") if recorded else None
 
     @functools.cached_property
     def points(self) -> np.ndarray:
@@ -169,23 +234,15 @@ class BatchTrajectory:
         """Why row ``i`` stopped, as a sentence."""
         k = int(self.iterations[i])
         notes = {name: int(count[i]) for name, count in self.notes.items() if count[i]}
-        return _message(str(self.status[i]), k, self.reasons[i], float(self.grad_norm_history[k, i]), notes)
+        return _message(str(self.status[i]), k, self.reasons[i], float(self.final_grad_norms[i]), notes)
 
     @functools.cached_property
     def messages(self) -> np.ndarray:
         """``(m,)`` sentences; built on first use (40,000 of them take a moment)."""
         return np.array([self.message(i) for i in range(len(self))], dtype=object)
 
-    @property
-    def final_points(self) -> np.ndarray:
-        return self.point_history[self.iterations, np.arange(len(self))]
-
-    @property
-    def final_values(self) -> np.ndarray:
-        return self.value_history[self.iterations, np.arange(len(self))]
-
     def __len__(self) -> int:
-        return self.point_history.shape[1]
+        return self.final_points.shape[0]
 
     def distance_to(self, point: Sequence[float]) -> np.ndarray:
         """Distance of each row's final point to ``point``, shape ``(m,)``."""
@@ -243,31 +300,36 @@ def _jsonable(value: Any) -> Any:
 
 
 class StepOracle:
-    """The objective as seen by the rules during one step, for the rows in ``rows``.
+    """The objective as seen by the rules during one step, for the rows the driver is advancing.
 
     Reading ``value`` or ``hess`` counts one evaluation per row (once per step): the driver
     computes them anyway for the report, but a textbook GD would not.
+
+    ``evaluate(X, rows, candidate=True)`` marks trial points the step may end at (a backtracking
+    line search accepts its last trial). When ``fuse_candidates`` is set, those are evaluated
+    together with their gradient and remembered, so the driver does not evaluate f and ∇f again
+    at the accepted point (it reuses them only where the new point equals the trial bit for bit).
     """
 
-    def __init__(self, objective, X, value, grad, hess, recording: bool) -> None:
+    def __init__(self, objective, X, value, grad, hess, recording: bool, fuse_candidates: bool = False) -> None:
         self.objective = objective
         self.X = X
         self._value = value
         self._grad = grad
         self._hess = hess
         self.recording = recording
-        self.counts = np.zeros((X.shape[0], len(EVALUATION_KINDS)), dtype=np.int64)
-        self.counts[:, 1] = 1  # every method reads the gradient at x_k
+        self.fuse_candidates = fuse_candidates
+        self.trial_counts: np.ndarray | None = None  # (n,) f evaluations at trial points
         self.notes: dict[str, np.ndarray] = {}
         self.logged: dict[str, Any] = {}
         self._value_counted = False
         self._hess_counted = False
+        self._candidates: list[np.ndarray] | None = None  # [X, f, g] of each row's latest candidate
+        self._candidates_owned = False
 
     @property
     def value(self) -> np.ndarray:
-        if not self._value_counted:
-            self.counts[:, 0] += 1
-            self._value_counted = True
+        self._value_counted = True
         return self._value
 
     @property
@@ -278,14 +340,52 @@ class StepOracle:
     def hess(self) -> np.ndarray:
         if self._hess is None:  # a rule wants curvature the method did not declare
             self._hess = np.asarray(self.objective.hess(self.X), dtype=float)
-        if not self._hess_counted:
-            self.counts[:, 2] += 1
-            self._hess_counted = True
+        self._hess_counted = True
         return self._hess
 
-    def evaluate(self, X: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        self.counts[rows, 0] += 1
-        return np.asarray(self.objective.value(X), dtype=float)
+    @property
+    def counts(self) -> np.ndarray:
+        """``(3,)`` or ``(n, 3)`` evaluations of f, grad, hess this step, per row."""
+        uniform = np.array([int(self._value_counted), 1, int(self._hess_counted)], dtype=np.int32)
+        if self.trial_counts is None:
+            return uniform
+        counts = np.empty((self.X.shape[0], 3), dtype=np.int32)
+        counts[:] = uniform
+        counts[:, 0] += self.trial_counts
+        return counts
+
+    def evaluate(self, X: np.ndarray, rows: np.ndarray, candidate: bool = False) -> np.ndarray:
+        n = self.X.shape[0]
+        if self.trial_counts is None:
+            self.trial_counts = np.zeros(n, dtype=np.int32)
+        self.trial_counts[rows] += 1
+        if not (candidate and self.fuse_candidates):
+            return np.asarray(self.objective.value(X), dtype=float)
+        f, g = self.objective.value_grad(X)
+        self._remember(X, f, g, rows, n)
+        return f
+
+    def _remember(self, X, f, g, rows, n) -> None:
+        if self._candidates is None and rows.size == n:  # first trial of every row: keep as is
+            self._candidates = [X, f.copy(), g]
+            return
+        if self._candidates is None:
+            self._candidates = [np.full((n, X.shape[1]), np.nan), np.full(n, np.nan), np.full((n, X.shape[1]), np.nan)]
+        elif not self._candidates_owned:  # copy on first write: the first arrays may be shared
+            self._candidates = [a.copy() for a in self._candidates]
+        self._candidates_owned = True
+        for stored, new in zip(self._candidates, (X, f, g)):
+            stored[rows] = new
+
+    def known_at(self, X_new: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """``(f, g, hit)`` from remembered candidates; ``hit`` marks rows whose candidate is X_new."""
+        if self._candidates is None:
+            return None
+        X_c, f_c, g_c = self._candidates
+        hit = X_c[:, 0] == X_new[:, 0]
+        for i in range(1, X_new.shape[1]):
+            hit &= X_c[:, i] == X_new[:, i]
+        return f_c, g_c, hit
 
     def note(self, name: str, mask: np.ndarray) -> None:
         self.notes[name] = self.notes.get(name, 0) + np.asarray(mask, dtype=np.int64)
@@ -307,20 +407,6 @@ def _take(tree: Any, rows: np.ndarray | None) -> Any:
         parts = [_take(part, rows) for part in tree]
         return type(tree)(*parts) if hasattr(tree, "_fields") else tuple(parts)
     return tree
-
-
-def _put(tree: Any, rows: np.ndarray | None, new: Any) -> Any:
-    """Write ``new`` (a state for ``rows``) back into the full state ``tree``."""
-    if rows is None:
-        return new
-    if isinstance(tree, np.ndarray):
-        merged = tree.copy()  # never in place: old arrays may be shared with the history
-        merged[rows] = new
-        return merged
-    if isinstance(tree, tuple):
-        parts = [_put(part, rows, new_part) for part, new_part in zip(tree, new)]
-        return type(tree)(*parts) if hasattr(tree, "_fields") else tuple(parts)
-    return new
 
 
 def _evaluate(objective, X: np.ndarray, needs_hessian: bool):
@@ -373,25 +459,57 @@ def _drive(objective, method: str, X0, *, steps: int, tol: float, record_extras:
         return _loop(objective, spec, rule, used_params, X, steps, float(tol), record_extras)
 
 
+def _row_norm(A: np.ndarray) -> np.ndarray:
+    """``||A[i]||`` for (n, d) A: column sums beat ``np.linalg.norm(axis=-1)``'s short-axis reduce
+    several times over, and for d <= 8 add in the same order (so the same bits)."""
+    d = A.shape[1]
+    if d > 8:
+        return np.linalg.norm(A, axis=-1)
+    total = A[:, 0] * A[:, 0]
+    for i in range(1, d):
+        total += A[:, i] * A[:, i]
+    return np.sqrt(total, out=total)
+
+
+def _next_point(objective, oracle: StepOracle, X_new: np.ndarray, needs_hessian: bool):
+    """f, ∇f (and H) at the new points, reusing what a line search already evaluated there."""
+    known = None if needs_hessian else oracle.known_at(X_new)
+    if known is None:
+        return _evaluate(objective, X_new, needs_hessian)
+    f_c, g_c, hit = known
+    if hit.all():
+        return f_c, g_c, None
+    f_new, g_new = f_c.copy(), g_c.copy()
+    miss = np.flatnonzero(~hit)
+    f_new[miss], g_new[miss], _ = _evaluate(objective, X_new[miss], False)
+    return f_new, g_new, None
+
+
 def _loop(objective, spec, rule, used_params, X, steps, tol, record_extras) -> BatchTrajectory:
+    """Advance the running rows together; a row that finishes is written out and dropped.
+
+    ``rows`` maps the working arrays (X, f, g, H, state, counts) to global rows (``None`` while
+    all m rows run, so the common case gathers nothing). Dropping finished rows at once means no
+    step ever touches a frozen row, and the line search never searches on behalf of one.
+    """
     m, d = X.shape
     check_convergence = tol > 0
-    f, g, H = _evaluate(objective, X, spec.needs_hessian)
+    needs_hessian = spec.needs_hessian
+    f, g, H = _evaluate(objective, X, needs_hessian)
+    gnorm = _row_norm(g)
+    counts = np.zeros((m, len(EVALUATION_KINDS)), dtype=np.int32)  # int32: big batches
 
-    # Per-step snapshots (time-major). X, f, g are replaced, never modified, so no copies.
-    point_history = [X]
-    value_history = [f]
-    grad_norm_history: list[np.ndarray] = []
-    evaluation_history = [np.zeros((m, len(EVALUATION_KINDS)), dtype=np.int32)]  # int32: big batches
-    grad_history = [g] if record_extras else None
+    history = _History(m)
+    history.start_segment(None)
+    history.record(points=X, values=f, grad_norms=gnorm, evaluations=counts, **({"grads": g} if record_extras else {}))
     extras: list[dict[str, list]] | None = [dict() for _ in range(m)] if record_extras else None
 
     status = np.full(m, RUNNING)
     iterations = np.zeros(m, dtype=np.int64)
     reason = np.full(m, "", dtype=object)  # detail for the message
     notes: dict[str, np.ndarray] = {}
+    final_X, final_f, final_gnorm = X.copy(), f.copy(), gnorm.copy()
 
-    gnorm = np.linalg.norm(g, axis=-1)
     start_bad = ~(np.isfinite(X).all(axis=-1) & np.isfinite(f))
     status[start_bad] = DIVERGED
     reason[start_bad] = "the start point has no finite value"
@@ -400,91 +518,94 @@ def _loop(objective, spec, rule, used_params, X, steps, tol, record_extras) -> B
         status[at_minimum] = CONVERGED
         reason[at_minimum] = "grad"
 
-    grad_norm_history.append(gnorm)
     state = rule.init(X)
-    rows_all = np.arange(m)
+    rows: np.ndarray | None = None
+    if (status != RUNNING).any():
+        keep = np.flatnonzero(status == RUNNING)
+        X, f, g, gnorm, counts = X[keep], f[keep], g[keep], gnorm[keep], counts[keep]
+        H = None if H is None else H[keep]
+        state, rows = _take(state, keep), keep
+        history.start_segment(rows)
 
     for k in range(steps):
-        active = rows_all[status == RUNNING]
-        if active.size == 0:
+        if X.shape[0] == 0:
             break
-        subset = None if active.size == m else active  # skip copies while every row runs
-        X_a = X if subset is None else X[active]
-        g_a = g if subset is None else g[active]
-        oracle = StepOracle(objective, X_a, f if subset is None else f[active], g_a,
-                            None if H is None else (H if subset is None else H[active]), record_extras)
-        update, state_a = rule.update(g_a, _take(state, subset), X_a, k, oracle)
-        X_new = X_a + update
-        f_new, g_new, H_new = _evaluate(objective, X_new, spec.needs_hessian)
+        oracle = StepOracle(objective, X, f, g, H, record_extras, fuse_candidates=not needs_hessian)
+        update, state = rule.update(g, state, X, k, oracle)
+        X_new = X + update
+        f_new, g_new, H_new = _next_point(objective, oracle, X_new, needs_hessian)
+        gnorm_new = _row_norm(g_new)
 
-        # Divergence: keep the last finite point, record why.
-        x_finite = np.isfinite(X_new).all(axis=-1)
-        radius = np.linalg.norm(X_new, axis=-1)
-        blew_up = ~x_finite | ~np.isfinite(f_new) | (radius > DIVERGENCE_RADIUS)
-        ok = ~blew_up
-        rows_ok, rows_bad = active[ok], active[blew_up]
-        if rows_bad.size:
-            status[rows_bad] = DIVERGED
-            iterations[rows_bad] = k
-            reason[rows_bad] = [
-                _divergence_reason(k + 1, xf, r, fv)
-                for xf, r, fv in zip(x_finite[blew_up], radius[blew_up], f_new[blew_up])
-            ]
-
-        if subset is None and rows_bad.size == 0:
-            X, f, g, H = X_new, f_new, g_new, H_new
-        else:  # fresh arrays, never in-place: rules may keep references to the old ones
-            X, f, g = X.copy(), f.copy(), g.copy()
-            X[rows_ok], f[rows_ok], g[rows_ok] = X_new[ok], f_new[ok], g_new[ok]
-            if H is not None:
-                H = H.copy()
-                H[rows_ok] = H_new[ok]
-        state = _put(state, subset, state_a) if rows_bad.size == 0 else _put_rows(state, active, ok, state_a)
-        gnorm_new = np.linalg.norm(g_new[ok], axis=-1)
-        iterations[rows_ok] = k + 1
+        # Divergence: f or x not finite, or ||x|| too big (a nan radius fails the test too).
+        radius = _row_norm(X_new)
+        ok = (radius <= DIVERGENCE_RADIUS) & np.isfinite(f_new)
+        all_ok = bool(ok.all())
+        step_counts = oracle.counts
+        counts_new = counts + step_counts
+        if not all_ok:  # blown-up rows stay at their last finite point, uncounted
+            bad = np.flatnonzero(~ok)
+            global_bad = bad if rows is None else rows[bad]
+            status[global_bad] = DIVERGED
+            iterations[global_bad] = k
+            x_finite = np.isfinite(X_new[bad]).all(axis=-1)
+            reason[global_bad] = [_divergence_reason(k + 1, xf, r, fv)
+                                  for xf, r, fv in zip(x_finite, radius[bad], f_new[bad])]
+            X_new[bad], f_new[bad], g_new[bad], gnorm_new[bad], counts_new[bad] = X[bad], f[bad], g[bad], gnorm[bad], counts[bad]
+            if H_new is not None:
+                H_new[bad] = H[bad]
+        finished = ~ok
         if check_convergence:
             # Gradient test only: a tiny step (small lr, a line search that shrank a lot) is not
             # a minimum, and calling it "converged" would mislead.
-            small_grad = gnorm_new <= tol
-            status[rows_ok[small_grad]] = CONVERGED
-            reason[rows_ok[small_grad]] = "grad"
+            small_grad = (gnorm_new <= tol) & ok
+            if small_grad.any():
+                done = np.flatnonzero(small_grad)
+                global_done = done if rows is None else rows[done]
+                status[global_done] = CONVERGED
+                iterations[global_done] = k + 1
+                reason[global_done] = "grad"
+                finished = finished | small_grad
 
-        for name, counts in oracle.notes.items():
-            notes.setdefault(name, np.zeros(m, dtype=np.int64))[active] += counts
-        counts = evaluation_history[-1].copy()
-        counts[rows_ok] += oracle.counts[ok]
-        evaluation_history.append(counts)
-        gnorm = gnorm.copy()
-        gnorm[rows_ok] = gnorm_new
-        point_history.append(X)
-        value_history.append(f)
-        grad_norm_history.append(gnorm)
-        if grad_history is not None:
-            grad_history.append(g)
+        for name, note_counts in oracle.notes.items():
+            target = notes.setdefault(name, np.zeros(m, dtype=np.int64))
+            if rows is None:
+                target += note_counts
+            else:
+                target[rows] += note_counts
+        history.record(points=X_new, values=f_new, grad_norms=gnorm_new, evaluations=counts_new,
+                       **({"grads": g_new} if record_extras else {}))
         if extras is not None:
-            for local, row in enumerate(active):
+            for local in range(X.shape[0]):
                 if ok[local]:
+                    row = local if rows is None else rows[local]
                     for name, value in oracle.logged.items():
                         extras[row].setdefault(name, []).append(value[local])
 
-    running = status == RUNNING
-    status[running] = MAX_STEPS
-    iterations[running] = steps
+        X, f, g, H, gnorm, counts = X_new, f_new, g_new, H_new, gnorm_new, counts_new
+        if finished.any():  # write the finished rows out and drop them from the working set
+            done = np.flatnonzero(finished)
+            global_done = done if rows is None else rows[done]
+            final_X[global_done], final_f[global_done], final_gnorm[global_done] = X[done], f[done], gnorm[done]
+            keep = np.flatnonzero(~finished)
+            X, f, g, gnorm, counts = X[keep], f[keep], g[keep], gnorm[keep], counts[keep]
+            H = None if H is None else H[keep]
+            state = _take(state, keep)
+            rows = keep if rows is None else rows[keep]
+            history.start_segment(rows)
+
+    if X.shape[0]:  # rows still running after the last step
+        running = np.arange(m) if rows is None else rows
+        status[running] = MAX_STEPS
+        iterations[running] = steps
+        final_X[running], final_f[running], final_gnorm[running] = X, f, gnorm
 
     return BatchTrajectory(
-        steps=steps, point_history=np.stack(point_history), value_history=np.stack(value_history),
-        grad_norm_history=np.stack(grad_norm_history), evaluation_history=np.stack(evaluation_history),
+        steps=steps, history=history, final_points=final_X, final_values=final_f, final_grad_norms=final_gnorm,
         status=STATUS_NAMES[status], iterations=iterations, method=spec.name,
         params=used_params, variables=tuple(objective.variables), tol=tol, reasons=reason, notes=notes,
         objective=objective,
-        grad_history=None if grad_history is None else np.stack(grad_history),
         extras=None if extras is None else [_finish_extras(e) for e in extras],
     )
-
-
-def _put_rows(state, active: np.ndarray, ok: np.ndarray, state_a):
-    """Write back only the rows that took a finite step (diverged rows keep their old state)."""
-    return _put(state, active[ok], _take(state_a, np.flatnonzero(ok)))
 
 
 def _finish_extras(extras: dict[str, list]) -> dict[str, Any]:

@@ -234,8 +234,9 @@ with tab_order:
         st.plotly_chart(order_fig, key="lr_order_chart")
         st.caption(f"x* = ({', '.join(f'{v:.6g}' for v in target)}); slopes fitted over the last three pairs "
                    "above rounding error. "
-                   + " · ".join(f"{k}: {v:.2f}" if math.isfinite(v) else f"{k}: too few points"
-                                for k, v in slopes.items()))
+                   + " · ".join(f"{k}: {v:.2f}" if math.isfinite(v) else
+                                f"{k}: reached x* exactly in {order_runs[k].iterations} step(s), no order to fit"
+                                if errors[k].size <= 2 else f"{k}: too few points" for k, v in slopes.items()))
 
 with st.expander("Export", expanded=False):
     frame.export_buttons(fig, runs, key="lr_export")

@@ -91,7 +91,7 @@ if obj.dim == 2:
             params["lr"] = analysis.tuned_gd_learning_rate(g, u_min, u0)
         t = optcore.run(g, method, u0, steps=min(steps, 500), tol=tol, **params)
         runs[label] = t
-        paths.append(tfigs.path_from_points(t.points, f"{label}: {t.iterations} steps ({t.status})",
+        paths.append(tfigs.path_from_points(t.points, f"{label}: {t.iterations} step{'s' if t.iterations != 1 else ''} ({t.status})",
                                             tfigs.default_color(i)))
     xs, ys, Z = value_grid(g, u_window, n=150)
     view = tfigs.contour_paths_figure(xs, ys, Z, paths, names=[f"u_{names[0]}", f"u_{names[1]}"],

@@ -38,6 +38,10 @@ BUG_CRIT_OVERFLOW = ("bug: optcore/analysis.py critical_points — np.linalg.nor
                      "gradients (exp(x^2) + y^2 over x in [-40, 40]) is computed outside np.errstate, so "
                      "'RuntimeWarning: overflow encountered in multiply' escapes (an error under the "
                      "project's filterwarnings)")
+BUG_CSV_OVERFLOW = ("bug: optcore/run.py Trajectory.grad_norms (used by to_csv) — np.linalg.norm of a finite "
+                    "gradient above ~1e154 (exp(x^2) at x = -19.8, ∇f ≈ -3.4e172: GD with lr = 0.1 from "
+                    "x = 2) is computed outside np.errstate, so 'RuntimeWarning: overflow encountered in "
+                    "multiply' escapes from to_csv(); the run itself is fine")
 BUG_F32_CAST = ("bug: optcore/figures/trajectory.py click_grid_trace — _f32 casts finite values above "
                 "float32's max (exp(x^2) ≈ 1e303 on the grid) to float32 outside np.errstate: "
                 "'RuntimeWarning: overflow encountered in cast' escapes and the hover shows inf")
@@ -68,8 +72,11 @@ def check_trajectory(traj, dim: int) -> None:
         assert np.isfinite(traj.step_sizes).all()
     if traj.status == "converged":
         assert np.isfinite(traj.values[-1])
-    # Exports.
-    rows = list(csv.reader(io.StringIO(traj.to_csv())))
+    # Exports. (Overflow in the CSV's grad-norm column is a known bug with its own xfail test below:
+    # test_csv_export_of_huge_gradients_warns_nothing.)
+    with np.errstate(over="ignore"):
+        csv_text = traj.to_csv()
+    rows = list(csv.reader(io.StringIO(csv_text)))
     assert rows[0] == ["step", *traj.variables, "f", "grad_norm", "step_size"]
     assert len(rows) == traj.iterations + 2
     assert all(len(r) == len(rows[0]) for r in rows)
@@ -130,7 +137,7 @@ def _fault_params(faults, marks=()):
 
 @pytest.mark.parametrize("formula, x0, params, method",
                          _fault_params(FAULTS)
-                         + _fault_params(FLOOR_FAULTS, pytest.mark.xfail(strict=True, reason=BUG_FLOOR)))
+                         + _fault_params(FLOOR_FAULTS, pytest.mark.xfail(strict=True, raises=NotImplementedError, reason=BUG_FLOOR)))
 def test_every_method_survives_the_fault(formula, x0, params, method):
     obj = objective(formula)
     traj = optcore.run(obj, method, x0, steps=60, **params)
@@ -173,6 +180,15 @@ def test_overflow_during_the_run_keeps_the_last_finite_point():
     assert traj.status == "diverged"
     assert "diverged at step" in traj.message
     assert traj.points[-1, 0] == 2.0 or np.isfinite(np.exp(traj.points[-1, 0] ** 2))
+
+
+@pytest.mark.xfail(strict=True, raises=RuntimeWarning, reason=BUG_CSV_OVERFLOW)
+def test_csv_export_of_huge_gradients_warns_nothing():
+    traj = optcore.run(objective("exp(x^2)"), "gd", [2.0], steps=50, lr=0.1)
+    assert traj.status == "diverged"
+    assert np.isfinite(traj.grads).all() and np.abs(traj.grads).max() > 1e160
+    rows = list(csv.reader(io.StringIO(traj.to_csv())))  # warns: overflow in np.linalg.norm
+    assert len(rows) == traj.iterations + 2
 
 
 @pytest.mark.parametrize("formula, x0", [("1/x", [0.0]), ("1/(x^2 + y^2)", [0.0, 0.0]),
@@ -231,11 +247,12 @@ def test_stepping_into_log_domain_stops_at_last_defined_point(method):
 # --------------------------------------------------------------------------------------------
 BAD_POINTS = np.array([[0.5, 1.0], [-0.5, 0.3], [0.0, 0.0], [2.0, -1.0], [1.0, 1.0], [-1.0, -1.0],
                        [np.pi / 2, 0.0], [1e-300, -1e-300], [800.0, 800.0], [-800.0, 1.0]])
-_NAMED_BUGS = {"floor": BUG_FLOOR, "ceil": BUG_FLOOR, "erf": BUG_ERF}
+_NAMED_BUGS = {"floor": (BUG_FLOOR, NotImplementedError), "ceil": (BUG_FLOOR, NotImplementedError),
+               "erf": (BUG_ERF, TypeError)}
 
 
 @pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=_NAMED_BUGS[n])) if n in _NAMED_BUGS else n
+    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=_NAMED_BUGS[n][0], raises=_NAMED_BUGS[n][1])) if n in _NAMED_BUGS else n
     for n in NAMED_FUNCTIONS])
 def test_named_function_evaluates_on_a_batch(name):
     text = f"{name}(x, y) + y^2" if name in ("atan2", "min", "max") else f"{name}(x) + y^2"
@@ -243,14 +260,16 @@ def test_named_function_evaluates_on_a_batch(name):
     f, g, H = obj.value_grad_hess(BAD_POINTS)
     assert f.shape == (len(BAD_POINTS),) and g.shape == (len(BAD_POINTS), 2)
     assert H.shape == (len(BAD_POINTS), 2, 2)
-    np.testing.assert_array_equal(obj.value(BAD_POINTS), f)
-    np.testing.assert_array_equal(obj.grad(BAD_POINTS), g)
-    np.testing.assert_array_equal(obj.hess(BAD_POINTS), H)
+    same = dict(rtol=1e-12, atol=0, equal_nan=True)  # fused and separate compilations differ by an ulp
+    np.testing.assert_allclose(obj.value(BAD_POINTS), f, **same)
+    np.testing.assert_allclose(obj.grad(BAD_POINTS), g, **same)
+    np.testing.assert_allclose(obj.hess(BAD_POINTS), H, **same)
     assert np.isfinite(f[0]) or name in ("acosh",)  # every function is defined at (0.5, 1) bar acosh
     for i, x in enumerate(BAD_POINTS[:3]):  # one point at a time gives the same
         fi, gi, Hi = obj.value_grad_hess(x)
-        np.testing.assert_array_equal(fi, f[i])
-        np.testing.assert_array_equal(gi, g[i])
+        np.testing.assert_allclose(fi, f[i], **same)
+        np.testing.assert_allclose(gi, g[i], **same)
+        np.testing.assert_allclose(Hi, H[i], **same)
 
 
 # --------------------------------------------------------------------------------------------
@@ -285,7 +304,7 @@ def test_curvature_maps_never_raise_and_use_nan_not_inf(formula, window):
 
 @pytest.mark.parametrize("formula, window", [
     pytest.param("log(x) + y^2", ((-2.0, 3.0), (-2.0, 2.0)),
-                 marks=pytest.mark.xfail(strict=True, reason=BUG_LOG_MASK)),
+                 marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=BUG_LOG_MASK)),
     ("sqrt(x) + y^2", ((-2.0, 3.0), (-2.0, 2.0))),
     ("1/x + y^2", ((-2.0, 2.0), (-2.0, 2.0))),
     ("1/(x^2 + y^2)", ((-1.0, 1.0), (-1.0, 1.0))),
@@ -323,7 +342,7 @@ def test_basin_map_labels_undefined_starts_as_diverged(formula, window, method):
     ("abs(x) + abs(y)", ((-2.0, 2.0), (-2.0, 2.0)), None),
     ("exp(x^2) + y^2", ((-3.0, 3.0), (-2.0, 2.0)), {"min"}),
     pytest.param("exp(x^2) + y^2", ((-40.0, 40.0), (-2.0, 2.0)), {"min"},
-                 marks=pytest.mark.xfail(strict=True, reason=BUG_CRIT_OVERFLOW), id="exp-wide-window"),
+                 marks=pytest.mark.xfail(strict=True, raises=RuntimeWarning, reason=BUG_CRIT_OVERFLOW), id="exp-wide-window"),
 ])
 def test_critical_points_on_faulty_functions(formula, window, kinds):
     obj = objective(formula)
@@ -346,7 +365,7 @@ FIGURE_CASES = [
     ("abs(x) + abs(y)", ((-2.0, 2.0), (-2.0, 2.0)), [1.3, -0.7]),
     ("exp(x^2) + y^2", ((-3.0, 3.0), (-2.0, 2.0)), [2.0, 1.0]),
     pytest.param("exp(x^2) + y^2", ((-40.0, 40.0), (-2.0, 2.0)), [2.0, 1.0],
-                 marks=pytest.mark.xfail(strict=True, reason=BUG_F32_CAST), id="exp-wide-window"),
+                 marks=pytest.mark.xfail(strict=True, raises=RuntimeWarning, reason=BUG_F32_CAST), id="exp-wide-window"),
 ]
 
 
@@ -363,6 +382,10 @@ def test_contour_figure_with_every_method_serialises(formula, window, x0):
         fig = contour_paths_figure(xs, ys, Z, paths, minima=[(0.0, 0.0)], animate=animate, title=formula)
         text = fig.to_json()
         payload = _no_bad_tokens(text)
-        assert payload["data"][0]["type"] == "contour"
+        # The contour is either a contour trace or a picture under the axes (layout.images).
+        assert (any(t.get("type") == "contour" for t in payload["data"])
+                or payload["layout"].get("images")), "no contour drawn"
+        names = {t.get("name") for t in payload["data"]}
+        assert set(METHOD_NAMES) <= names
         if animate:
             assert payload["frames"]

@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 import optcore
@@ -285,6 +285,7 @@ def test_to_json_always_parses(formula, method, x0, lr):
         traj = optcore.run(obj, method, np.array(x0), steps=40, **params)
         text = traj.to_json()
     assert traj.status in {"converged", "max_steps", "diverged"}
+    event(traj.status)
     _no_bad_tokens(text)
     payload = json.loads(text)
     assert payload["status"] == traj.status and payload["message"] == traj.message

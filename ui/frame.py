@@ -359,8 +359,9 @@ def sync_url(view: str) -> None:
     st.query_params.from_dict(share.encode_state(url_state(view)))
     # The browser applies a page switch after this run's messages and drops the query string
     # then; one more (cached, cheap) run writes it back.
-    if st.session_state.get("_last_view") != view:
-        st.session_state["_last_view"] = view
+    last = st.session_state.get("_last_view")
+    st.session_state["_last_view"] = view
+    if last is not None and last != view:
         st.rerun()
 
 
@@ -411,7 +412,8 @@ def sidebar() -> None:
         sb.text_input("start (comma separated)", key=text_key, on_change=_on_start_text,
                       help=f"{obj.dim} values, one per variable, in the order {', '.join(names)}")
     if obj.dim <= 2:
-        sb.caption("Tip: click anywhere on the contour plot to start there.")
+        where = "curve" if obj.dim == 1 else "contour plot"
+        sb.caption(f"Tip: click anywhere on the {where} to start there.")
 
     with sb.expander("Plot window", expanded=False):
         for i, name in enumerate(names[:MAX_START_INPUTS]):

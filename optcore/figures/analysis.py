@@ -654,7 +654,8 @@ def preconditioning_figure(study, steps: int, title: str | None = None) -> go.Fi
         fig.add_hline(y=steps, line=dict(color="#999", dash="dot"), row=1, col=col)
     fig.update_xaxes(title_text="rotation θ (degrees)", row=1, col=1)
     fig.update_xaxes(title_text="scale of the first variable (log)", type="log", row=1, col=2)
-    fig.update_yaxes(type="log", title_text="iterations to tolerance (log)", row=1, col=1)
+    fig.update_yaxes(type="log", dtick=1, exponentformat="none")   # both panels: they share the axis
+    fig.update_yaxes(title_text="iterations to tolerance (log)", row=1, col=1)
     fig.update_layout(height=460, meta={"view": "preconditioning"},
                       legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0))
     return styled(fig, title, margin=dict(t=100))

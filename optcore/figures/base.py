@@ -93,7 +93,8 @@ def banded_raster(Z, zmin: float, zmax: float, bands: int = 24, upsample: int = 
     span = zmax - zmin if zmax > zmin else 1.0
     with np.errstate(invalid="ignore"):
         t = np.clip((Z - zmin) / span, 0, 1)
-    band = np.where(np.isfinite(t), np.minimum((t * bands).astype(int), bands - 1), -1)
+    finite = np.isfinite(t)
+    band = np.where(finite, np.minimum((np.where(finite, t, 0) * bands).astype(int), bands - 1), -1)
     lut = colorscale_lut(scale)
     centers = ((np.arange(bands) + 0.5) / bands * 255).round().astype(int)
     rgb = lut[centers[np.clip(band, 0, None)]].astype(float)

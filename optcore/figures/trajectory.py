@@ -33,8 +33,8 @@ def display_values(Z: np.ndarray) -> tuple[np.ndarray, str, bool]:
     if finite.size == 0:
         return Z, "f", False
     lo = float(finite.min())
-    p50, p99 = np.percentile(finite, [50, 99])
-    if p99 - lo > 30 * max(p50 - lo, 1e-300) and p99 - lo > 0:
+    p10, p50, p99 = np.percentile(finite, [10, 50, 99])
+    if p99 - lo > 30 * max(p10 - lo, 1e-300) and p99 - lo > 0:
         eps = max((p50 - lo) * 1e-3, 1e-12 * max(1.0, abs(lo)), 1e-300)
         with np.errstate(all="ignore"):
             Zc = np.log10(np.where(np.isfinite(Z), Z - lo, np.nan) + eps)
@@ -76,7 +76,7 @@ def contour_layer(fig: go.Figure, xs, ys, Z, *, xref: str = "x", yref: str = "y"
     Zc, label, _ = display_values(np.asarray(Z, dtype=float))
     finite = Zc[np.isfinite(Zc)]
     zmin, zmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    fig.add_layout_image(source=banded_raster(Zc, zmin, zmax, bands=bands), xref=xref, yref=yref,
+    fig.add_layout_image(source=banded_raster(Zc, zmin, zmax, bands=bands, upsample=3), xref=xref, yref=yref,
                          x=float(xs[0]), y=float(ys[-1]), sizex=float(xs[-1] - xs[0]), sizey=float(ys[-1] - ys[0]),
                          xanchor="left", yanchor="top", sizing="stretch", layer="below", name="contour")
     if showscale:
@@ -365,7 +365,7 @@ def convergence_figure(series: Sequence[dict], *, y_title: str, x_title: str = "
     fig.update_xaxes(title_text=x_title)
     fig.update_yaxes(title_text=y_title, type="log" if log_y else "linear", exponentformat="power")
     styled(fig, title, height=height, hovermode="x unified" if len(series) > 1 else "closest",
-           margin=dict(l=70, r=20, t=45 if title else 20, b=50), legend=dict(orientation="h", y=-0.25))
+           margin=dict(l=85, r=20, t=45 if title else 20, b=50), legend=dict(orientation="h", y=-0.25))
     return fig
 
 

@@ -1,0 +1,147 @@
+"""Figure builders: the contour is drawn once, frames carry only the moving path traces, and an
+animated comparison stays small and quick to build."""
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+import optcore
+from optcore.figures import trajectory as figs
+from optcore.figures.grid import value_grid
+
+FORMULA = "(1-x)^2 + 100(y-x^2)^2"
+WINDOW = [(-2.0, 2.0), (-1.0, 3.0)]
+
+
+@pytest.fixture(scope="module")
+def setting():
+    obj = optcore.parse(FORMULA)
+    xs, ys, Z = value_grid(obj, WINDOW, 200)
+    runs = [optcore.run(obj, m, [-1.2, 1.0], steps=200, tol=0, **p)
+            for m, p in (("gd", {"lr": 0.001}), ("momentum", {"lr": 0.001}), ("adam", {"lr": 0.02}))]
+    paths = [figs.path_from_points(t.points, t.method, figs.default_color(i)) for i, t in enumerate(runs)]
+    return obj, xs, ys, Z, runs, paths
+
+
+def _path_trace_indices(fig) -> set[int]:
+    return {i for i, t in enumerate(fig.data) if t.type == "scatter" and t.mode in ("lines+markers", "markers")
+            and t.name not in ("f", "click grid", "known minimum", "start") and not t.name.endswith(" end")}
+
+
+def test_grid_shape_and_values(setting):
+    obj, xs, ys, Z, *_ = setting
+    assert Z.shape == (200, 200)
+    assert Z[0, 0] == pytest.approx(float(obj.value([xs[0], ys[0]])))
+    assert Z[5, 7] == pytest.approx(float(obj.value([xs[7], ys[5]])))
+
+
+def test_contour_drawn_once_and_frames_carry_only_paths(setting):
+    _, xs, ys, Z, _, paths = setting
+    fig = figs.contour_paths_figure(xs, ys, Z, paths, minima=[(1.0, 1.0)])
+    # One filled-contour picture (layout image) and no contour trace anywhere.
+    assert len(fig.layout.images) == 1
+    assert not any(t.type == "contour" for t in fig.data)
+    assert fig.frames
+    allowed = _path_trace_indices(fig)
+    for frame in fig.frames:
+        assert frame.traces and set(frame.traces) <= allowed
+        assert all(t.type == "scatter" for t in frame.data)
+        assert len(frame.data) == 2 * len(paths)  # path so far + its head, per run
+    js = fig.to_json()
+    assert js.count('"type":"contour"') == 0
+    assert js.count("base64,") == 1
+
+
+def test_frames_use_plain_lists_not_typed_arrays(setting):
+    """plotly.js does not decode base64 typed arrays inside frames (the animation breaks)."""
+    _, xs, ys, Z, _, paths = setting
+    fig = figs.contour_paths_figure(xs, ys, Z, paths)
+    frames = json.loads(fig.to_json())["frames"]
+    for frame in frames[:5] + frames[-5:]:
+        for trace in frame["data"]:
+            assert isinstance(trace["x"], list) and isinstance(trace["y"], list)
+
+
+def test_last_frame_shows_whole_paths(setting):
+    _, xs, ys, Z, runs, paths = setting
+    fig = figs.contour_paths_figure(xs, ys, Z, paths)
+    last = fig.frames[-1]
+    assert len(last.data[0].x) == len(runs[0].points)
+    assert fig.frames[0].data[0].x[0] == pytest.approx(-1.2)
+    assert len(fig.frames[0].data[0].x) == 1
+
+
+def test_animation_controls(setting):
+    _, xs, ys, Z, _, paths = setting
+    fig = figs.contour_paths_figure(xs, ys, Z, paths)
+    buttons = fig.layout.updatemenus[0].buttons
+    labels = [b.label for b in buttons]
+    assert any("Play" in label for label in labels) and any("Pause" in label for label in labels)
+    assert len(labels) >= 4  # three speeds and pause
+    for b in buttons:
+        assert b.args[1]["frame"]["redraw"] is False
+    slider = fig.layout.sliders[0]
+    assert len(slider.steps) == len(fig.frames)
+
+
+def test_size_and_speed_budget(setting):
+    """3 methods x 200 steps on a 200 x 200 grid: <= 1.5 MB of JSON; built quickly."""
+    _, xs, ys, Z, _, paths = setting
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        fig = figs.contour_paths_figure(xs, ys, Z, paths)
+        times.append(time.perf_counter() - t0)
+    size = len(fig.to_json())
+    assert size <= 1_500_000, size
+    # The target is 150 ms; the bound is looser so a loaded CI machine does not flake.
+    assert min(times) < 0.5, times
+
+
+def test_small_multiples_share_one_timeline(setting):
+    _, xs, ys, Z, runs, paths = setting
+    panels = [(t.method, [p]) for t, p in zip(runs, paths)]
+    fig = figs.small_multiples_figure(xs[::2], ys[::2], Z[::2, ::2], panels)
+    assert len(fig.layout.images) == len(panels)  # one contour picture per panel
+    assert fig.frames and all(len(f.data) == 2 * len(panels) for f in fig.frames)
+    axes = {(fig.data[i].xaxis, fig.data[i].yaxis) for i in fig.frames[0].traces}
+    assert len(axes) == len(panels)  # every panel moves in the same frame
+    assert len(fig.to_json()) <= 1_500_000
+
+
+def test_surface_curve_and_convergence(setting):
+    obj, xs, ys, Z, runs, paths = setting
+    for p, t in zip(paths, runs):
+        p["z"] = t.values
+    surface = figs.surface_figure(xs, ys, Z, paths)
+    assert surface.data[0].type == "surface" and len(surface.data) == 1 + len(paths)
+    one = optcore.parse("x^2")
+    traj = optcore.run(one, "gd", [3.0], steps=10, lr=0.2)
+    xline = np.linspace(-4, 4, 50)
+    curve = figs.curve_figure(xline, one.value(xline[:, None]),
+                              [figs.path_from_points(traj.points, "gd", "#f00", values=traj.values)])
+    assert curve.layout.meta["click_axes"] == [0]
+    assert curve.frames and len(curve.frames[-1].data[0].x) == len(traj.points)
+    conv = figs.convergence_figure([dict(name="a", x=np.arange(3), y=[1.0, 0.0, -1e-30], color="#000")],
+                                   y_title="f − f*")
+    assert conv.layout.yaxis.type == "log"
+    assert min(conv.data[0].y) > 0
+
+
+def test_display_values_switches_to_log_for_huge_ranges(setting):
+    _, _, _, Z, *_ = setting
+    _, label, is_log = figs.display_values(Z)
+    assert is_log and "log" in label
+    _, label, is_log = figs.display_values(np.add.outer(np.linspace(0, 1, 20), np.linspace(0, 1, 20)))
+    assert not is_log
+
+
+def test_nan_regions_do_not_break_the_picture():
+    obj = optcore.parse("log(x) + y^2")
+    xs, ys, Z = value_grid(obj, [(-1.0, 2.0), (-1.0, 1.0)], 60)
+    assert np.isnan(Z).any()
+    fig = figs.contour_paths_figure(xs, ys, Z, [])
+    assert len(fig.layout.images) == 1 and not fig.frames
