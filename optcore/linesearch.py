@@ -17,6 +17,45 @@ Phi = Callable[[np.ndarray, np.ndarray], np.ndarray]
 GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0  # 0.618..., the golden-section shrink factor
 
 
+class _TrialLog:
+    """Collects the (alpha, f) rounds of a search as they come: ``(rows, alphas, values)`` each.
+
+    Only a single run's diagnostics ever read the trials, so the dense ``(n_trials, m)`` view is
+    built on demand; padding every round to all m rows cost more than the search itself at
+    40,000 rows.
+    """
+
+    def __init__(self, m: int) -> None:
+        self.m = m
+        self.rounds: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.evaluations = np.zeros(m, dtype=np.int64)
+
+    def evaluate(self, phi: Phi, alpha: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        values = np.asarray(phi(alpha, rows), dtype=float)
+        self.rounds.append((rows, np.array(alpha, dtype=float), values))
+        if rows.size == self.m:
+            self.evaluations += 1
+        else:
+            self.evaluations[rows] += 1
+        return values
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(n_trials, m)`` alphas and values, nan where a row was not evaluated in that round."""
+        alphas = np.full((len(self.rounds), self.m), np.nan)
+        values = np.full((len(self.rounds), self.m), np.nan)
+        for i, (rows, alpha, value) in enumerate(self.rounds):
+            alphas[i, rows], values[i, rows] = alpha, value
+        return alphas, values
+
+    def trials(self, row: int) -> list[tuple[float, float]]:
+        found = []
+        for rows, alpha, value in self.rounds:
+            hit = np.flatnonzero(rows == row)
+            if hit.size:
+                found.append((float(alpha[hit[0]]), float(value[hit[0]])))
+        return found
+
+
 class LineSearchResult(NamedTuple):
     """Outcome per row: chosen step, f there, number of f evaluations, success flag, trials.
 
@@ -28,43 +67,19 @@ class LineSearchResult(NamedTuple):
     value: np.ndarray
     evaluations: np.ndarray
     success: np.ndarray
-    trial_alphas: np.ndarray
-    trial_values: np.ndarray
+    log: _TrialLog
+
+    @property
+    def trial_alphas(self) -> np.ndarray:
+        return self.log.arrays()[0]
+
+    @property
+    def trial_values(self) -> np.ndarray:
+        return self.log.arrays()[1]
 
     def trials(self, row: int) -> list[tuple[float, float]]:
         """The (alpha, f) pairs tried for one row, in order."""
-        tried = ~np.isnan(self.trial_alphas[:, row])
-        return [
-            (float(a), float(f))
-            for a, f in zip(self.trial_alphas[tried, row], self.trial_values[tried, row])
-        ]
-
-
-class _TrialLog:
-    """Collects (alpha, f) rounds into (n_trials, m) arrays."""
-
-    def __init__(self, m: int) -> None:
-        self.m = m
-        self.alphas: list[np.ndarray] = []
-        self.values: list[np.ndarray] = []
-        self.evaluations = np.zeros(m, dtype=np.int64)
-
-    def evaluate(self, phi: Phi, alpha: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        values = np.asarray(phi(alpha, rows), dtype=float)
-        round_alpha = np.full(self.m, np.nan)
-        round_value = np.full(self.m, np.nan)
-        round_alpha[rows] = alpha
-        round_value[rows] = values
-        self.alphas.append(round_alpha)
-        self.values.append(round_value)
-        self.evaluations[rows] += 1
-        return values
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        if not self.alphas:
-            empty = np.empty((0, self.m))
-            return empty, empty.copy()
-        return np.stack(self.alphas), np.stack(self.values)
+        return self.log.trials(row)
 
 
 def backtracking(
@@ -107,8 +122,7 @@ def backtracking(
         alpha[searching] *= shrink
     alpha[~success] = 0.0
     value[~success] = f0[~success]
-    trial_alphas, trial_values = log.arrays()
-    return LineSearchResult(alpha, value, log.evaluations, success, trial_alphas, trial_values)
+    return LineSearchResult(alpha, value, log.evaluations, success, log)
 
 
 def exact(
@@ -213,5 +227,4 @@ def exact(
 
     alpha = np.where(found, mid, 0.0)
     value = np.where(found, f_mid, f0)
-    trial_alphas, trial_values = log.arrays()
-    return LineSearchResult(alpha, value, log.evaluations, found, trial_alphas, trial_values)
+    return LineSearchResult(alpha, value, log.evaluations, found, log)

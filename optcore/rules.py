@@ -60,8 +60,39 @@ class EmptyState(NamedTuple):
     """State of a rule that remembers nothing."""
 
 
+# Up to this many variables, row-wise dot products and matrix-vector products are written as
+# column arithmetic: for 40,000 tiny vectors that beats einsum several times over. (For d = 3
+# einsum sums in another order, so 2 keeps every result bit for bit what it was.)
+SMALL_DIM = 2
+
+
 def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.einsum("...i,...i->...", a, b)
+    """``a[i] . b[i]`` for every row."""
+    d = a.shape[-1]
+    if a.ndim != 2 or b.ndim != 2 or d > SMALL_DIM:
+        return np.einsum("...i,...i->...", a, b)
+    total = a[:, 0] * b[:, 0]
+    for i in range(1, d):
+        total += a[:, i] * b[:, i]
+    return total
+
+
+def _row_norm(a: np.ndarray) -> np.ndarray:
+    """``||a[i]||`` for every row (same sum order as ``np.linalg.norm(axis=-1)`` for small d)."""
+    if a.ndim != 2 or a.shape[-1] > SMALL_DIM:
+        return np.linalg.norm(a, axis=-1)
+    return np.sqrt(_rowdot(a, a))
+
+
+def _matvec(B: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``B[i] @ v[i]`` for (m, d, d) B and (m, d) v."""
+    d = v.shape[-1]
+    if v.ndim != 2 or d > SMALL_DIM:
+        return np.einsum("...ij,...j->...i", B, v)
+    out = np.empty(v.shape)
+    for i in range(d):
+        out[:, i] = _rowdot(B[:, i, :], v)
+    return out
 
 
 def learning_rate_at(lr: Schedule, k: int) -> float:
@@ -372,7 +403,7 @@ def _curvature_pair(X, G, previous_x, previous_grad, has_previous):
     s = X - previous_x
     y = G - previous_grad
     sy = _rowdot(s, y)
-    size = np.linalg.norm(s, axis=-1) * np.linalg.norm(y, axis=-1)
+    size = _row_norm(s) * _row_norm(y)
     moved = has_previous & (size > 0)
     usable = moved & (sy > CURVATURE_EPS * size)
     return s, y, sy, moved, usable
@@ -397,20 +428,31 @@ def bfgs_inverse() -> StepRule:
         B = state.inverse_hessian
         if usable.any():
             rho = np.where(usable, 1.0 / np.where(usable, sy, 1.0), 0.0)
-            By = np.einsum("...ij,...j->...i", B, y)
-            yBy = _rowdot(y, By)
-            # Expanded form of the product update (B symmetric).
-            update_term = (
-                (rho * rho * yBy + rho)[:, None, None] * np.einsum("...i,...j->...ij", s, s)
-                - rho[:, None, None] * (np.einsum("...i,...j->...ij", s, By) + np.einsum("...i,...j->...ij", By, s))
-            )
-            B = B + update_term
+            B = _bfgs_inverse_update(B, s, y, rho)
         if oracle.recording:
             oracle.log("bfgs_inverse", B)
-        P = np.einsum("...ij,...j->...i", B, U)
-        return P, BFGSState(B, X.copy(), G.copy(), np.ones(X.shape[0], dtype=bool))
+        P = _matvec(B, U)
+        # No copies of X and G: the driver never modifies arrays it has handed to the rules.
+        return P, BFGSState(B, X, G, np.ones(X.shape[0], dtype=bool))
 
     return StepRule(init, update)
+
+
+def _bfgs_inverse_update(B: np.ndarray, s: np.ndarray, y: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """``B + (rho^2 y.By + rho) s s^T - rho (s By^T + By s^T)``: the product update expanded (B
+    symmetric); rows with ``rho = 0`` come back unchanged. Small d: entry by entry over columns,
+    no (m, d, d) temporaries."""
+    By = _matvec(B, y)
+    c = rho * rho * _rowdot(y, By) + rho
+    d = s.shape[-1]
+    if s.ndim != 2 or d > SMALL_DIM:
+        outer = lambda a, b: np.einsum("...i,...j->...ij", a, b)  # noqa: E731
+        return B + (c[:, None, None] * outer(s, s) - rho[:, None, None] * (outer(s, By) + outer(By, s)))
+    new = np.empty(B.shape)
+    for i in range(d):
+        for j in range(d):
+            new[:, i, j] = B[:, i, j] + (c * (s[:, i] * s[:, j]) - rho * (s[:, i] * By[:, j] + By[:, i] * s[:, j]))
+    return new
 
 
 class LBFGSState(NamedTuple):

@@ -204,6 +204,8 @@ with tab_sweep:
     hm_fig = afigs.param_heatmap_figure(hm, metric="gap" if metric.startswith("final") else "iterations",
                                         edge_lrs=edge_lrs)
     st.plotly_chart(hm_fig, key="lr_heatmap_chart")
+    st.caption("Blank cells: the run diverged. Dashed red line (heavy-ball momentum on a positive-definite "
+               "Hessian): the theoretical edge η = 2(1 + β)/λmax, beyond which it must diverge.")
     if edge_lrs is None and hm_method == "momentum":
         st.caption("The stability edge needs a positive-definite Hessian at a known minimum.")
 

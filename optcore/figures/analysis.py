@@ -17,8 +17,7 @@ from .base import END_MARKER, START_MARKER, method_color, styled
 
 # Negative (saddle-shaped / concave) purple, zero white, positive (convex) green: both stay clear
 # of the warm colours used for paths.
-DIVERGING_SCALE = [[0.0, "#40004b"], [0.2, "#762a83"], [0.4, "#c2a5cf"], [0.5, "#f7f7f7"],
-                   [0.6, "#a6dba0"], [0.8, "#1b7837"], [1.0, "#00441b"]]
+DIVERGING_SCALE = [[0.0, "#6a2c7a"], [0.25, "#a983c2"], [0.5, "#f7f7f7"], [0.75, "#8cc98a"], [1.0, "#2a7f3b"]]
 CLASS_COLORS = {1: "#8fd19e", 0: "#c9a8dc", -1: "#8ab6d6"}
 CLASS_LABELS = {1: "convex: all eigenvalues ≥ 0", 0: "saddle-shaped: mixed signs", -1: "concave: all eigenvalues ≤ 0"}
 KIND_MARKERS = {
@@ -64,7 +63,9 @@ def _symmetric_range(Z, quantile: float = 98.0) -> float:
     finite = finite[np.isfinite(finite)]
     if finite.size == 0:
         return 1.0
-    m = float(np.percentile(finite, quantile))
+    # A little headroom: a constant field (a quadratic's det H) sits clearly inside the scale, and
+    # the contour lines stay readable on it.
+    m = 1.25 * float(np.percentile(finite, quantile))
     return m if m > 0 else float(finite.max()) or 1.0
 
 
@@ -208,9 +209,9 @@ def curvature_1d_figure(xs, f, f2, critical=None, paths=None, name: str = "x",
     fig.update_xaxes(title_text=name, row=2, col=1)
     fig.update_yaxes(title_text="f", row=1, col=1)
     fig.update_yaxes(title_text="f''", row=2, col=1)
-    fig.update_layout(height=560, legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
+    fig.update_layout(height=600, legend=dict(orientation="h", yanchor="top", y=-0.1, x=0),
                       meta={"view": "curvature_1d", "click_axes": [0]})
-    return styled(fig, title, margin=dict(t=90))
+    return styled(fig, title, margin=dict(t=50, b=110))
 
 
 def _intervals(xs, mask) -> list[tuple[float, float]]:
@@ -331,6 +332,7 @@ def taylor_model_figure(xs, ys, F, models: Mapping[str, np.ndarray], x_k, landin
         P = np.asarray(path, dtype=float)
         fig.add_trace(go.Scatter(x=P[:, 0], y=P[:, 1], mode="lines+markers", name="path",
                                  line=dict(color=method_color(0), width=2.5), marker=dict(size=5)), 1, 1)
+    shown_kinds: set[str] = set()
     for col, label in enumerate(labels, start=2):
         fig.add_trace(contour_lines(xs, ys, F, color="rgba(120,120,120,0.35)"), 1, col)
         fig.add_trace(go.Contour(x=f32(xs), y=f32(ys), z=f32(models[label]), contours=dict(coloring="lines", **levels),
@@ -347,8 +349,10 @@ def taylor_model_figure(xs, ys, F, models: Mapping[str, np.ndarray], x_k, landin
                                      hoverinfo="skip"), 1, col)
             fig.add_trace(go.Scatter(x=[point[0]], y=[point[1]], mode="markers", marker=KIND_MARKERS[kind],
                                      name=f"model's {KIND_NAMES[kind]}", legendgroup=f"land{kind}",
+                                     showlegend=kind not in shown_kinds,
                                      hovertemplate=f"stationary point of the model ({KIND_NAMES[kind]})<br>"
                                                    "(%{x:.4g}, %{y:.4g})<extra></extra>"), 1, col)
+            shown_kinds.add(kind)
     for col in range(1, len(labels) + 2):
         fig.add_trace(go.Scatter(x=[x_k[0]], y=[x_k[1]], mode="markers", marker=START_MARKER, name="x_k",
                                  showlegend=col == 1, legendgroup="xk",

@@ -1,0 +1,275 @@
+"""The app in headless Chromium: shared server/browser helpers and the browser rows of the benchmark.
+
+    from optcore.bench_browser import measure_app
+    edit_ms, play_ms = measure_app(repeats=5)
+
+`measure_app` starts `streamlit run app.py` on a free port, opens the playground in Debian's
+Chromium (Playwright drives it; Playwright's own browser download is not used) and measures
+
+* formula edit: from pressing Enter on a new formula in the sidebar to the playground chart's data
+  holding the new function (the chart's title/colour-bar/contour picture changed), median ms;
+* playback: from clicking "Play" on a 200-step run to the frame slider at its last step and the
+  path holding all 201 points, median ms.
+
+The browser tests (tests/browser/conftest.py) reuse `start_server`, `stop_server`, `launch_browser`,
+`wait_idle` and the selectors below.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+FORMULA = 'section[data-testid="stSidebar"] input[aria-label="f(x) ="]'
+
+
+# ---------------------------------------------------------------------------------------------
+# Server
+# ---------------------------------------------------------------------------------------------
+def chromium_path() -> str | None:
+    for candidate in (os.environ.get("BROWSER_PATH"), "/usr/bin/chromium", shutil.which("chromium"),
+                      shutil.which("chromium-browser")):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def health(url: str, timeout: float = 2.0) -> str | None:
+    """The body of `/_stcore/health` ("ok" when the server is up), or None."""
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=timeout) as r:
+            return r.read().decode().strip()
+    except OSError:
+        return None
+
+
+def start_server(port: int | None = None, log_name: str | None = None,
+                 timeout: float = 60.0) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` headless on a free port; returns (process, base url) once healthy."""
+    port = port or free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+           "--server.port", str(port), "--server.address", "127.0.0.1",
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+           "--server.runOnSave", "false"]
+    log = open(ARTIFACTS / (log_name or f"streamlit-{port}.log"), "w")
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {proc.returncode}; see {log.name}")
+        if health(url) == "ok":
+            return proc, url
+        time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError(f"streamlit did not become healthy within {timeout:.0f} s; see {log.name}")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process (VmRSS), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def launch_browser(playwright, path: str | None = None):
+    path = path or chromium_path()
+    if path is None:
+        raise RuntimeError("Debian's chromium is required: apt-get install -y chromium (bash dev.sh test does this)")
+    return playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Page helpers (sync Playwright API)
+# ---------------------------------------------------------------------------------------------
+def wait_idle(page, timeout: float = 30_000, settle_ms: int = 300) -> None:
+    """Wait until Streamlit has finished the current script run (and let the DOM settle)."""
+    page.wait_for_selector(IDLE, timeout=timeout)
+    if settle_ms:
+        page.wait_for_timeout(settle_ms)
+        page.wait_for_selector(IDLE, timeout=timeout)
+
+
+def graph(page, key: str):
+    """The plotly graph div of the chart with widget key `key`."""
+    return page.locator(f".st-key-{key} .js-plotly-plot").first
+
+
+def set_formula(page, text: str) -> None:
+    box = page.locator(FORMULA)
+    box.fill(text)
+    box.press("Enter")
+
+
+# Reads the part of the chart that identifies the function drawn: the contour picture's data URL
+# (2-D), the curve (1-D) and the title. Short enough to compare, specific enough to change.
+SIGNATURE_JS = """g => {
+  const img = (g.layout.images || []).map(i => String(i.source).slice(-200)).join('|');
+  const curve = (g.data || []).filter(t => t.type !== 'contour').slice(0, 3)
+      .map(t => t.y ? Array.from(t.y).slice(0, 5).join(',') : '').join('|');
+  const title = g.layout.title && (g.layout.title.text || g.layout.title);
+  return [img, curve, String(title), (g.data || []).length].join('#');
+}"""
+
+
+def chart_signature(page, key: str = "pg_chart") -> str | None:
+    loc = graph(page, key)
+    try:
+        if loc.count() == 0:
+            return None
+        return loc.evaluate(SIGNATURE_JS, timeout=5_000)
+    except Exception:
+        return None
+
+
+def wait_for_change(page, key: str, before: str | None, timeout_s: float = 30.0, poll_ms: int = 20) -> str:
+    deadline = time.perf_counter() + timeout_s
+    while time.perf_counter() < deadline:
+        now = chart_signature(page, key)
+        if now is not None and now != before:
+            return now
+        page.wait_for_timeout(poll_ms)
+    raise TimeoutError(f"chart {key} did not change within {timeout_s} s")
+
+
+PATH_STATE_JS = """(g, i) => ({n: g.data[i] && g.data[i].x ? g.data[i].x.length : -1,
+  images: (g.layout.images || []).length,
+  slider: g.layout.sliders && g.layout.sliders[0] ? g.layout.sliders[0].active : null,
+  steps: g.layout.sliders && g.layout.sliders[0] ? g.layout.sliders[0].steps.length : 0,
+  frames: g._transitionData && g._transitionData._frames ? g._transitionData._frames.length : 0,
+  current: g._fullLayout && g._fullLayout._currentFrame !== undefined ? g._fullLayout._currentFrame : null})"""
+
+
+def path_trace_index(page, key: str = "pg_chart") -> int:
+    """Index of the first path line trace (mode lines+markers) of the chart."""
+    return graph(page, key).evaluate(
+        "g => g.data.findIndex(t => (t.mode || '').includes('lines') && t.name !== 'f')")
+
+
+def path_state(page, key: str = "pg_chart", index: int | None = None) -> dict:
+    i = path_trace_index(page, key) if index is None else index
+    return graph(page, key).evaluate(PATH_STATE_JS, i)
+
+
+def click_play(page, key: str = "pg_chart", label: str = "Play") -> None:
+    page.locator(f".st-key-{key} g.updatemenu-button").filter(has_text=label).first.click()
+
+
+# ---------------------------------------------------------------------------------------------
+# The benchmark
+# ---------------------------------------------------------------------------------------------
+EDIT_FORMULAS = ["x^2 + {a}y^2 + x*y", "(x - {a})^2 + 3(y + 1)^2", "x^4/4 + y^2 + {a}x*y",
+                 "sin(x) + cos(y) + 0.{a}x^2 + 0.1y^2", "exp(0.1x) + {a}y^2 + x^2"]
+
+
+def _open_playground(page, url: str, query: str = "") -> None:
+    page.goto(f"{url}/playground{query}")
+    wait_idle(page, timeout=90_000)
+    graph(page, "pg_chart").wait_for(state="attached", timeout=60_000)
+
+
+def measure_edit(page, repeats: int) -> list[float]:
+    times = []
+    for r in range(repeats):
+        text = EDIT_FORMULAS[r % len(EDIT_FORMULAS)].format(a=r + 2)
+        before = chart_signature(page)
+        start = time.perf_counter()
+        set_formula(page, text)
+        wait_for_change(page, "pg_chart", before)
+        times.append((time.perf_counter() - start) * 1e3)
+        wait_idle(page, settle_ms=200)
+    return times
+
+
+def measure_play(page, repeats: int, steps: int = 200) -> list[float]:
+    """Play a `steps`-step run (GD with a small rate on an elongated bowl: it never converges early)
+    and time until the last frame is on screen."""
+    times = []
+    for _ in range(repeats):
+        # Re-render so every repeat starts from a fresh figure (slider at its end, no current frame).
+        page.reload()
+        wait_idle(page, timeout=90_000)
+        graph(page, "pg_chart").wait_for(state="attached", timeout=60_000)
+        idx = path_trace_index(page)
+        state = path_state(page, index=idx)
+        if state["n"] != steps + 1:
+            raise RuntimeError(f"expected a {steps}-step path ({steps + 1} points), the chart has {state['n']}")
+        last = state["steps"] - 1
+        start = time.perf_counter()
+        click_play(page)
+        # first the animation rewinds to frame 0; then wait for the last frame
+        page.wait_for_function(
+            """([sel, i, n, last]) => { const g = document.querySelector(sel);
+                 if (!g || !g.data[i]) return false;
+                 window.__seenShort = window.__seenShort || g.data[i].x.length < n;
+                 return window.__seenShort && g.data[i].x.length === n
+                        && g.layout.sliders[0].active === last; }""",
+            arg=[".st-key-pg_chart .js-plotly-plot", idx, steps + 1, last], timeout=120_000, polling=10)
+        times.append((time.perf_counter() - start) * 1e3)
+        page.evaluate("() => { window.__seenShort = false; }")
+    return times
+
+
+PLAY_QUERY = ("?view=playground&f=x%5E2%2B10y%5E2&x0=2.5,1.5&win=-3,3;-2,2&steps=200&tol=1e-15"
+              "&m.m0=gd(lr=0.001)")
+
+
+def measure_app(repeats: int = 5) -> tuple[float, float]:
+    """(median ms from Enter on a new formula to the chart updated,
+        median ms from Play to the last frame of a 200-step run)."""
+    from playwright.sync_api import sync_playwright
+
+    proc, url = start_server(log_name="streamlit-bench.log")
+    try:
+        with sync_playwright() as p:
+            browser = launch_browser(p)
+            try:
+                context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                page = context.new_page()
+                page.set_default_timeout(60_000)
+                _open_playground(page, url)
+                measure_edit(page, 1)                     # warm-up: first compile, first render
+                edit = measure_edit(page, repeats)
+                _open_playground(page, url, PLAY_QUERY)
+                play = measure_play(page, max(1, min(repeats, 3)))
+                context.close()
+            finally:
+                browser.close()
+    finally:
+        stop_server(proc)
+    return statistics.median(edit), statistics.median(play)
+
+
+if __name__ == "__main__":
+    e, p = measure_app(3)
+    print(f"edit -> chart: {e:.0f} ms (median); play -> last frame: {p:.0f} ms (median)")
