@@ -193,7 +193,7 @@ EDIT_FORMULAS = ["x^2 + {a}y^2 + x*y", "(x - {a})^2 + 3(y + 1)^2", "x^4/4 + y^2 
 
 
 def _open_playground(page, url: str, query: str = "") -> None:
-    page.goto(f"{url}/playground{query}")
+    page.goto(f"{url}/{query}")
     wait_idle(page, timeout=90_000)
     graph(page, "pg_chart").wait_for(state="attached", timeout=60_000)
 

@@ -42,8 +42,6 @@ BUG_CSV_OVERFLOW = ("bug: optcore/run.py Trajectory.grad_norms (used by to_csv) 
                     "gradient above ~1e154 (exp(x^2) at x = -19.8, ∇f ≈ -3.4e172: GD with lr = 0.1 from "
                     "x = 2) is computed outside np.errstate, so 'RuntimeWarning: overflow encountered in "
                     "multiply' escapes from to_csv(); the run itself is fine")
-BUG_F32_CAST = ("bug: optcore/figures/trajectory.py click_grid_trace — _f32 casts finite values above "
-                "float32's max (exp(x^2) ≈ 1e303 on the grid) to float32 outside np.errstate: "
                 "'RuntimeWarning: overflow encountered in cast' escapes and the hover shows inf")
 
 
@@ -365,7 +363,7 @@ FIGURE_CASES = [
     ("abs(x) + abs(y)", ((-2.0, 2.0), (-2.0, 2.0)), [1.3, -0.7]),
     ("exp(x^2) + y^2", ((-3.0, 3.0), (-2.0, 2.0)), [2.0, 1.0]),
     pytest.param("exp(x^2) + y^2", ((-40.0, 40.0), (-2.0, 2.0)), [2.0, 1.0],
-                 marks=pytest.mark.xfail(strict=True, raises=RuntimeWarning, reason=BUG_F32_CAST), id="exp-wide-window"),
+                 id="exp-wide-window"),
 ]
 
 

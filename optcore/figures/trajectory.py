@@ -51,8 +51,14 @@ def frame_indices(longest: int, max_frames: int = MAX_FRAMES) -> np.ndarray:
     return np.unique(np.round(np.linspace(0, longest, max_frames)).astype(int))
 
 
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
 def _f32(a) -> np.ndarray:
-    return np.asarray(a, dtype=np.float32)
+    """Half-size arrays for the JSON; values beyond float32's range (exp(x^2) far out) become gaps."""
+    a = np.asarray(a, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.abs(a) <= _F32_MAX, a, np.nan).astype(np.float32)
 
 
 def _short(a, decimals: int = 5) -> list[float]:
