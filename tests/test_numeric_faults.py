@@ -42,7 +42,6 @@ BUG_CSV_OVERFLOW = ("bug: optcore/run.py Trajectory.grad_norms (used by to_csv) 
                     "gradient above ~1e154 (exp(x^2) at x = -19.8, ∇f ≈ -3.4e172: GD with lr = 0.1 from "
                     "x = 2) is computed outside np.errstate, so 'RuntimeWarning: overflow encountered in "
                     "multiply' escapes from to_csv(); the run itself is fine")
-                "'RuntimeWarning: overflow encountered in cast' escapes and the hover shows inf")
 
 
 @pytest.fixture(autouse=True)
