@@ -597,7 +597,8 @@ def line_search(kind: str = "backtracking", lr: Schedule = 1.0, *, c1: float = 1
         def phi(alpha: np.ndarray, rows: np.ndarray) -> np.ndarray:
             if rows.size == X.shape[0]:  # every row: no gather
                 return oracle.evaluate(X + alpha[:, None] * direction, rows, candidate)
-            return oracle.evaluate(X[rows] + alpha[:, None] * direction[rows], rows, candidate)
+            trial = X.take(rows, axis=0) + alpha[:, None] * direction.take(rows, axis=0)  # take: fast row gather
+            return oracle.evaluate(trial, rows, candidate)
 
         first_trial = learning_rate_at(lr, k)
         if kind == "backtracking":
