@@ -27,37 +27,45 @@ ANALYSE = [("pages/curvature.py", "Curvature", ":material/landscape:", "curvatur
 st.set_page_config(page_title="Optimization explorer", page_icon=":material/insights:", layout="wide")
 
 
-# The view named in the link opens first (a share link may point at any page, even through "/").
-available = {path for file, _, _, path in EXPLORE + ANALYSE if (HERE / file).exists()}
-default_view = st.query_params.get("view", "playground")
-default_view = default_view if default_view in available else "playground"
+def default_view() -> str:
+    """The view named in the link opens first (a share link may point at any page, even through "/")."""
+    available = {path for file, _, _, path in EXPLORE + ANALYSE if (HERE / file).exists()}
+    view = st.query_params.get("view", "playground")
+    return view if view in available else "playground"
 
 
-def _pages(entries):
-    return {path: st.Page(str(HERE / file), title=title, icon=icon, url_path=path,
-                          default=(path == default_view))
+def pages(entries, default: str) -> dict:
+    return {path: st.Page(str(HERE / file), title=title, icon=icon, url_path=path, default=(path == default))
             for file, title, icon, path in entries if (HERE / file).exists()}
 
 
-explore, analyse = _pages(EXPLORE), _pages(ANALYSE)
-all_pages = {**explore, **analyse}
-sections = {"Explore": list(explore.values())}
-if analyse:
-    sections["Analyse"] = list(analyse.values())
+def main() -> None:
+    default = default_view()
+    explore, analyse = pages(EXPLORE, default), pages(ANALYSE, default)
+    all_pages = {**explore, **analyse}
+    sections = {"Explore": list(explore.values())}
+    if analyse:
+        sections["Analyse"] = list(analyse.values())
 
-frame.init(view_paths=tuple(all_pages))
-page = st.navigation(sections)
-st.sidebar.title("Optimization explorer")
-frame.sidebar()
+    frame.init(view_paths=tuple(all_pages))
+    page = st.navigation(sections)
+    st.sidebar.title("Optimization explorer")
+    frame.sidebar()
 
-view = next((path for path, p in all_pages.items() if p == page), "playground")
-target = frame.pending_switch()
-if target in all_pages and target != view:
-    st.switch_page(all_pages[target])
+    view = next((path for path, p in all_pages.items() if p == page), "playground")
+    target = frame.pending_switch()
+    if target in all_pages and target != view:
+        st.switch_page(all_pages[target])
 
-notices = frame.url_notices()
-if notices:
-    st.info("Some values in the link were changed to safe ones:\n\n" + "\n".join(f"- {n}" for n in notices),
-            icon=":material/link:")
-page.run()
-frame.sync_url(view)
+    notices = frame.url_notices()
+    if notices:
+        st.info("Some values in the link were changed to safe ones:\n\n" + "\n".join(f"- {n}" for n in notices),
+                icon=":material/link:")
+    page.run()
+    frame.sync_url(view)
+
+
+# A fresh server asked for a page URL runs that page alone first; the frame guard in ui.frame
+# then runs this script instead (see ui.frame.running_frame).
+with frame.running_frame():
+    main()

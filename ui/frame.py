@@ -10,8 +10,12 @@ Streamlit allows writing widget state.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+import runpy
+import threading
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -71,8 +75,32 @@ def _default_text() -> str:
     return presets[DEFAULT_PRESET].formula if DEFAULT_PRESET in presets else DEFAULT_FORMULA
 
 
+# Set while app.py runs. A fresh server asked for a page URL first runs that page's script
+# alone (Streamlit's old pages/ folder routing, until st.navigation has been seen once): the guard
+# then runs app.py in its place, which draws the frame and runs the page inside it.
+_frame = threading.local()
+
+
+@contextlib.contextmanager
+def running_frame():
+    """app.py runs inside this, so pages know the shared frame is drawn around them."""
+    _frame.active = True
+    try:
+        yield
+    finally:
+        _frame.active = False
+
+
+def _require_frame() -> None:
+    if getattr(_frame, "active", False):
+        return
+    runpy.run_path(str(Path(__file__).resolve().parents[1] / "app.py"), run_name="__main__")
+    st.stop()
+
+
 def current_objective():
     """The objective every page works on: the last formula that parsed (never None)."""
+    _require_frame()
     good = st.session_state.get(K_GOOD)
     if good:
         obj, _ = _try_parse(good["text"], good.get("variables"))
@@ -104,6 +132,7 @@ def _win_keys(name: str) -> tuple[str, str]:
 
 def current_window() -> tuple[tuple[float, float], ...]:
     """Plot range per variable, finite and ordered (a bad entry falls back to the default)."""
+    _require_frame()
     out = []
     for name in current_objective().variables:
         klo, khi = _win_keys(name)
@@ -134,6 +163,7 @@ def _default_start(window: tuple[float, float]) -> float:
 
 def current_starts() -> np.ndarray:
     """All start points: the main start first, then the extra starts of the compare view."""
+    _require_frame()
     d = current_objective().dim
     rows = [current_start()]
     for p in st.session_state.get(K_STARTS) or []:

@@ -1,34 +1,30 @@
 """Browser tests: a real Streamlit server and Debian's headless Chromium driven by Playwright.
 
 Every test here is marked `browser`. Screenshots go to artifacts/screenshots/ so a person (and CI)
-can look at what the user saw.
+can look at what the user saw. Server and browser start-up live in `optcore.bench_browser` (the
+benchmark uses the same code).
+
+Selectors (Streamlit 1.67): a widget key `a.b` shows up as the CSS class `st-key-a-b` on its
+element container; wait for `[data-testid=stApp][data-test-script-state=notRunning]` after each
+interaction (`wait_idle`).
 """
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
+from optcore import bench_browser as bb
+from optcore.bench_browser import (CHROMIUM_ARGS, FORMULA, chart_signature, chromium_path, free_port,  # noqa: F401
+                                   graph, health, path_state, path_trace_index, rss_mb, set_formula,
+                                   wait_for_change)
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
-
-
-def chromium_path() -> str | None:
-    for candidate in (os.environ.get("BROWSER_PATH"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser")):
-        if candidate and os.path.exists(candidate):
-            return candidate
-    return None
+SIDEBAR = "section[data-testid='stSidebar']"
+EXCEPTION = "[data-testid='stException']"
 
 
 def pytest_collection_modifyitems(items):
@@ -37,73 +33,179 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def start_server(port: int):
+    """Kept for callers of the old helper: the process of a healthy server on `port`."""
+    proc, _ = bb.start_server(port)
+    return proc
 
 
-def start_server(port: int) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1",
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    log = open(ROOT / "artifacts" / f"streamlit-{port}.log", "w")
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.read().decode().strip() == "ok":
-                    return proc
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("streamlit did not become healthy within 60 s")
+class Server:
+    def __init__(self, proc, url):
+        self.proc, self.url = proc, url
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
 
 
 @pytest.fixture(scope="session")
-def server_url():
-    (ROOT / "artifacts").mkdir(exist_ok=True)
-    port = free_port()
-    proc = start_server(port)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+def server():
+    proc, url = bb.start_server(log_name="streamlit-tests.log")
+    yield Server(proc, url)
+    bb.stop_server(proc)
+
+
+@pytest.fixture(scope="session")
+def server_url(server):
+    return server.url
 
 
 @pytest.fixture(scope="session")
 def browser():
-    path = chromium_path()
-    if path is None:
+    if chromium_path() is None:
         pytest.fail("Debian's chromium is required for browser tests: apt-get install -y chromium "
                     "(bash dev.sh test does this)")
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+        b = bb.launch_browser(p)
         yield b
         b.close()
 
 
-@pytest.fixture
-def page(browser, server_url):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+def new_page(browser, width: int = 1400, height: int = 1000):
+    context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
+    # Streamlit's dataframe "Download as CSV" uses the File System Access picker when present;
+    # without it, it falls back to an ordinary download that Playwright can catch.
+    context.add_init_script("delete window.showSaveFilePicker;")
     pg = context.new_page()
     pg.set_default_timeout(30_000)
+    pg.js_errors = []
+    pg.on("pageerror", lambda err: pg.js_errors.append(str(err)))
+    return pg
+
+
+@pytest.fixture(scope="session")
+def warm_app(browser, server_url):
+    """Open "/" once before any test. Until one session has run app.py, Streamlit serves a deep link
+    such as /compare from the legacy pages/ directory, without the shared frame (see
+    test_export_share.py::test_deep_link_on_a_fresh_server); this also pays the first compile."""
+    pg = new_page(browser)
+    pg.goto(server_url + "/")
+    wait_idle(pg, timeout=120_000)
+    pg.context.close()
+    return server_url
+
+
+@pytest.fixture
+def page(browser, warm_app):
+    pg = new_page(browser)
     yield pg
-    context.close()
+    pg.context.close()
 
 
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
 def wait_idle(page, timeout: float = 30_000) -> None:
     """Wait until Streamlit has finished the current script run."""
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
-    page.wait_for_timeout(300)
+    bb.wait_idle(page, timeout=timeout)
 
 
-def screenshot(page, name: str) -> Path:
+def screenshot(page, name: str, full_page: bool = True) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+def open_app(page, url: str, query: dict | str | None = None, path: str = "/", timeout: float = 90_000) -> None:
+    """Open the app (optionally with share-link parameters) and wait for the first run to finish."""
+    if isinstance(query, dict):
+        query = "?" + urlencode(query)
+    page.goto(url + path + (query or ""))
+    wait_idle(page, timeout=timeout)
+
+
+def no_exception(page) -> None:
+    boxes = page.locator(EXCEPTION)
+    assert boxes.count() == 0, "exception box on the page: " + " | ".join(boxes.all_inner_texts())[:2000]
+
+
+def sidebar_input(page, label: str):
+    return page.locator(f'{SIDEBAR} input[aria-label="{label}"]')
+
+
+def type_into(page, locator, value, wait: bool = True) -> None:
+    locator.fill(str(value))
+    locator.press("Enter")
+    if wait:
+        wait_idle(page)
+
+
+def apply_formula(page, text: str, timeout_s: float = 30.0, key: str = "pg_chart") -> str:
+    """Type a formula and press Enter; return the chart's new signature once it changed."""
+    before = chart_signature(page, key)
+    set_formula(page, text)
+    after = wait_for_change(page, key, before, timeout_s=timeout_s)
+    wait_idle(page)
+    return after
+
+
+def select_option(page, key: str, option_text: str) -> None:
+    """Pick `option_text` in the selectbox with widget key `key` (dots as in the key)."""
+    page.locator(f".st-key-{css_key(key)}").click()
+    page.locator("[role=option]").filter(has_text=option_text).first.click()
+    wait_idle(page)
+
+
+def css_key(key: str) -> str:
+    return key.replace(".", "-")
+
+
+def open_expander(page, title: str) -> None:
+    page.locator("[data-testid=stExpander] summary").filter(has_text=title).first.click()
+    wait_idle(page)
+
+
+def download(page, key: str, label: str, timeout: float = 90_000) -> bytes:
+    """Click the download button with widget key `key` and return the file's bytes."""
+    button = page.locator(f".st-key-{css_key(key)} button").filter(has_text=label).first
+    with page.expect_download(timeout=timeout) as info:
+        button.click()
+    return Path(info.value.path()).read_bytes()
+
+
+def dataframe_csv(page, frame) -> str:
+    """The rows of a st.dataframe (a canvas grid) through its toolbar's "Download as CSV"."""
+    frame.scroll_into_view_if_needed()
+    frame.hover()
+    with page.expect_download(timeout=20_000) as info:
+        page.get_by_role("button", name="Download as CSV").first.click()
+    return Path(info.value.path()).read_text(encoding="utf-8-sig")
+
+
+def click_chart(page, key: str, fx: float, fy: float) -> None:
+    """Click the plot area of a chart at fractions (fx, fy) of its width/height from the top left.
+    Plotly needs a hover on the nearest point before a click selects it."""
+    area = graph(page, key).locator(".nsewdrag").first
+    area.scroll_into_view_if_needed()
+    box = area.bounding_box()
+    x, y = box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+    page.mouse.move(x - 6, y - 6)
+    page.wait_for_timeout(100)
+    page.mouse.move(x, y)
+    page.wait_for_timeout(300)
+    page.mouse.down()
+    page.wait_for_timeout(50)
+    page.mouse.up()
+
+
+def wait_until(predicate, timeout_s: float = 20.0, poll_s: float = 0.2, message: str = "condition"):
+    deadline = time.time() + timeout_s
+    last = None
+    while time.time() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(poll_s)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {message} (last: {last!r})")

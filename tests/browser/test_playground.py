@@ -1,0 +1,128 @@
+"""Playground in a real browser: load, type a formula, bad input, play, click to start, 1-D and 3-D."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import (apply_formula, chart_signature, click_chart, graph, no_exception, open_app, path_state,
+                      path_trace_index, screenshot, sidebar_input, type_into, wait_idle, wait_until)
+
+ELLIPSE = {"f": "x^2 + 5y^2 + x*y", "x0": "1.5,1.5", "win": "-2,2;-2,2", "steps": "100", "tol": "1e-12",
+           "m.m0": "gd(lr=0.01)"}
+
+
+def path_points(page, key: str = "pg_chart", index: int | None = None) -> list[list[float]]:
+    i = path_trace_index(page, key) if index is None else index
+    return graph(page, key).evaluate("(g, i) => [Array.from(g.data[i].x), Array.from(g.data[i].y)]", i)
+
+
+def contour_drawn(page, key: str = "pg_chart") -> bool:
+    """The filled contour is a picture under the axes: in the layout and in the DOM."""
+    g = graph(page, key)
+    return (g.evaluate("g => (g.layout.images || []).length") >= 1
+            and g.locator(".layer-below image, .imagelayer image").count() >= 1)
+
+
+def test_loads_with_chart_and_no_exception(page, server_url):
+    open_app(page, server_url)
+    no_exception(page)
+    g = graph(page, "pg_chart")
+    g.wait_for()
+    assert contour_drawn(page)
+    names = g.evaluate("g => g.data.map(t => t.name)")
+    assert "start" in names and any(n and n.endswith(" now") for n in names), names
+    assert path_state(page)["n"] > 1, "the default run should take steps"
+    assert page.locator(".st-key-pg_conv_f .js-plotly-plot").count() == 1
+    assert page.js_errors == [], page.js_errors
+    screenshot(page, "playground_load")
+
+
+def test_own_formula_updates_chart(page, server_url):
+    open_app(page, server_url)
+    before = chart_signature(page)
+    apply_formula(page, "x^2 + 5y^2 + x*y", timeout_s=10)
+    after = chart_signature(page)
+    assert after != before
+    assert sidebar_input(page, "f(x) =").input_value() == "x^2 + 5y^2 + x*y"
+    assert "x%5E2" in page.url or "x^2" in page.url, "the share link should carry the new formula"
+    no_exception(page)
+    screenshot(page, "playground_own_formula")
+
+
+def test_bad_formula_shows_column_and_keeps_chart(page, server_url):
+    open_app(page, server_url, ELLIPSE)
+    good = chart_signature(page)
+    type_into(page, sidebar_input(page, "f(x) ="), "x + (")
+    alert = page.locator("section[data-testid='stSidebar'] [data-testid='stAlert']").filter(has_text="column")
+    alert.wait_for()
+    text = alert.inner_text()
+    assert "column 5" in text, text
+    assert "Still showing" in text and "x^2 + 5y^2 + x*y" in text, text
+    assert chart_signature(page) == good, "the last good chart must stay"
+    no_exception(page)
+    screenshot(page, "playground_bad_formula")
+
+
+def test_play_animates_path_over_the_contour(page, server_url):
+    open_app(page, server_url, ELLIPSE)
+    idx = path_trace_index(page)
+    assert path_state(page, index=idx)["n"] == 101
+    page.locator(".st-key-pg_chart g.updatemenu-button").filter(has_text="Play").first.click()
+    lengths = []
+    for _ in range(6):
+        page.wait_for_timeout(350)
+        lengths.append(path_state(page, index=idx)["n"])
+    assert lengths == sorted(lengths) and lengths[-1] > lengths[0] + 3, lengths
+    assert contour_drawn(page), "the contour picture vanished when playback started"
+    screenshot(page, "playground_playing")
+    wait_until(lambda: path_state(page, index=idx)["n"] == 101, timeout_s=30, message="the last frame")
+    state = path_state(page, index=idx)
+    assert state["slider"] == state["steps"] - 1
+    assert contour_drawn(page)
+
+
+def test_click_on_contour_moves_start(page, server_url):
+    open_app(page, server_url, ELLIPSE)
+    x_in, y_in = sidebar_input(page, "x"), sidebar_input(page, "y")
+    assert (x_in.input_value(), y_in.input_value()) == ("1.5", "1.5")
+    click_chart(page, "pg_chart", 0.25, 0.3)
+    wait_until(lambda: x_in.input_value() != "1.5", timeout_s=15, message="the start inputs to change")
+    wait_idle(page)
+    x, y = float(x_in.input_value()), float(y_in.input_value())
+    # 25 % across [-2, 2] is about -1; 30 % down [2, -2] is about 0.8 (the nearest point of the click grid)
+    assert x == pytest.approx(-1.0, abs=0.25) and y == pytest.approx(0.8, abs=0.25), (x, y)
+    wait_until(lambda: abs(path_points(page)[0][0] - x) < 1e-3, timeout_s=15, message="the path to restart")
+    px, py = path_points(page)
+    assert (px[0], py[0]) == (pytest.approx(x, abs=1e-3), pytest.approx(y, abs=1e-3))
+    assert "x0=" in page.url and f"{x:g}" in page.url.replace("%2C", ",")
+    no_exception(page)
+    screenshot(page, "playground_click_start")
+
+
+def test_one_variable_shows_curve_and_several_learning_rates(page, server_url):
+    open_app(page, server_url, {"f": "x^4 - 3x^2 + x", "x0": "2", "win": "-2.5,2.5", "m.m0": "gd(lr=0.02)",
+                                "steps": "60"})
+    g = graph(page, "pg_chart")
+    curve = g.evaluate("g => { const t = g.data[0]; return [t.name, Array.from(t.x).length, g.layout.xaxis.title.text]; }")
+    assert curve[0] == "f" and curve[1] >= 100 and curve[2] == "x", curve
+    assert g.evaluate("g => (g.layout.images || []).length") == 0, "a 1-D view has no contour"
+    lrs = page.locator(".st-key-lrs input")
+    type_into(page, lrs, "0.01, 0.05")
+    wait_until(lambda: len([n for n in g.evaluate("g => g.data.map(t => t.name)")
+                            if n and "η=" in n and not n.endswith(" now")]) == 2, message="two learning-rate paths")
+    no_exception(page)
+    screenshot(page, "playground_1d")
+
+
+def test_three_variables_show_convergence_and_slice(page, server_url):
+    open_app(page, server_url, {"f": "x^2 + 2y^2 + 3z^2 + x*z", "x0": "1,1,1", "m.m0": "gd(lr=0.05)", "steps": "80"})
+    no_exception(page)
+    for key in ("pg_conv_f", "pg_conv_g"):
+        conv = graph(page, key)
+        conv.wait_for()
+        ys = conv.evaluate("g => Array.from(g.data[0].y)")
+        assert len(ys) > 5 and ys[-1] < ys[0], (key, ys[:3], ys[-3:])
+        assert conv.evaluate("g => g.layout.yaxis.type") == "log"
+    title = graph(page, "pg_chart").evaluate("g => String(g.layout.title && g.layout.title.text)")
+    assert "slice" in title, title
+    assert page.locator(".st-key-slice_x").count() == 1 and page.locator(".st-key-slice_y").count() == 1
+    screenshot(page, "playground_3d")
