@@ -81,10 +81,19 @@ def symmetric_eigenvalues(H: np.ndarray) -> np.ndarray:
     return out
 
 
+def hessian_where_defined(obj: Objective, XY: np.ndarray) -> np.ndarray:
+    """∇²f at every point of XY, nan wherever f itself is undefined: for log(x) the formula
+    −1/x² is finite at x < 0, but there is no function there to have a curvature."""
+    f, _, H = obj.value_grad_hess(XY)
+    H = np.array(H, dtype=float)
+    H[~np.isfinite(f)] = np.nan
+    return H
+
+
 def hessian_det_grid(obj: Objective, XY: np.ndarray) -> np.ndarray:
     """det ∇²f at every point of XY (..., d). For d = 2: f_xx f_yy − f_xy²; its sign tells
-    locally convex/concave (> 0) from saddle-shaped (< 0). nan where the Hessian is undefined."""
-    H = obj.hess(XY)
+    locally convex/concave (> 0) from saddle-shaped (< 0). nan where f or its Hessian is undefined."""
+    H = hessian_where_defined(obj, XY)
     if H.shape[-1] == 1:
         det = H[..., 0, 0].copy()
     elif H.shape[-1] == 2:
@@ -99,8 +108,8 @@ def hessian_det_grid(obj: Objective, XY: np.ndarray) -> np.ndarray:
 
 
 def hessian_eigenvalues_grid(obj: Objective, XY: np.ndarray) -> np.ndarray:
-    """Eigenvalues λ₁ ≤ … ≤ λ_d of ∇²f at every point of XY: shape (..., d)."""
-    return symmetric_eigenvalues(obj.hess(XY))
+    """Eigenvalues λ₁ ≤ … ≤ λ_d of ∇²f at every point of XY: shape (..., d); nan where f is undefined."""
+    return symmetric_eigenvalues(hessian_where_defined(obj, XY))
 
 
 def min_eigenvalue_grid(obj: Objective, XY: np.ndarray) -> np.ndarray:
@@ -224,7 +233,8 @@ def critical_points(obj: Objective, window: Window, seeds: int = 900, iterations
     if len(X) == 0:
         return []
     f, g = obj.value_grad(X) if hasattr(obj, "value_grad") else obj.value_grad_hess(X)[:2]
-    small = np.isfinite(f) & (np.linalg.norm(g, axis=-1) <= grad_tol * np.maximum(1.0, np.abs(f)))
+    with np.errstate(over="ignore"):  # huge but finite gradients far out: simply not small
+        small = np.isfinite(f) & (np.linalg.norm(g, axis=-1) <= grad_tol * np.maximum(1.0, np.abs(f)))
     X, f = X[small], f[small]
     kept: list[np.ndarray] = []
     radius = merge_tol * diag
