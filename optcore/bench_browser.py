@@ -194,6 +194,8 @@ EDIT_FORMULAS = ["x^2 + {a}y^2 + x*y", "(x - {a})^2 + 3(y + 1)^2", "x^4/4 + y^2 
 
 def _open_playground(page, url: str, query: str = "") -> None:
     page.goto(f"{url}/{query}")
+    # "notRunning" shows before the first run starts; app.py writes `view=` into the URL at its end
+    page.wait_for_function("() => location.search.includes('view=')", timeout=90_000)
     wait_idle(page, timeout=90_000)
     graph(page, "pg_chart").wait_for(state="attached", timeout=60_000)
 
@@ -218,6 +220,7 @@ def measure_play(page, repeats: int, steps: int = 200) -> list[float]:
     for _ in range(repeats):
         # Re-render so every repeat starts from a fresh figure (slider at its end, no current frame).
         page.reload()
+        page.wait_for_function("() => location.search.includes('view=')", timeout=90_000)
         wait_idle(page, timeout=90_000)
         graph(page, "pg_chart").wait_for(state="attached", timeout=60_000)
         idx = path_trace_index(page)

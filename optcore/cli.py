@@ -160,17 +160,21 @@ def _table(traj, out: TextIO, every: int = 1) -> None:
     out.write(f"{traj.status}: {traj.message}\n")
 
 
-def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
-    from .run import run
-
+def _preset_and_objective(args: argparse.Namespace):
+    """The preset named by --preset (or None) and the objective from it or from FORMULA."""
     preset = _preset(args.preset) if args.preset else None
     if preset is not None and args.formula is not None:
         raise UsageError("give either a FORMULA or --preset, not both")
     if preset is None and args.formula is None:
         raise UsageError("give a FORMULA (e.g. \"x^2 + 3y^2\") or --preset KEY")
     formula = preset.formula if preset else args.formula
-    variables = args.variables or (preset.variables if preset else None)
-    obj = _objective(formula, variables)
+    return preset, _objective(formula, args.variables or (preset.variables if preset else None))
+
+
+def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
+    from .run import run
+
+    preset, obj = _preset_and_objective(args)
 
     if args.method is not None:
         method, base = args.method, {}
@@ -241,13 +245,7 @@ def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
     suffix = target.suffix.lower()
     if suffix not in PLOT_FORMATS:
         raise UsageError(f"--out must end in {', '.join(PLOT_FORMATS)}, got {args.out!r}")
-    preset = _preset(args.preset) if args.preset else None
-    if preset is not None and args.formula is not None:
-        raise UsageError("give either a FORMULA or --preset, not both")
-    if preset is None and args.formula is None:
-        raise UsageError("give a FORMULA (e.g. \"x^2 + 3y^2\") or --preset KEY")
-    formula = preset.formula if preset else args.formula
-    obj = _objective(formula, args.variables or (preset.variables if preset else None))
+    preset, obj = _preset_and_objective(args)
     if obj.dim > 2:
         raise UsageError(f"plot draws 1 or 2 variables; this formula has {obj.dim} "
                          f"({', '.join(obj.variables)})")
@@ -273,9 +271,9 @@ def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
             raise UsageError(f"--methods lists {label} twice")
         trajectories[label] = run(obj, method, x0, steps=steps, tol=args.tol, **params)
     window = _window(args.window, obj, preset, trajectories)
-    minima = preset.minima if preset else _known_minima(formula, obj.variables)
+    minima = preset.minima if preset else _known_minima(obj.text, obj.variables)
 
-    fig = trajectory_figure(obj, trajectories, window, minima, animate=not args.static, title=formula)
+    fig = trajectory_figure(obj, trajectories, window, minima, animate=not args.static, title=obj.text)
     write_figure(fig, target)
     for label, traj in trajectories.items():
         out.write(f"{label}: {traj.status}: {traj.message}\n")

@@ -141,6 +141,21 @@ class _History:
         for name, value in arrays.items():
             channels.setdefault(name, []).append(value)
 
+    def cumulative(self, name: str, width: int) -> np.ndarray:
+        """``(K+1, m, width)`` running sums of a channel of per-step increments (each ``(width,)``
+        for every row of its segment, or ``(n, width)``); rows missing from a segment add 0."""
+        total = sum(len(channels.get(name, ())) for _, channels in self.segments)
+        out = np.zeros((total, self.m, width), dtype=np.int32)
+        t = 0
+        for rows, channels in self.segments:
+            for increment in channels.get(name, ()):
+                if rows is None:
+                    out[t] = increment
+                else:
+                    out[t, rows] = increment
+                t += 1
+        return np.cumsum(out, axis=0, out=out)
+
     def dense(self, name: str) -> np.ndarray:
         """``(K+1, m, ...)`` for one channel; rows missing from a segment repeat their last value."""
         first = self.segments[0][1][name][0]
@@ -202,7 +217,7 @@ class BatchTrajectory:
     @functools.cached_property
     def evaluation_history(self) -> np.ndarray:
         """``(K+1, m, 3)`` cumulative f, grad, hess evaluations."""
-        return self.history.dense("evaluations")
+        return self.history.cumulative("evaluations", len(EVALUATION_KINDS))
 
     @functools.cached_property
     def grad_history(self) -> np.ndarray | None:
@@ -306,7 +321,9 @@ class StepOracle:
     computes them anyway for the report, but a textbook GD would not.
 
     ``evaluate(X, rows, candidate=True)`` marks trial points the step may end at (a backtracking
-    line search accepts its last trial). When ``fuse_candidates`` is set, those are evaluated
+    line search accepts its last trial); ``count_trials`` adds the search's evaluations per row.
+    Where a row appears several times in one call, the last one is remembered; a candidate that
+    is not the accepted point is simply not reused. When ``fuse_candidates`` is set, those are evaluated
     together with their gradient and remembered, so the driver does not evaluate f and ∇f again
     at the accepted point (it reuses them only where the new point equals the trial bit for bit).
     """
@@ -355,15 +372,19 @@ class StepOracle:
         return counts
 
     def evaluate(self, X: np.ndarray, rows: np.ndarray, candidate: bool = False) -> np.ndarray:
+        """f at trial points (``rows`` may repeat); not counted here: see ``count_trials``."""
         n = self.X.shape[0]
-        if self.trial_counts is None:
-            self.trial_counts = np.zeros(n, dtype=np.int32)
-        self.trial_counts[rows] += 1
         if not (candidate and self.fuse_candidates):
             return np.asarray(self.objective.value(X), dtype=float)
         f, g = self.objective.value_grad(X)
         self._remember(X, f, g, rows, n)
         return f
+
+    def count_trials(self, evaluations: np.ndarray) -> None:
+        """Add a line search's f evaluations per row (it knows which trials a textbook search
+        makes; a speculative call evaluates more)."""
+        counts = np.asarray(evaluations, dtype=np.int32)
+        self.trial_counts = counts if self.trial_counts is None else self.trial_counts + counts
 
     def _remember(self, X, f, g, rows, n) -> None:
         if self._candidates is None and rows.size == n:  # first trial of every row: keep as is
@@ -506,7 +527,7 @@ def _next_point(objective, oracle: StepOracle, X_new: np.ndarray, needs_hessian:
 def _loop(objective, spec, rule, used_params, X, steps, tol, record_extras) -> BatchTrajectory:
     """Advance the running rows together; a row that finishes is written out and dropped.
 
-    ``rows`` maps the working arrays (X, f, g, H, state, counts) to global rows (``None`` while
+    ``rows`` maps the working arrays (X, f, g, H, state) to global rows (``None`` while
     all m rows run, so the common case gathers nothing). Dropping finished rows at once means no
     step ever touches a frozen row, and the line search never searches on behalf of one.
     """
@@ -515,11 +536,13 @@ def _loop(objective, spec, rule, used_params, X, steps, tol, record_extras) -> B
     needs_hessian = spec.needs_hessian
     f, g, H = _evaluate(objective, X, needs_hessian)
     gnorm = _row_norm(g)
-    counts = np.zeros((m, len(EVALUATION_KINDS)), dtype=np.int32)  # int32: big batches
 
     history = _History(m)
     history.start_segment(None)
-    history.record(points=X, values=f, grad_norms=gnorm, evaluations=counts, **({"grads": g} if record_extras else {}))
+    # Evaluation counts are recorded as per-step increments, usually one (3,) row for all rows,
+    # and summed up only when someone asks for them.
+    history.record(points=X, values=f, grad_norms=gnorm, evaluations=np.zeros(len(EVALUATION_KINDS), dtype=np.int32),
+                   **({"grads": g} if record_extras else {}))
     extras: list[dict[str, list]] | None = [dict() for _ in range(m)] if record_extras else None
 
     status = np.full(m, RUNNING)
@@ -540,7 +563,7 @@ def _loop(objective, spec, rule, used_params, X, steps, tol, record_extras) -> B
     rows: np.ndarray | None = None
     if (status != RUNNING).any():
         keep = np.flatnonzero(status == RUNNING)
-        X, f, g, gnorm, counts, H, state = _take((X, f, g, gnorm, counts, H, state), keep)
+        X, f, g, gnorm, H, state = _take((X, f, g, gnorm, H, state), keep)
         rows = keep
         history.start_segment(rows)
 
@@ -558,7 +581,6 @@ def _loop(objective, spec, rule, used_params, X, steps, tol, record_extras) -> B
         ok = (radius <= DIVERGENCE_RADIUS) & np.isfinite(f_new)
         all_ok = bool(ok.all())
         step_counts = oracle.counts
-        counts_new = counts + step_counts
         if not all_ok:  # blown-up rows stay at their last finite point, uncounted
             bad = np.flatnonzero(~ok)
             global_bad = bad if rows is None else rows[bad]
@@ -567,7 +589,9 @@ def _loop(objective, spec, rule, used_params, X, steps, tol, record_extras) -> B
             x_finite = np.isfinite(X_new[bad]).all(axis=-1)
             reason[global_bad] = [_divergence_reason(k + 1, xf, r, fv)
                                   for xf, r, fv in zip(x_finite, radius[bad], f_new[bad])]
-            X_new[bad], f_new[bad], g_new[bad], gnorm_new[bad], counts_new[bad] = X[bad], f[bad], g[bad], gnorm[bad], counts[bad]
+            X_new[bad], f_new[bad], g_new[bad], gnorm_new[bad] = X[bad], f[bad], g[bad], gnorm[bad]
+            step_counts = np.broadcast_to(step_counts, (X.shape[0], len(EVALUATION_KINDS))).copy()
+            step_counts[bad] = 0
             if H_new is not None:
                 H_new[bad] = H[bad]
         finished = ~ok
@@ -589,7 +613,7 @@ def _loop(objective, spec, rule, used_params, X, steps, tol, record_extras) -> B
                 target += note_counts
             else:
                 target[rows] += note_counts
-        history.record(points=X_new, values=f_new, grad_norms=gnorm_new, evaluations=counts_new,
+        history.record(points=X_new, values=f_new, grad_norms=gnorm_new, evaluations=step_counts,
                        **({"grads": g_new} if record_extras else {}))
         if extras is not None:
             for local in range(X.shape[0]):
@@ -598,14 +622,14 @@ def _loop(objective, spec, rule, used_params, X, steps, tol, record_extras) -> B
                     for name, value in oracle.logged.items():
                         extras[row].setdefault(name, []).append(value[local])
 
-        X, f, g, H, gnorm, counts = X_new, f_new, g_new, H_new, gnorm_new, counts_new
+        X, f, g, H, gnorm = X_new, f_new, g_new, H_new, gnorm_new
         if finished.any():  # write the finished rows out and drop them from the working set
             done = np.flatnonzero(finished)
             global_done = done if rows is None else rows[done]
             put_rows(final_X, global_done, take_rows(X, done))
             final_f[global_done], final_gnorm[global_done] = f[done], gnorm[done]
             keep = np.flatnonzero(~finished)
-            X, f, g, gnorm, counts, H, state = _take((X, f, g, gnorm, counts, H, state), keep)
+            X, f, g, gnorm, H, state = _take((X, f, g, gnorm, H, state), keep)
             rows = keep if rows is None else rows[keep]
             history.start_segment(rows)
 

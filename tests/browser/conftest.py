@@ -118,11 +118,17 @@ def screenshot(page, name: str, full_page: bool = True) -> Path:
     return path
 
 
-def open_app(page, url: str, query: dict | str | None = None, path: str = "/", timeout: float = 90_000) -> None:
-    """Open the app (optionally with share-link parameters) and wait for the first run to finish."""
+def open_app(page, url: str, query: dict | str | None = None, path: str = "/", timeout: float = 90_000,
+             frame: bool = True) -> None:
+    """Open the app (optionally with share-link parameters) and wait for the first run to finish.
+
+    The page shows "notRunning" before its first run has even started, so with `frame` this also
+    waits for the end of a run of app.py: it writes the state into the URL (`view=`)."""
     if isinstance(query, dict):
         query = "?" + urlencode(query)
     page.goto(url + path + (query or ""))
+    if frame:
+        page.wait_for_function("() => location.search.includes('view=')", timeout=timeout)
     wait_idle(page, timeout=timeout)
 
 
