@@ -473,8 +473,9 @@ def _bfgs_inverse_update(B: np.ndarray, s: np.ndarray, y: np.ndarray, rho: np.nd
         return B + (c[:, None, None] * outer(s, s) - rho[:, None, None] * (outer(s, By) + outer(By, s)))
     new = np.empty(B.shape)
     for i in range(d):
-        for j in range(d):
+        for j in range(i, d):  # the (j, i) entry is the same sums of the same products
             new[:, i, j] = B[:, i, j] + (c * (s[:, i] * s[:, j]) - rho * (s[:, i] * By[:, j] + By[:, i] * s[:, j]))
+            new[:, j, i] = new[:, i, j]
     return new
 
 

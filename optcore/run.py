@@ -142,17 +142,18 @@ class _History:
             channels.setdefault(name, []).append(value)
 
     def cumulative(self, name: str, width: int) -> np.ndarray:
-        """``(K+1, m, width)`` running sums of a channel of per-step increments (each ``(width,)``
-        for every row of its segment, or ``(n, width)``); rows missing from a segment add 0."""
+        """``(K+1, m, width)`` running sums of a channel of per-step increments: ``(uniform,
+        extra_f)`` with ``uniform`` ``(width,)`` or ``(n, width)`` and ``extra_f`` ``(n,)`` added to
+        column 0, or None. Rows missing from a segment add 0."""
         total = sum(len(channels.get(name, ())) for _, channels in self.segments)
         out = np.zeros((total, self.m, width), dtype=np.int32)
         t = 0
         for rows, channels in self.segments:
-            for increment in channels.get(name, ()):
-                if rows is None:
-                    out[t] = increment
-                else:
-                    out[t, rows] = increment
+            for uniform, extra_f in channels.get(name, ()):
+                where = slice(None) if rows is None else rows
+                out[t, where] = uniform
+                if extra_f is not None:
+                    out[t, where, 0] += extra_f
                 t += 1
         return np.cumsum(out, axis=0, out=out)
 
@@ -361,15 +362,12 @@ class StepOracle:
         return self._hess
 
     @property
-    def counts(self) -> np.ndarray:
-        """``(3,)`` or ``(n, 3)`` evaluations of f, grad, hess this step, per row."""
+    def counts(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """Evaluations of f, grad, hess this step: ``(3,)`` for every row, plus ``(n,)`` more f
+        evaluations per row from a line search (or None). Kept apart: building an (n, 3) array
+        every step cost more than a first-order step's own arithmetic."""
         uniform = np.array([int(self._value_counted), 1, int(self._hess_counted)], dtype=np.int32)
-        if self.trial_counts is None:
-            return uniform
-        counts = np.empty((self.X.shape[0], 3), dtype=np.int32)
-        counts[:] = uniform
-        counts[:, 0] += self.trial_counts
-        return counts
+        return uniform, self.trial_counts
 
     def evaluate(self, X: np.ndarray, rows: np.ndarray, candidate: bool = False) -> np.ndarray:
         """f at trial points (``rows`` may repeat); not counted here: see ``count_trials``."""
@@ -541,7 +539,7 @@ def _loop(objective, spec, rule, used_params, X, steps, tol, record_extras) -> B
     history.start_segment(None)
     # Evaluation counts are recorded as per-step increments, usually one (3,) row for all rows,
     # and summed up only when someone asks for them.
-    history.record(points=X, values=f, grad_norms=gnorm, evaluations=np.zeros(len(EVALUATION_KINDS), dtype=np.int32),
+    history.record(points=X, values=f, grad_norms=gnorm, evaluations=(np.zeros(len(EVALUATION_KINDS), dtype=np.int32), None),
                    **({"grads": g} if record_extras else {}))
     extras: list[dict[str, list]] | None = [dict() for _ in range(m)] if record_extras else None
 
@@ -586,14 +584,11 @@ def _loop(objective, spec, rule, used_params, X, steps, tol, record_extras) -> B
             global_bad = bad if rows is None else rows[bad]
             status[global_bad] = DIVERGED
             iterations[global_bad] = k
-            x_finite = np.isfinite(X_new[bad]).all(axis=-1)
-            reason[global_bad] = [_divergence_reason(k + 1, xf, r, fv)
-                                  for xf, r, fv in zip(x_finite, radius[bad], f_new[bad])]
-            X_new[bad], f_new[bad], g_new[bad], gnorm_new[bad] = X[bad], f[bad], g[bad], gnorm[bad]
-            step_counts = np.broadcast_to(step_counts, (X.shape[0], len(EVALUATION_KINDS))).copy()
-            step_counts[bad] = 0
-            if H_new is not None:
-                H_new[bad] = H[bad]
+            reason[global_bad] = _divergence_reasons(k + 1, X_new[bad], radius[bad], f_new[bad])
+            for old, new in ((X, X_new), (f, f_new), (g, g_new), (gnorm, gnorm_new), (H, H_new)):
+                if new is not None:
+                    new[bad] = old[bad]
+            step_counts = _counts_without(step_counts, bad, X.shape[0])
         finished = ~ok
         if check_convergence:
             # Gradient test only: a tiny step (small lr, a line search that shrank a lot) is not
@@ -656,6 +651,21 @@ def _finish_extras(extras: dict[str, list]) -> dict[str, Any]:
         else:
             finished[name] = np.array(per_step)
     return finished
+
+
+def _divergence_reasons(step: int, X_bad: np.ndarray, radius: np.ndarray, values: np.ndarray) -> list[str]:
+    x_finite = np.isfinite(X_bad).all(axis=-1)
+    return [_divergence_reason(step, xf, r, fv) for xf, r, fv in zip(x_finite, radius, values)]
+
+
+def _counts_without(step_counts: tuple, bad: np.ndarray, n: int) -> tuple[np.ndarray, None]:
+    """The step's ``(uniform, extra_f)`` evaluation counts as an (n, 3) array, 0 on ``bad`` rows."""
+    uniform, extra_f = step_counts
+    per_row = np.broadcast_to(uniform, (n, len(EVALUATION_KINDS))).copy()
+    if extra_f is not None:
+        per_row[:, 0] += extra_f
+    per_row[bad] = 0
+    return per_row, None
 
 
 def _divergence_reason(step: int, x_finite: bool, radius: float, value: float) -> str:

@@ -119,7 +119,7 @@ def screenshot(page, name: str, full_page: bool = True) -> Path:
 
 
 def open_app(page, url: str, query: dict | str | None = None, path: str = "/", timeout: float = 90_000,
-             frame: bool = True) -> None:
+             frame: bool = True, chart: str | None = None) -> None:
     """Open the app (optionally with share-link parameters) and wait for the first run to finish.
 
     The page shows "notRunning" before its first run has even started, so with `frame` this also
@@ -130,6 +130,16 @@ def open_app(page, url: str, query: dict | str | None = None, path: str = "/", t
     if frame:
         page.wait_for_function("() => location.search.includes('view=')", timeout=timeout)
     wait_idle(page, timeout=timeout)
+    if chart:
+        wait_chart(page, chart, timeout=timeout)
+
+
+def wait_chart(page, key: str, timeout: float = 60_000):
+    """The plotly graph div of chart `key`, once Plotly has drawn it (data and layout present)."""
+    page.wait_for_function(
+        "sel => { const g = document.querySelector(sel); return !!(g && g.data && g._fullLayout); }",
+        arg=f".st-key-{css_key(key)} .js-plotly-plot", timeout=timeout)
+    return graph(page, css_key(key))
 
 
 def no_exception(page) -> None:
@@ -215,3 +225,7 @@ def wait_until(predicate, timeout_s: float = 20.0, poll_s: float = 0.2, message:
             return last
         time.sleep(poll_s)
     raise AssertionError(f"timed out after {timeout_s} s waiting for {message} (last: {last!r})")
+
+
+CANARY_DIR = ROOT / "artifacts" / "canary"
+CANARY_DIR.mkdir(parents=True, exist_ok=True)

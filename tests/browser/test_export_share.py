@@ -1,0 +1,118 @@
+"""Downloads (CSV, JSON, HTML, PNG, SVG) and share links (crafted, hostile, round trip, fresh server)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import (CANARY_DIR, bb, download, new_page, no_exception, open_app, open_expander, screenshot,
+                      sidebar_input, wait_chart)
+
+ELLIPSE = {"f": "x^2 + 5y^2 + x*y", "x0": "1.5,1.5", "win": "-2,2;-2,2", "steps": "60", "m.m0": "gd(lr=0.05)"}
+
+
+def check_file(kind: str, data: bytes, variables=("x", "y")) -> None:
+    if kind == "CSV":
+        header = data.decode("utf-8").splitlines()[0].split(",")
+        assert header[:2] == ["run", "step"] and all(v in header for v in variables) and "f" in header, header
+        assert len(data.decode().splitlines()) > 10
+    elif kind == "JSON":
+        doc = json.loads(data)
+        assert doc["runs"], doc.keys()
+        run = next(iter(doc["runs"].values()))
+        assert run["method"] and len(run["points"]) > 1, run.keys()
+    elif kind == "HTML":
+        text = data.decode("utf-8")
+        assert "plotly" in text.lower(), text[:200]
+        assert "Plotly.addFrames" in text or '"frames"' in text, "the animation frames are missing"
+        assert len(text) > 1_000_000 and 'src="https://cdn.plot.ly' not in text, "should be self-contained (works offline)"
+    elif kind == "PNG":
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+    elif kind == "SVG":
+        head = data[:200].lstrip()
+        assert head.startswith(b"<svg") or head.startswith(b"<?xml"), head
+        assert b"</svg>" in data[-100:]
+
+
+@pytest.mark.parametrize("view,key,chart", [("playground", "pg_export", "pg_chart"),
+                                            ("compare", "cmp_export", "cmp_multiples")])
+def test_every_download(page, server_url, view, key, chart):
+    open_app(page, server_url, {**ELLIPSE, "view": view}, chart=chart)
+    open_expander(page, "Export and share")
+    for kind in ("CSV", "JSON", "HTML", "PNG", "SVG"):
+        data = download(page, f"{key}.{kind.lower()}", kind)
+        check_file(kind, data)
+    no_exception(page)
+    screenshot(page, f"export_{view}")
+
+
+def slider_value(page, key: str) -> str:
+    return page.locator(f".st-key-{key} [data-testid=stSliderThumbValue]").inner_text()
+
+
+def test_share_link_restores_widgets(page, server_url):
+    query = {"f": "x^2 + 3y^2", "x0": "1.25,-0.75", "win": "-2,2;-2,2", "steps": "42", "tol": "1e-06",
+             "m.m0": "momentum(lr=0.03,beta=0.8)"}
+    open_app(page, server_url, query, chart="pg_chart")
+    no_exception(page)
+    assert page.locator("[data-testid=stAlert]").filter(has_text="safe ones").count() == 0
+    assert sidebar_input(page, "f(x) =").input_value() == "x^2 + 3y^2"
+    assert float(sidebar_input(page, "x").input_value()) == 1.25
+    assert float(sidebar_input(page, "y").input_value()) == -0.75
+    assert page.locator(".st-key-steps input").input_value() == "42"
+    assert "Momentum" in page.locator(".st-key-m0-method").inner_text()
+    assert slider_value(page, "m0-momentum-lr") == "0.03"
+    assert float(page.locator(".st-key-m0-momentum-beta input").input_value()) == 0.8
+    assert slider_value(page, "tol") == "1e-06"
+    screenshot(page, "share_link_restored")
+
+    # the address bar now holds the whole state: opening it elsewhere shows the same thing
+    link = page.url
+    other = new_page(page.context.browser)
+    try:
+        other.goto(link)
+        other.wait_for_function("() => location.search.includes('view=')")
+        wait_chart(other, "pg_chart")
+        assert sidebar_input(other, "f(x) =").input_value() == "x^2 + 3y^2"
+        assert other.locator(".st-key-steps input").input_value() == "42"
+        assert slider_value(other, "m0-momentum-lr") == "0.03"
+        assert float(sidebar_input(other, "y").input_value()) == -0.75
+    finally:
+        other.context.close()
+
+
+def test_hostile_link_is_clamped_with_a_notice(page, server_url):
+    canary = CANARY_DIR / "pwned"
+    query = {"f": f"__import__('os').system('touch {canary}')", "steps": str(10**9), "m.m0": "gd(lr=1e9)",
+             "win": "2,-2;3,-3", "x0": "1e300,nan", "tol": "0", "m.zz": "evil(x=1)",
+             "view": "../../etc/passwd"}
+    open_app(page, server_url, query, chart="pg_chart", timeout=60_000)
+    no_exception(page)
+    notice = page.locator("[data-testid=stAlert]").filter(has_text="changed to safe ones")
+    notice.wait_for()
+    text = notice.inner_text()
+    for expected in ("steps", "formula from the link was not used", "window", "lr"):
+        assert expected in text, (expected, text)
+    assert page.locator(".st-key-steps input").input_value() == "5000"
+    lr = float(page.locator(".st-key-m0-gd-lr [data-testid=stSliderThumbValue]").inner_text())
+    assert lr <= 10, lr
+    assert "__import__" not in sidebar_input(page, "f(x) =").input_value()
+    assert not canary.exists(), "the hostile formula ran code"
+    screenshot(page, "share_link_hostile")
+
+
+def test_deep_link_on_a_fresh_server(browser):
+    """The first request a new server ever gets is a share link to a page's own URL."""
+    proc, url = bb.start_server(log_name="streamlit-fresh.log")
+    pg = new_page(browser)
+    try:
+        open_app(pg, url, {**ELLIPSE, "m.m1": "adam(lr=0.1)", "m.m2": "bfgs()"}, path="/compare",
+                 chart="cmp_multiples", timeout=120_000)
+        no_exception(pg)
+        assert pg.locator("h1").filter(has_text="Compare methods").count() == 1
+        assert sidebar_input(pg, "f(x) =").input_value() == "x^2 + 5y^2 + x*y"
+        assert pg.locator("[data-testid=stSidebarNav] a").count() >= 7
+        screenshot(pg, "share_link_fresh_server")
+    finally:
+        pg.context.close()
+        bb.stop_server(proc)
