@@ -7,6 +7,7 @@ compiled with `lambdify` into functions that broadcast over any leading batch sh
 from __future__ import annotations
 
 import functools
+import math
 import threading
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -38,7 +39,17 @@ _NUMPY_OVERRIDES = {
     "Max": _reduce(np.maximum),
     "DiracDelta": _zeros_like_first,
     "Heaviside": lambda x, h0=0.5: np.heaviside(x, h0),
+    # SymPy prints erf as math.erf, which takes one number: vectorize it for batches.
+    "erf": np.vectorize(math.erf, otypes=[float]),
 }
+
+
+def _drop_step_derivatives(expr: sp.Expr) -> sp.Expr:
+    """floor, ceil and sign are piecewise constant: SymPy leaves their derivative unevaluated
+    (and the NumPy printer cannot print it); it is zero almost everywhere, which is what a plot
+    and a gradient step should see."""
+    return expr.replace(lambda e: isinstance(e, sp.Derivative)
+                        and isinstance(e.expr, (sp.floor, sp.ceiling, sp.sign)), lambda e: sp.S.Zero)
 
 
 def derive(expr: sp.Expr, names: Sequence[str]) -> tuple[tuple[sp.Expr, ...], tuple[tuple[sp.Expr, ...], ...]]:
@@ -50,8 +61,8 @@ def derive(expr: sp.Expr, names: Sequence[str]) -> tuple[tuple[sp.Expr, ...], tu
     """
     symbols = [sp.Symbol(n, real=True) for n in names]
     d = len(symbols)
-    gradient = tuple(sp.diff(expr, s) for s in symbols)
-    upper = {(i, j): sp.diff(gradient[i], symbols[j]) for i in range(d) for j in range(i, d)}
+    gradient = tuple(_drop_step_derivatives(sp.diff(expr, s)) for s in symbols)
+    upper = {(i, j): _drop_step_derivatives(sp.diff(gradient[i], symbols[j])) for i in range(d) for j in range(i, d)}
     hessian = tuple(tuple(upper[min(i, j), max(i, j)] for j in range(d)) for i in range(d))
     # Same bound as counting every entry: off-diagonal entries count twice.
     size = sum(sp.count_ops(h) * (1 if i == j else 2) for (i, j), h in upper.items())

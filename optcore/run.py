@@ -63,7 +63,8 @@ class Trajectory:
 
     @property
     def grad_norms(self) -> np.ndarray:
-        return np.linalg.norm(self.grads, axis=-1)
+        with np.errstate(over="ignore"):  # a finite gradient of 1e170 has an infinite norm²: fine
+            return np.linalg.norm(self.grads, axis=-1)
 
     @property
     def final_point(self) -> np.ndarray:

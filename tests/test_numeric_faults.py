@@ -24,17 +24,6 @@ from optcore.formula import NAMED_FUNCTIONS
 STATUSES = {"converged", "max_steps", "diverged"}
 METHOD_NAMES = sorted(optcore.METHODS)
 
-BUG_FLOOR = ("bug: optcore/objective.py Objective._compile — the derivative of floor/ceiling stays an "
-             "unevaluated sympy Derivative(floor(x), x), which lambdify's NumPy printer cannot print: "
-             "obj.grad / obj.hess raise PrintMethodNotImplementedError instead of returning 0 almost "
-             "everywhere (as DiracDelta already does for abs/sign)")
-BUG_ERF = ("bug: optcore/objective.py Objective._compile — erf is printed as math.erf (no NumPy erf in the "
-           "'numpy' module list), so obj.value on a batch of points raises TypeError 'only 0-dimensional "
-           "arrays can be converted to Python scalars'")
-BUG_CSV_OVERFLOW = ("bug: optcore/run.py Trajectory.grad_norms (used by to_csv) — np.linalg.norm of a finite "
-                    "gradient above ~1e154 (exp(x^2) at x = -19.8, ∇f ≈ -3.4e172: GD with lr = 0.1 from "
-                    "x = 2) is computed outside np.errstate, so 'RuntimeWarning: overflow encountered in "
-                    "multiply' escapes from to_csv(); the run itself is fine")
 
 
 @pytest.fixture(autouse=True)
@@ -62,10 +51,8 @@ def check_trajectory(traj, dim: int) -> None:
         assert np.isfinite(traj.step_sizes).all()
     if traj.status == "converged":
         assert np.isfinite(traj.values[-1])
-    # Exports. (Overflow in the CSV's grad-norm column is a known bug with its own xfail test below:
-    # test_csv_export_of_huge_gradients_warns_nothing.)
-    with np.errstate(over="ignore"):
-        csv_text = traj.to_csv()
+    # Exports.
+    csv_text = traj.to_csv()
     rows = list(csv.reader(io.StringIO(csv_text)))
     assert rows[0] == ["step", *traj.variables, "f", "grad_norm", "step_size"]
     assert len(rows) == traj.iterations + 2
@@ -126,8 +113,7 @@ def _fault_params(faults, marks=()):
 
 
 @pytest.mark.parametrize("formula, x0, params, method",
-                         _fault_params(FAULTS)
-                         + _fault_params(FLOOR_FAULTS, pytest.mark.xfail(strict=True, raises=NotImplementedError, reason=BUG_FLOOR)))
+                         _fault_params(FAULTS) + _fault_params(FLOOR_FAULTS))
 def test_every_method_survives_the_fault(formula, x0, params, method):
     obj = objective(formula)
     traj = optcore.run(obj, method, x0, steps=60, **params)
@@ -172,7 +158,6 @@ def test_overflow_during_the_run_keeps_the_last_finite_point():
     assert traj.points[-1, 0] == 2.0 or np.isfinite(np.exp(traj.points[-1, 0] ** 2))
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeWarning, reason=BUG_CSV_OVERFLOW)
 def test_csv_export_of_huge_gradients_warns_nothing():
     traj = optcore.run(objective("exp(x^2)"), "gd", [2.0], steps=50, lr=0.1)
     assert traj.status == "diverged"
@@ -237,13 +222,9 @@ def test_stepping_into_log_domain_stops_at_last_defined_point(method):
 # --------------------------------------------------------------------------------------------
 BAD_POINTS = np.array([[0.5, 1.0], [-0.5, 0.3], [0.0, 0.0], [2.0, -1.0], [1.0, 1.0], [-1.0, -1.0],
                        [np.pi / 2, 0.0], [1e-300, -1e-300], [800.0, 800.0], [-800.0, 1.0]])
-_NAMED_BUGS = {"floor": (BUG_FLOOR, NotImplementedError), "ceil": (BUG_FLOOR, NotImplementedError),
-               "erf": (BUG_ERF, TypeError)}
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=_NAMED_BUGS[n][0], raises=_NAMED_BUGS[n][1])) if n in _NAMED_BUGS else n
-    for n in NAMED_FUNCTIONS])
+@pytest.mark.parametrize("name", NAMED_FUNCTIONS)
 def test_named_function_evaluates_on_a_batch(name):
     text = f"{name}(x, y) + y^2" if name in ("atan2", "min", "max") else f"{name}(x) + y^2"
     obj = optcore.parse(text, variables=("x", "y"))
