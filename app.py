@@ -8,6 +8,7 @@ window), navigation, and the share link kept in the URL.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlparse
 
 import streamlit as st
 
@@ -27,11 +28,16 @@ ANALYSE = [("pages/curvature.py", "Curvature", ":material/landscape:", "curvatur
 st.set_page_config(page_title="Optimization explorer", page_icon=":material/insights:", layout="wide")
 
 
+def requested_path() -> str | None:
+    """The page path in the browser's address (`/curvature` -> "curvature"), or None at the root."""
+    path = urlparse(st.context.url or "").path.strip("/")
+    return path.rsplit("/", 1)[-1] if path else None
+
+
 def default_view() -> str:
-    """The view named in the link opens first (a share link may point at any page, even through "/")."""
-    available = {path for file, _, _, path in EXPLORE + ANALYSE if (HERE / file).exists()}
-    view = st.query_params.get("view", "playground")
-    return view if view in available else "playground"
+    """The page served at "/" (see frame.default_view)."""
+    available = [path for file, _, _, path in EXPLORE + ANALYSE if (HERE / file).exists()]
+    return frame.default_view(available, st.query_params.get("view"), requested_path())
 
 
 def pages(entries, default: str) -> dict:

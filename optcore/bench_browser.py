@@ -276,3 +276,11 @@ def measure_app(repeats: int = 5) -> tuple[float, float]:
 if __name__ == "__main__":
     e, p = measure_app(3)
     print(f"edit -> chart: {e:.0f} ms (median); play -> last frame: {p:.0f} ms (median)")
+
+
+async def launch_browser_async(playwright, path: str | None = None):
+    """`launch_browser` for the async Playwright API."""
+    path = path or chromium_path()
+    if path is None:
+        raise RuntimeError("Debian's chromium is required: apt-get install -y chromium (bash dev.sh test does this)")
+    return await playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)

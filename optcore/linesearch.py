@@ -111,19 +111,26 @@ def backtracking(
     f0 = np.asarray(f0, dtype=float)
     m = f0.shape[0]
     alpha = np.broadcast_to(np.asarray(alpha0, dtype=float), (m,)).copy()
-    value = np.full(m, np.nan)
-    success = np.zeros(m, dtype=bool)
     log = _TrialLog(m)
-    searching = np.arange(m)
-    trials = 0  # every row still searching has made exactly this many trials
+    if max_trials < 1 or m == 0:
+        return LineSearchResult(np.zeros(m), f0.copy(), log.evaluations, np.zeros(m, dtype=bool), log)
+    # The first trial covers every row: no gathers (it is most of the search's work).
+    trial = log.evaluate(phi, alpha, np.arange(m))
+    success = trial <= f0 + c1 * alpha * slope0
+    value = np.where(success, trial, np.nan)
+    searching = np.flatnonzero(~success)
+    alpha[searching] *= shrink
+    trials = 1  # every row still searching has made exactly this many trials
     while searching.size and trials < max_trials:
-        if trials and searching.size <= SPECULATE_BELOW:
+        if searching.size <= SPECULATE_BELOW:
             ahead = min(SPECULATE_TRIALS, max_trials - trials)
             searching = _backtrack_ahead(phi, log, f0, slope0, alpha, value, success, searching, ahead, c1, shrink)
             trials += ahead
             continue
-        trial = log.evaluate(phi, alpha[searching], searching)
-        sufficient = trial <= f0[searching] + c1 * alpha[searching] * slope0[searching]
+        tried = alpha[searching]
+        trial = log.evaluate(phi, tried, searching)
+        f0_s, slope_s = f0[searching], slope0[searching]
+        sufficient = trial <= f0_s + c1 * tried * slope_s
         accepted = searching[sufficient]
         value[accepted] = trial[sufficient]
         success[accepted] = True

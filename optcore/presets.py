@@ -148,8 +148,8 @@ _GALLERY: tuple[Preset, ...] = (
         start=(10.0,),
         minima=_inside(_XCOS_MINIMA, -5.0, 30.0),
         source="textbook",
-        look_for="Where f'' < 0 the full Newton step heads uphill and settles on the maximum near 26.8; "
-                 "halving it (η = 0.5) reaches the minimum near 7.27.",
+        look_for="Step k to 2: where f'' < 0 the full Newton step heads uphill and settles on the maximum "
+                 "near 26.8; set η = 0.5 and the run reaches the minimum near 7.27 instead.",
         runs=(("newton", {"lr": 1.0}), ("newton", {"lr": 0.5}), ("newton_abs", {"lr": 1.0})),
         steps=10,
         page="newton_model",
@@ -240,9 +240,8 @@ _GALLERY: tuple[Preset, ...] = (
         start=(3.1, 1.3),
         minima=((PI, 9 - 20 / PI), (PI, 13 - 20 / PI)),
         source="blog",
-        look_for="det H < 0 at the start: the Newton step (−0.11, −0.44) climbs to f ≈ 0.97, toward the "
-                 "saddle "
-                 "at (π, 0.63), while gradient descent drops into the valley and rattles there.",
+        look_for="det H < 0 at the start: Newton's step at η = 0.5, (−0.11, −0.44), climbs to f ≈ 0.97 "
+                 "toward the saddle at (π, 0.63); gradient descent drops into the valley and rattles there.",
         runs=(("gd", {"lr": 0.5}), ("newton", {"lr": 0.5}), ("newton_abs", {"lr": 0.5})),
         steps=20,
         extra_starts=((3.1, 1.8),),

@@ -98,6 +98,17 @@ def _matvec(B: np.ndarray, v: np.ndarray) -> np.ndarray:
     return out
 
 
+def _scale_rows(a: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """``a[:, None] * V`` for (m,) a and (m, d) V. Small d: column by column, since broadcasting
+    over an inner axis of length 2 costs about three times as much (same products, same bits)."""
+    if V.ndim != 2 or V.shape[1] > SMALL_DIM:
+        return a[:, None] * V
+    out = np.empty(V.shape)
+    for i in range(V.shape[1]):
+        np.multiply(a, V[:, i], out=out[:, i])
+    return out
+
+
 def learning_rate_at(lr: Schedule, k: int) -> float:
     """The learning rate for step ``k``: a constant, or a schedule ``k -> float``."""
     return float(lr(k)) if callable(lr) else float(lr)
@@ -446,6 +457,11 @@ def bfgs_inverse() -> StepRule:
 
     def update(U, state, X, k, oracle):
         G = oracle.grad
+        if X.ndim == 2 and X.shape[1] == 2:
+            B, P = _bfgs_step_2d(state, X, G, U, oracle)
+            if oracle.recording:
+                oracle.log("bfgs_inverse", B)
+            return P, BFGSState(B, X, G, np.ones(X.shape[0], dtype=bool))
         s, y, sy, moved, usable = _curvature_pair(X, G, state.previous_x, state.previous_grad, state.has_previous)
         oracle.note("bfgs_skipped", moved & ~usable)
         B = state.inverse_hessian
@@ -477,6 +493,74 @@ def _bfgs_inverse_update(B: np.ndarray, s: np.ndarray, y: np.ndarray, rho: np.nd
             new[:, i, j] = B[:, i, j] + (c * (s[:, i] * s[:, j]) - rho * (s[:, i] * By[:, j] + By[:, i] * s[:, j]))
             new[:, j, i] = new[:, i, j]
     return new
+
+
+def _bfgs_step_2d(state: BFGSState, X: np.ndarray, G: np.ndarray, U: np.ndarray, oracle) -> tuple[np.ndarray, np.ndarray]:
+    """The d = 2 update and ``P = B U`` on contiguous columns: the same products and sums as
+    :func:`_curvature_pair`, :func:`_bfgs_inverse_update` and :func:`_matvec` (so the same bits),
+    in about 60 passes over contiguous vectors instead of 75 over strided columns.
+
+    The new B is stored as a ``(m, 2, 2)`` view of a ``(2, 2, m)`` array, so the next step reads
+    its entries contiguously too. Returns ``(B, P)``.
+    """
+    m = X.shape[0]
+    s = np.subtract(X.T, state.previous_x.T, order="C")  # (2, m): rows are contiguous columns
+    y = np.subtract(G.T, state.previous_grad.T, order="C")
+    s0, s1, y0, y1 = s[0], s[1], y[0], y[1]
+    sy = s0 * y0
+    sy += s1 * y1
+    size = np.sqrt(_sum_of_squares(s0, s1))
+    size *= np.sqrt(_sum_of_squares(y0, y1))
+    moved = state.has_previous & (size > 0)
+    size *= CURVATURE_EPS
+    usable = moved & (sy > size)
+    skipped = moved & ~usable
+    oracle.note("bfgs_skipped", skipped)
+    B = state.inverse_hessian
+    b00, b01, b11 = B[:, 0, 0], B[:, 0, 1], B[:, 1, 1]
+    if usable.any():
+        with np.errstate(divide="ignore"):  # s.y = 0 only on skipped rows, zeroed next
+            rho = np.divide(1.0, sy, out=sy)
+        if not usable.all():  # a skipped pair leaves its row's B as it was (rho = 0)
+            rho[~usable] = 0.0
+        # By = B y; c = rho^2 y.By + rho
+        By0 = b00 * y0
+        By0 += b01 * y1
+        By1 = b01 * y0
+        By1 += b11 * y1
+        c = y0 * By0
+        c += y1 * By1
+        c *= rho * rho
+        c += rho
+        new = np.empty((2, 2, m))
+        _bfgs_entry(b00, s0, s0, By0, By0, c, rho, new[0, 0])
+        _bfgs_entry(b01, s0, s1, By0, By1, c, rho, new[0, 1])
+        _bfgs_entry(b11, s1, s1, By1, By1, c, rho, new[1, 1])
+        new[1, 0] = new[0, 1]
+        B = new.transpose(2, 0, 1)
+        b00, b01, b11 = new[0, 0], new[0, 1], new[1, 1]
+    P = np.empty(U.shape)
+    u0, u1 = U[:, 0], U[:, 1]
+    np.add(b00 * u0, b01 * u1, out=P[:, 0])
+    np.add(b01 * u0, b11 * u1, out=P[:, 1])
+    return B, P
+
+
+def _sum_of_squares(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    total = a * a
+    total += b * b
+    return total
+
+
+def _bfgs_entry(b, s_i, s_j, By_i, By_j, c, rho, out) -> None:
+    """``out = b + (c s_i s_j - rho (s_i By_j + By_i s_j))``, one entry of the BFGS update."""
+    np.multiply(s_i, s_j, out=out)
+    out *= c
+    cross = s_i * By_j
+    cross += By_i * s_j
+    cross *= rho
+    out -= cross
+    out += b
 
 
 class LBFGSState(NamedTuple):
@@ -619,7 +703,8 @@ def line_search(kind: str = "backtracking", lr: Schedule = 1.0, *, c1: float = 1
         candidate = kind == "backtracking"
 
         def phi(alpha: np.ndarray, rows: np.ndarray) -> np.ndarray:
-            trial = X.take(rows, axis=0) + alpha[:, None] * direction.take(rows, axis=0)  # take: fast row gather
+            trial = _scale_rows(alpha, direction.take(rows, axis=0))  # take: fast row gather
+            trial += X.take(rows, axis=0)  # x + alpha d, the same sum the driver forms
             return oracle.evaluate(trial, rows, candidate)
 
         first_trial = learning_rate_at(lr, k)
@@ -633,6 +718,6 @@ def line_search(kind: str = "backtracking", lr: Schedule = 1.0, *, c1: float = 1
         if oracle.recording:
             oracle.log("lr", result.alpha)
             oracle.log("line_search_trials", [result.trials(row) for row in range(X.shape[0])])
-        return result.alpha[:, None] * direction, state
+        return _scale_rows(result.alpha, direction), state
 
     return StepRule(init, update)

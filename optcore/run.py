@@ -427,10 +427,16 @@ def put_rows(A: np.ndarray, rows: np.ndarray, values) -> None:
     """``A[rows] = values`` along the first axis, fast for (n, ...) float arrays: each row is
     written as one opaque item instead of through numpy's multi-dimensional indexing path."""
     if A.ndim > 1 and A.flags.c_contiguous and isinstance(values, np.ndarray) and values.dtype == A.dtype:
-        item = np.dtype((np.void, A.itemsize * int(np.prod(A.shape[1:]))))
+        item = _row_item(A.itemsize * math.prod(A.shape[1:]))
         A.view(item).reshape(A.shape[0])[rows] = np.ascontiguousarray(values).view(item).reshape(-1)
     else:
         A[rows] = values
+
+
+@functools.lru_cache(maxsize=None)
+def _row_item(nbytes: int) -> np.dtype:
+    """An opaque dtype of one row's size (building a dtype costs ~10 us: more than a small put)."""
+    return np.dtype((np.void, nbytes))
 
 
 def _take(tree: Any, rows: np.ndarray | None) -> Any:

@@ -44,9 +44,11 @@ def stationary_points(text: str, variables: tuple, window: tuple):
 
 controls, main = st.columns([1, 3], gap="medium")
 with controls:
-    view = frame.shared_option(st.radio, "map", "curv_map", options=MAPS)
-    n = frame.shared_option(st.slider, "grid points per axis", "curv_n", min_value=40, max_value=300,
-                            value=150, step=10, help="resolution of the maps (at most 300 × 300)")
+    view, n = MAPS[0], 150
+    if obj.dim >= 2:  # with one variable there is no map to choose: f'' is drawn under the curve
+        view = frame.shared_option(st.radio, "map", "curv_map", options=MAPS)
+        n = frame.shared_option(st.slider, "grid points per axis", "curv_n", min_value=40, max_value=300,
+                                value=150, step=10, help="resolution of the maps (at most 300 × 300)")
     show_cps = st.checkbox("mark stationary points", value=True, key="curv_cps")
     picked = [frame.method_picker("m0", default="gd", label="Path 1")]
     if st.checkbox("second method", value=True, key="curv_two"):

@@ -210,7 +210,7 @@ with tab_sweep:
         st.caption("The stability edge needs a positive-definite Hessian at a known minimum.")
 
 with tab_order:
-    st.markdown("Plot log e_{k+1} against log e_k, where e_k = ‖x_k − x*‖. A straight line of slope 1 is linear "
+    st.markdown("Plot $\\log e_{k+1}$ against $\\log e_k$, where $e_k = \\lVert x_k - x^* \\rVert$. A straight line of slope 1 is linear "
                 "convergence (a fixed fraction per step, gradient descent); slope 2 is quadratic (the number of "
                 "correct digits doubles, Newton near a minimum).")
     o1, o2 = st.columns(2)

@@ -14,6 +14,16 @@ x0 = frame.current_start()
 minima = views.known_minima()
 fig = None
 
+
+def slice_title(names: list[str], axes: tuple[int, int], through, k: int) -> str:
+    """Say which plane the picture is: "f(x, y, z = 3.6): a slice through step k = 0"."""
+    held = [f"{n} = {through[m]:.3g}" for m, n in enumerate(names) if m not in axes]
+    if len(held) > 3:
+        held = held[:3] + ["…"]
+    inside = [names[axes[0]], names[axes[1]], *held]
+    return f"f({', '.join(inside)}): a slice through step k = {k}"
+
+
 st.header("Playground")
 controls, main = st.columns([1, 3], gap="medium")
 with controls:
@@ -61,7 +71,7 @@ with main:
                                           minima_values=obj.value(minima) if len(minima) else ())
             frame.chart(surface, key="pg_surface", clickable=False)
     else:
-        k_now = st.session_state.get("pg_inspect_k", traj.iterations)
+        k_now = st.session_state.get("pg_inspect_k") or 0  # the step inspector below moves it
         k_now = min(int(k_now), int(traj.iterations))
         c1, c2 = st.columns(2)
         a = frame.shared_option(c1.selectbox, "slice: horizontal variable", "slice_x", options=names, index=0)
@@ -75,16 +85,18 @@ with main:
             path = figs.path_from_points(traj.points, method, figs.default_color(0), axes=(i, j))
             fig = figs.contour_paths_figure(
                 xs, ys, Z, [path], minima=minima[:, [i, j]] if len(minima) else (), names=(a, b),
-                click_axes=(i, j), title=f"slice through x_{k_now} (other variables fixed there), path projected")
+                click_axes=(i, j), title=slice_title(names, (i, j), through, k_now))
             frame.chart(fig, key="pg_chart")
-    if obj.dim >= 2 or len(runs) == 1:
+            st.caption(f"The other variables are held at their values at step k = {k_now} of the run (move k "
+                       "with the step inspector below); the path is projected onto this plane.")
+    if (obj.dim >= 2 or len(runs) == 1) and traj.iterations > 0:
         k = np.arange(traj.iterations + 1)
         c1, c2 = st.columns(2)
         f_star = float(obj.value(minima).min()) if len(minima) else float(np.nanmin(traj.values))
         c1.plotly_chart(figs.convergence_figure([dict(name="f − f*", x=k, y=traj.values - f_star, color="#d62728")],
-                                                y_title="f(x_k) − f*", height=280), key="pg_conv_f")
+                                                y_title="f(x<sub>k</sub>) − f*", height=280), key="pg_conv_f")
         c2.plotly_chart(figs.convergence_figure([dict(name="‖∇f‖", x=k, y=traj.grad_norms, color="#1b3a6b")],
-                                                y_title="‖∇f(x_k)‖", height=280), key="pg_conv_g")
+                                                y_title="‖∇f(x<sub>k</sub>)‖", height=280), key="pg_conv_g")
 
 st.subheader("Step inspector")
 views.step_inspector(traj, key="pg_inspect_k")

@@ -81,6 +81,7 @@ def test_curvature_page_on_one_and_three_variables():
     spec = by_view(at, "curvature_1d")
     assert "f''" in names(spec)
     assert any("two variables" in c.value for c in at.caption)
+    assert not at.radio, "no map to choose with one variable"
     at = open_page("pages/curvature.py", formula="x^2 + y^2 - z^2 + x*z")
     spec = by_view(at, "curvature")
     assert spec["data"][0]["type"] == "heatmap"

@@ -139,3 +139,88 @@ def test_one_and_many_dimensions():
     assert not at.sidebar.error
     assert any("slice" in json.dumps(_spec(at, i).get("layout", {}).get("title", {}))
                for i in range(len(at.get("plotly_chart"))))
+
+
+# -- usability fixes ---------------------------------------------------------------------------
+def test_the_page_in_the_address_is_never_the_default_page():
+    """Streamlit serves the default page only at "/": a link to /curvature?view=curvature (what the
+    address bar shows after navigating there) used to answer "Page not found"."""
+    from ui.frame import default_view
+    assert default_view(PAGES, "curvature", None) == "curvature"        # "/?view=curvature"
+    assert default_view(PAGES, None, None) == "playground"
+    assert default_view(PAGES, "nonsense", None) == "playground"
+    for asked in PAGES:
+        for view in (asked, None):
+            chosen = default_view(PAGES, view, asked)
+            assert chosen != asked and chosen in PAGES, (asked, view, chosen)
+
+
+def test_fit_window_button_works_from_its_callback():
+    """Widget callbacks run outside app.py's frame: they must not trip the frame guard."""
+    at = _app(f="(x - 3)^2 + (y + 4)^2", x0="0,0", win="-1,1;-1,1")
+    at.button(key="auto_window").click()
+    _run(at)
+    assert at.session_state["win.x.hi"] > 3 and at.session_state["win.y.lo"] < -4
+
+
+def test_start_text_box_works_from_its_callback():
+    at = _app(f="x1^2 + x2^2 + x3^2 + x4^2 + x5^2 + x6^2 + x7^2", x0="1,1,1,1,1,1,1")
+    at.text_input(key="x0.all").input("1, 2, 3, 4, 5, 6, 7")
+    _run(at)
+    assert [at.session_state[f"x0.x{i}"] for i in range(1, 8)] == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_one_variable_window_frames_the_dips():
+    """x^4 - 3x^2 + x has its stationary points in [-1.3, 1.2]: a window of [-4, 4] (f up to 200)
+    flattened both dips into the axis."""
+    at = _app()
+    at.text_input(key="formula_input").input("x^4 - 3x^2 + x")
+    _run(at)
+    lo, hi = at.session_state["win.x.lo"], at.session_state["win.x.hi"]
+    assert -3 <= lo <= -1.5 and 1.5 <= hi <= 3, (lo, hi)
+
+
+def test_window_around_single_and_spread_points():
+    from ui.frame import window_around
+    assert window_around([[0.0, 0.0]]) == ((-2.0, 2.0), (-2.0, 2.0))
+    (xlo, xhi), (ylo, yhi) = window_around([[-3.0, 0.0], [3.0, 0.0]])
+    assert xlo <= -4 and xhi >= 4 and ylo <= -0.5 and yhi >= 0.5 and yhi - ylo < xhi - xlo
+
+
+def test_new_formula_moves_the_start_to_where_f_is_defined():
+    at = _app(f="x^2 + y^2", x0="0,0.5", win="-3,3;-3,3")
+    at.text_input(key="formula_input").input("log(x) + y^2")
+    _run(at)
+    assert at.session_state["x0.x"] > 0
+    assert not any("no finite value" in e.value for e in at.error)
+
+
+def test_preset_learning_rates_to_compare_come_from_its_first_method():
+    import optcore
+    from ui.frame import preset_learning_rates
+    assert preset_learning_rates(optcore.PRESETS["textbook-x2-divergent"].runs) == "1.1, 0.2, 0.05"
+    assert preset_learning_rates(optcore.PRESETS["himmelblau"].runs) == ""  # gd 0.01 beside Newton's 1
+    at = _app(p="himmelblau", view="lr_lab")
+    assert not any("diverged" in e.value for e in at.error)
+
+
+@pytest.mark.parametrize("key,raw,expect", [("n_methods", "99", 6), ("curv_n", "1000", 300), ("curv_n", "155", 160)])
+def test_option_values_changed_from_a_link_say_so(key, raw, expect):
+    view = "compare" if key == "n_methods" else "curvature"
+    at = _app(view=view, f="x^2 + 3y^2", **{f"o.{key}": raw})
+    assert at.session_state[key] == expect
+    assert any("link" in c.value and raw in c.value for c in at.caption), [c.value for c in at.caption]
+    at = _app(view=view, f="x^2 + 3y^2", **{f"o.{key}": str(expect)})
+    assert not any("link's value was changed" in c.value for c in at.caption)
+
+
+def test_unknown_option_choice_from_a_link_says_so():
+    at = _app(view="compare", f="x^2 + 3y^2", **{"o.xaxis": "bogus"})
+    assert any("bogus" in c.value and "choices" in c.value for c in at.caption)
+
+
+def test_three_variable_slice_title_says_what_is_held_fixed():
+    at = _app(f="x^2 + 2y^2 + 3z^2 + x*y*z", x0="1,2,3")
+    titles = [json.dumps(_spec(at, i).get("layout", {}).get("title", {})) for i in range(len(at.get("plotly_chart")))]
+    slice_title = next(t for t in titles if "slice" in t)
+    assert "x_0" not in slice_title and "z = 3" in slice_title and "k = " in slice_title

@@ -145,3 +145,20 @@ def test_nan_regions_do_not_break_the_picture():
     assert np.isnan(Z).any()
     fig = figs.contour_paths_figure(xs, ys, Z, [])
     assert len(fig.layout.images) == 1 and not fig.frames
+
+
+def test_convergence_legend_has_room_below_the_axis_title():
+    """Twelve runs on the compare page: the legend used to sit on the x-axis title and be cut off."""
+    def conv(n: int, name: str = "1. Gradient descent η=0.01 · start {i}"):
+        return figs.convergence_figure([dict(name=name.format(i=i), x=np.arange(5), y=np.ones(5), color="#000")
+                                        for i in range(n)], y_title="f − f*", height=340)
+    one, twelve = conv(1), conv(12)
+    assert one.layout.showlegend is False  # the axis title names the single line
+    assert twelve.layout.showlegend is True
+    plot_px = twelve.layout.height - twelve.layout.margin.t - twelve.layout.margin.b
+    assert plot_px >= 250, "the plotting area keeps its size"
+    assert twelve.layout.legend.yanchor == "top"
+    assert -twelve.layout.legend.y * plot_px >= 50, "the legend starts below the x-axis title"
+    assert twelve.layout.margin.b >= 50 + 12 * 18, "one line of room per legend entry"
+    short = conv(6, name="run {i}")
+    assert short.layout.margin.b < twelve.layout.margin.b

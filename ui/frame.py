@@ -42,6 +42,7 @@ K_SWITCH = "_switch_to"
 K_RUN_PICKERS = "_pickers_this_run"
 K_RUN_OPTIONS = "_options_this_run"
 K_STARTS = "extra_starts"
+K_OPTION_NOTICES = "_option_notices"   # widget key -> (sentence, value): a link value that was changed
 
 CHART_CONFIG = {"displaylogo": False, "scrollZoom": False,
                 "toImageButtonOptions": {"format": "png", "scale": 2, "filename": "optimization-explorer"}}
@@ -101,6 +102,12 @@ def _require_frame() -> None:
 def current_objective():
     """The objective every page works on: the last formula that parsed (never None)."""
     _require_frame()
+    return _objective()
+
+
+def _objective():
+    """current_objective() without the frame guard: widget callbacks run outside app.py's
+    running_frame(), where the guard would re-run the whole app and stop inside the callback."""
     good = st.session_state.get(K_GOOD)
     if good:
         obj, _ = _try_parse(good["text"], good.get("variables"))
@@ -174,7 +181,7 @@ def current_starts() -> np.ndarray:
 
 def set_start(values: Sequence[float], variables: Sequence[str] | None = None) -> None:
     """Move the start point (call from a callback, or before the sidebar is drawn)."""
-    names = list(variables) if variables is not None else list(current_objective().variables)
+    names = list(variables) if variables is not None else list(_objective().variables)
     for name, value in zip(names, values):
         if value is not None and math.isfinite(float(value)):
             st.session_state[f"x0.{name}"] = float(value)
@@ -198,10 +205,23 @@ def _auto_window(text: str, variables: tuple[str, ...] | None) -> tuple[tuple[fl
         return None
     if not pts:
         return None
-    P = np.array([c.point for c in pts])
+    return window_around(np.array([c.point for c in pts]))
+
+
+def window_around(points: np.ndarray) -> tuple[tuple[float, float], ...]:
+    """A plot window that frames the stationary points: a margin of a third of their spread (at
+    least 0.5, and 2 around a single point), rounded outwards to halves. A fixed margin of 2 made
+    x^4 - 3x^2 + x, whose features lie in [-1.3, 1.1], show [-4, 4], where f climbs to 200 and the
+    two dips look flat."""
+    P = np.asarray(points, dtype=float).reshape(len(points), -1)
     lo, hi = P.min(axis=0), P.max(axis=0)
-    pad = np.maximum(2.0, 0.4 * (hi - lo))
-    return tuple((float(np.floor(a - p)), float(np.ceil(b + p))) for a, b, p in zip(lo, hi, pad))
+    spread = hi - lo
+    widest = float(spread.max()) if spread.size else 0.0
+    if widest < 1e-9:
+        pad = np.full_like(spread, 2.0)
+    else:
+        pad = np.maximum.reduce([spread / 3.0, np.full_like(spread, widest / 6.0), np.full_like(spread, 0.5)])
+    return tuple((float(np.floor(2 * (a - p)) / 2), float(np.ceil(2 * (b + p)) / 2)) for a, b, p in zip(lo, hi, pad))
 
 
 def _apply_formula(text: str, variables: tuple[str, ...] | None = None,
@@ -233,8 +253,25 @@ def _apply_formula(text: str, variables: tuple[str, ...] | None = None,
         for name, (lo, hi) in zip(names, window):
             old = st.session_state.get(f"x0.{name}")
             start.append(old if old is not None and lo <= old <= hi else _default_start((lo, hi)))
+        start = finite_start(obj, start, window)
     set_start(start, names)
     return True
+
+
+def finite_start(obj, start: Sequence[float], window: Sequence[tuple[float, float]]) -> list[float]:
+    """`start` if f has a finite value there, else the first point of the window where it does
+    (log(x) + y^2 typed while the start is at x = 0 would otherwise stop before the first step)."""
+    candidates = [np.asarray(start, dtype=float), np.array([_default_start(w) for w in window])]
+    for t in (0.8, 0.6, 0.9, 0.7, 0.55, 0.95, 0.3, 0.1):
+        candidates.append(np.array([lo + t * (hi - lo) for lo, hi in window]))
+    try:
+        values = np.asarray(obj.value(np.array(candidates)), dtype=float)
+    except Exception:
+        return [float(v) for v in start]
+    for i, (point, value) in enumerate(zip(candidates, values)):
+        if np.isfinite(value):
+            return [float(v) if i == 0 else float(np.round(v, 3)) for v in point]
+    return [float(v) for v in start]
 
 
 def _apply_preset(key: str) -> None:
@@ -249,9 +286,22 @@ def _apply_preset(key: str) -> None:
     for i, (method, params) in enumerate(runs):
         set_method(f"m{i}", method, params)
     st.session_state["n_methods"] = max(1, len(runs))
-    lrs = [p.get("lr") for m, p in runs if isinstance(p.get("lr"), (int, float))]
-    if lrs:
-        st.session_state["lrs"] = ", ".join(share.format_number(v) for v in lrs)
+    st.session_state["lrs"] = preset_learning_rates(runs)
+
+
+def preset_learning_rates(runs) -> str:
+    """The "learning rates to compare" text for a preset: the rates its runs of the first method
+    use (the textbook's η = 0.2, 0.05, 1.1), or "" when it suggests fewer than two. Rates of other
+    methods (Newton's η = 1 beside gradient descent's 0.01) would only add a run that explodes."""
+    if not runs:
+        return ""
+    first = runs[0][0]
+    lrs: list[float] = []
+    for method, params in runs:
+        lr = params.get("lr")
+        if method == first and isinstance(lr, (int, float)) and float(lr) not in lrs:
+            lrs.append(float(lr))
+    return ", ".join(share.format_number(v) for v in lrs) if len(lrs) >= 2 else ""
 
 
 def _points_text(points) -> str:
@@ -355,6 +405,19 @@ def _restore(state: dict) -> None:
     ss[K_RESTORE] = dict(state.get("options") or {})
 
 
+def default_view(available: Sequence[str], view: str | None, asked: str | None) -> str:
+    """Which page st.navigation serves at "/": the view named in the link (a share link may point
+    at any page, even through "/"), else the playground. Streamlit serves the default page only at
+    "/", so when the address itself is `/<page>` that page must not be the default, or the browser
+    gets "Page not found" (every link copied from an analysis page looked like that)."""
+    available = list(available)
+    fallback = "playground" if "playground" in available else (available[0] if available else "playground")
+    chosen = view if view in available else fallback
+    if asked in available and asked == chosen and len(available) > 1:
+        return next(p for p in available if p != asked)
+    return chosen
+
+
 def url_notices() -> list[str]:
     return st.session_state.pop(K_NOTICES, None) or []
 
@@ -407,8 +470,7 @@ def sidebar() -> None:
     if ss.get(K_PRESET) not in keys:
         ss[K_PRESET] = ""
     sb.selectbox("Example gallery", keys, key=K_PRESET, on_change=_on_preset_select,
-                 format_func=lambda k: "— your own formula —" if not k else
-                 f"{presets[k].source} · {presets[k].name}",
+                 format_func=lambda k: gallery_label(presets[k]) if k else "— your own formula —",
                  help="Every example of the course material and the classic test functions. "
                       "Choosing one sets the formula, start, window and suggested methods.")
     preset = current_preset()
@@ -464,6 +526,12 @@ def sidebar() -> None:
         st.latex(r"\nabla^2 f = " + obj.hessian_latex)
 
 
+def gallery_label(preset) -> str:
+    """"x² (textbook, η = 0.2)", not "textbook · x² (textbook, η = 0.2)": the sidebar is narrow and
+    the source was named twice."""
+    return preset.name if preset.source in preset.name else f"{preset.source} · {preset.name}"
+
+
 def _source_rank(source: str) -> int:
     order = ("textbook", "blog", "course notes", "second-order notes", "classic")
     return order.index(source) if source in order else len(order)
@@ -481,7 +549,7 @@ def _on_start_text() -> None:
         values = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
     except ValueError:
         return
-    obj = current_objective()
+    obj = _objective()
     if len(values) == obj.dim:
         set_start(values)
 
@@ -490,7 +558,7 @@ def _on_auto_window() -> None:
     good = st.session_state.get(K_GOOD) or {}
     window = _auto_window(good.get("text", DEFAULT_FORMULA), good.get("variables"))
     if window:
-        _set_window(window, current_objective().variables)
+        _set_window(window, _objective().variables)
 
 
 # =============================================================================================
@@ -590,15 +658,26 @@ def shared_option(widget: Callable, label: str, key: str, *, convert: Callable[[
     """
     ss = st.session_state
     restore = ss.get(K_RESTORE) or {}
+    notices = ss.setdefault(K_OPTION_NOTICES, {})
     if key in restore:
         text = restore.pop(key)
-        value = _convert_option(text, convert, kwargs)
+        value, notice = _convert_option(text, convert, kwargs)
         if value is not None:
             ss[key] = value
+        if notice:
+            notices[key] = (f"{label}: {notice}", value)  # None: whatever the widget shows now
     if key in ss:  # the value comes from session state: a default as well would trigger a warning
         for name in ("index", "value"):
             kwargs.pop(name, None)
     value = widget(label, key=key, persist_state="session", **kwargs)
+    if key in notices:  # shown under the widget until the student changes the value
+        text, shown = notices[key]
+        if shown is None:
+            notices[key] = (text, shown := value)
+        if value == shown:
+            getattr(widget, "__self__", st).caption(f":material/link: The link's value was changed — {text}")
+        else:
+            notices.pop(key)
     if value is not None:
         ss[K_RUN_OPTIONS][key] = value if isinstance(value, str) else _option_text(value)
     return value
@@ -614,31 +693,45 @@ def _option_text(value: Any) -> str:
     return str(value)
 
 
-def _convert_option(text: str, convert, kwargs) -> Any:
+def _convert_option(text: str, convert, kwargs) -> tuple[Any, str | None]:
+    """(value, notice): the widget value for the URL text, or None when it cannot be used, and a
+    sentence whenever the link's value was not taken as it is (clamped, rounded, ignored)."""
+    shown = text if len(text) <= 30 else text[:30] + "…"
     try:
         if convert is not None:
-            return convert(text)
+            value = convert(text)
+            return value, None if value is not None else f"'{shown}' could not be used; kept the default"
         options = kwargs.get("options")
         if options is not None:
             options = list(options)
             fmt = kwargs.get("format_func", str)
             for opt in options:
                 if _option_text(opt) == text or str(fmt(opt)) == text:
-                    return opt
-            return None
-        value = float(text)
-        if not math.isfinite(value):
-            return None
+                    return opt, None
+            return None, f"'{shown}' is not one of the choices; kept the default"
+        raw = float(text)
+        if not math.isfinite(raw):
+            return None, f"'{shown}' is not a finite number; kept the default"
+        value = raw
         lo, hi = kwargs.get("min_value"), kwargs.get("max_value")
         if lo is not None:
             value = max(value, lo)
         if hi is not None:
             value = min(value, hi)
-        if isinstance(kwargs.get("step", 0.1), int) and float(value).is_integer():
-            return int(value)
-        return value
+        step = kwargs.get("step", 0.1)
+        if isinstance(step, int) and not isinstance(step, bool):
+            base = lo if isinstance(lo, (int, float)) else 0
+            value = int(round((value - base) / step) * step + base)
+            if hi is not None and value > hi:
+                value -= step
+        if value != raw:
+            span = f" (allowed {share.format_number(lo)} to {share.format_number(hi)}" + \
+                   (f" in steps of {step})" if isinstance(step, int) and step > 1 else ")") \
+                if lo is not None and hi is not None else ""
+            return value, f"{shown} became {share.format_number(value)}{span}"
+        return value, None
     except (TypeError, ValueError):
-        return None
+        return None, f"'{shown}' could not be read; kept the default"
 
 
 def steps_and_tol(container=None, default_steps: int = 100) -> tuple[int, float]:
@@ -697,7 +790,7 @@ def _on_chart_click(key: str, axes: tuple[int, ...]) -> None:
     if not points:
         return
     point = points[-1]
-    obj = current_objective()
+    obj = _objective()
     coords = [point.get("x"), point.get("y")][:len(axes)]
     names = [obj.variables[i] for i in axes if i < obj.dim]
     if any(c is None or not isinstance(c, (int, float)) for c in coords):

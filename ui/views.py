@@ -38,6 +38,9 @@ def known_minima() -> np.ndarray:
 def show_status(traj, label: str | None = None) -> None:
     """The run's status and its sentence: success, warning (stopped at max steps) or error (diverged)."""
     text = f"**{label}:** {traj.message}" if label else traj.message
+    if not np.isfinite(np.asarray(traj.values, dtype=float)[:1]).all():
+        text += (" — f is not defined there (a log or square root of a negative number, a division by "
+                 "zero): move the start into the coloured part of the plot, e.g. by clicking it.")
     if traj.status == "converged":
         st.success(text, icon=":material/check_circle:")
     elif traj.status == "diverged":

@@ -146,7 +146,7 @@ def _map_figure(xs, ys, heat: go.Heatmap, F, names, critical, paths, zero_contou
 
 
 def det_hessian_figure(xs, ys, det, F, names=("x", "y"), critical=None, paths=None,
-                       title: str | None = "det ∇²f under the contour lines of f") -> go.Figure:
+                       title: str | None = "det H (H the Hessian of f) under the contour lines of f") -> go.Figure:
     """Heatmap of det H on a diverging scale centred at 0 (green > 0: bowl or dome, purple < 0:
     saddle-shaped), f's contour lines, the dashed zero contour of det H, critical points and paths."""
     m = _symmetric_range(det)
@@ -158,12 +158,12 @@ def det_hessian_figure(xs, ys, det, F, names=("x", "y"), critical=None, paths=No
 
 
 def min_eigenvalue_figure(xs, ys, lam_min, F, names=("x", "y"), critical=None, paths=None,
-                          title: str | None = "smallest Hessian eigenvalue λ_min") -> go.Figure:
+                          title: str | None = "smallest Hessian eigenvalue λ<sub>min</sub>") -> go.Figure:
     """λ_min on the diverging scale centred at 0: green where f curves up in every direction."""
     m = _symmetric_range(lam_min)
     heat = go.Heatmap(x=f32(xs), y=f32(ys), z=f32(lam_min), colorscale=DIVERGING_SCALE, zmid=0.0, zmin=-m, zmax=m,
-                      name="λ_min", colorbar=dict(title=dict(text="λ_min", side="right"), thickness=14),
-                      hovertemplate=f"{names[0]}=%{{x:.4g}}, {names[1]}=%{{y:.4g}}<br>λ_min = %{{z:.4g}}"
+                      name="λ_min", colorbar=dict(title=dict(text="λ<sub>min</sub>", side="right"), thickness=14),
+                      hovertemplate=f"{names[0]}=%{{x:.4g}}, {names[1]}=%{{y:.4g}}<br>λ<sub>min</sub> = %{{z:.4g}}"
                                     "<extra></extra>")
     return _map_figure(xs, ys, heat, F, names, critical, paths, lam_min, title)
 
@@ -498,7 +498,7 @@ def param_heatmap_figure(hm, metric: str = "gap", edge_lrs: np.ndarray | None = 
 
 def convergence_order_figure(errors: Mapping[str, np.ndarray], slopes: Mapping[str, float],
                              tails: Mapping[str, int] | None = None,
-                             title: str | None = "log e_{k+1} against log e_k") -> go.Figure:
+                             title: str | None = "log e<sub>k+1</sub> against log e<sub>k</sub>") -> go.Figure:
     """Scatter of consecutive errors on log–log axes per method with its fitted slope (the order
     of convergence) over the last pairs, and dotted reference lines of slope 1 and 2."""
     fig = go.Figure()
@@ -513,7 +513,7 @@ def convergence_order_figure(errors: Mapping[str, np.ndarray], slopes: Mapping[s
         name = f"{label}: slope {slope:.2f}" if math.isfinite(slope) else f"{label}: slope n/a"
         fig.add_trace(go.Scatter(x=a, y=b, mode="lines+markers", name=name,
                                  line=dict(color=method_color(i), width=1.5), marker=dict(size=8),
-                                 hovertemplate="log₁₀ e_k = %{x:.3g}<br>log₁₀ e_{k+1} = %{y:.3g}<extra></extra>"))
+                                 hovertemplate="log₁₀ e<sub>k</sub> = %{x:.3g}<br>log₁₀ e<sub>k+1</sub> = %{y:.3g}<extra></extra>"))
         t = (tails or {}).get(label, 3)
         if math.isfinite(slope) and len(a) >= 2:
             ta, tb = a[-t:], b[-t:]
@@ -528,7 +528,7 @@ def convergence_order_figure(errors: Mapping[str, np.ndarray], slopes: Mapping[s
                                      line=dict(color="#999", dash=dash, width=1), hoverinfo="skip"))
         fig.update_xaxes(range=[lo - 0.5, hi + 0.5])
         fig.update_yaxes(range=[lo - 0.5, hi + 0.5])
-    fig.update_layout(xaxis_title="log₁₀ e_k", yaxis_title="log₁₀ e_{k+1}", height=460,
+    fig.update_layout(xaxis_title="log₁₀ e<sub>k</sub>", yaxis_title="log₁₀ e<sub>k+1</sub>", height=460,
                       meta={"view": "convergence_order"}, legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
     return styled(fig, title, margin=dict(t=80))
 
@@ -560,9 +560,9 @@ def value_history_figure(histories: Mapping[str, np.ndarray], f_star: float | No
                                  line=dict(color=method_color(i), width=2), marker=dict(size=5)))
     fig.update_xaxes(title_text="iteration k")
     if f_star is not None:
-        fig.update_yaxes(type="log", title_text="f(x_k) − f*  (log scale)", exponentformat="power")
+        fig.update_yaxes(type="log", title_text="f(x<sub>k</sub>) − f*  (log scale)", exponentformat="power")
     else:
-        fig.update_yaxes(title_text="f(x_k)")
+        fig.update_yaxes(title_text="f(x<sub>k</sub>)")
     fig.update_layout(height=420, meta={"view": "value_history"},
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
     return styled(fig, title, margin=dict(t=80))

@@ -370,14 +370,23 @@ def convergence_figure(series: Sequence[dict], *, y_title: str, x_title: str = "
                                  hovertemplate=f"{s['name']}<br>{x_title} = %{{x}}<br>%{{y:.3e}}<extra></extra>"))
     fig.update_xaxes(title_text=x_title)
     fig.update_yaxes(title_text=y_title, type="log" if log_y else "linear", exponentformat="power")
-    styled(fig, title, height=height, hovermode="x unified" if len(series) > 1 else "closest",
-           margin=dict(l=85, r=20, t=45 if title else 20, b=50), legend=dict(orientation="h", y=-0.25))
+    # The legend goes under the x-axis title with its own room: the figure grows by one line per
+    # legend row, so a dozen runs neither cover the axis title nor get cut off at the bottom.
+    n = len(series)
+    longest = max((len(str(s["name"])) for s in series), default=0)
+    rows = 0 if n <= 1 else (n if longest > 18 else -(-n // 3))
+    top, bottom = (45 if title else 20), 50 + 20 * rows + (10 if rows else 0)
+    height = height + 20 * rows
+    plot_px = max(height - top - bottom, 100)
+    styled(fig, title, height=height, hovermode="x unified" if n > 1 else "closest", showlegend=n > 1,
+           margin=dict(l=85, r=20, t=top, b=bottom),
+           legend=dict(orientation="h", x=0, xanchor="left", y=-58 / plot_px, yanchor="top"))
     return fig
 
 
 def step_size_figure(step_sizes: np.ndarray, lr: np.ndarray | None = None, height: int = 260) -> go.Figure:
     """‖x_{k+1} − x_k‖ (and the learning rate actually used, when the method reports it)."""
-    series = [dict(name="‖x_{k+1} − x_k‖", x=np.arange(len(step_sizes)), y=step_sizes, color="#d62728")]
+    series = [dict(name="‖x<sub>k+1</sub> − x<sub>k</sub>‖", x=np.arange(len(step_sizes)), y=step_sizes, color="#d62728")]
     if lr is not None and len(lr):
         series.append(dict(name="step size α_k", x=np.arange(len(lr)), y=lr, color="#1b3a6b", dash="dot"))
     return convergence_figure(series, y_title="step", height=height)

@@ -169,9 +169,17 @@ def apply_formula(page, text: str, timeout_s: float = 30.0, key: str = "pg_chart
 
 def select_option(page, key: str, option_text: str) -> None:
     """Pick `option_text` in the selectbox with widget key `key` (dots as in the key)."""
-    page.locator(f".st-key-{css_key(key)}").click()
-    page.locator("[role=option]").filter(has_text=option_text).first.click()
+    page.locator(f".st-key-{css_key(key)} input").click()
+    page.keyboard.type(option_text)
+    page.locator("[role=option]").filter(has_text=option_text).first.wait_for()
+    page.keyboard.press("Enter")
     wait_idle(page)
+
+
+def widget_text(page, key: str) -> str:
+    """Everything a widget shows: its text plus the values of its inputs (a selectbox's choice)."""
+    return page.locator(f".st-key-{css_key(key)}").first.evaluate(
+        "e => e.innerText + ' | ' + [...e.querySelectorAll('input')].map(i => i.value).join(' | ')")
 
 
 def css_key(key: str) -> str:

@@ -5,7 +5,7 @@ import csv
 import io
 
 from conftest import (dataframe_csv, graph, no_exception, open_app, screenshot, select_option, type_into,
-                      wait_chart, wait_idle, wait_until)
+                      wait_chart, wait_idle, wait_until, widget_text)
 
 
 def path_names(g) -> list[str]:
@@ -19,6 +19,7 @@ def test_three_methods_side_by_side_overlay_and_summary(page, server_url):
     n = page.locator(".st-key-n_methods input")
     type_into(page, n, 3)
     select_option(page, "m2.method", "Nesterov momentum")
+    assert "Nesterov" in widget_text(page, "m2.method")
     wait_until(lambda: "Nesterov" in " ".join(path_names(graph(page, "cmp_multiples"))), message="Nesterov panel")
     g = wait_chart(page, "cmp_multiples")
 

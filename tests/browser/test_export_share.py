@@ -6,7 +6,7 @@ import json
 import pytest
 
 from conftest import (CANARY_DIR, bb, download, new_page, no_exception, open_app, open_expander, screenshot,
-                      sidebar_input, wait_chart)
+                      sidebar_input, wait_chart, widget_text)
 
 ELLIPSE = {"f": "x^2 + 5y^2 + x*y", "x0": "1.5,1.5", "win": "-2,2;-2,2", "steps": "60", "m.m0": "gd(lr=0.05)"}
 
@@ -60,7 +60,7 @@ def test_share_link_restores_widgets(page, server_url):
     assert float(sidebar_input(page, "x").input_value()) == 1.25
     assert float(sidebar_input(page, "y").input_value()) == -0.75
     assert page.locator(".st-key-steps input").input_value() == "42"
-    assert "Momentum" in page.locator(".st-key-m0-method").inner_text()
+    assert "Momentum" in widget_text(page, "m0.method"), widget_text(page, "m0.method")
     assert slider_value(page, "m0-momentum-lr") == "0.03"
     assert float(page.locator(".st-key-m0-momentum-beta input").input_value()) == 0.8
     assert slider_value(page, "tol") == "1e-06"
@@ -109,7 +109,7 @@ def test_deep_link_on_a_fresh_server(browser):
         open_app(pg, url, {**ELLIPSE, "m.m1": "adam(lr=0.1)", "m.m2": "bfgs()"}, path="/compare",
                  chart="cmp_multiples", timeout=120_000)
         no_exception(pg)
-        assert pg.locator("h1").filter(has_text="Compare methods").count() == 1
+        assert pg.locator("[data-testid=stHeading]").filter(has_text="Compare methods").count() == 1
         assert sidebar_input(pg, "f(x) =").input_value() == "x^2 + 5y^2 + x*y"
         assert pg.locator("[data-testid=stSidebarNav] a").count() >= 7
         screenshot(pg, "share_link_fresh_server")
