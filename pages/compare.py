@@ -29,7 +29,9 @@ with top[2]:
     st.caption(f"{len(starts)} start point(s): the sidebar's start, plus the extra ones.")
 
 picked = []
-for i, col in enumerate(st.columns(int(n))):
+per_row = 3  # six pickers side by side squeeze their menus to a few letters each
+cells = [col for r in range(0, int(n), per_row) for col in st.columns(per_row)][:int(n)]
+for i, col in enumerate(cells):
     with col.container(border=True):
         method, params = frame.method_picker(f"m{i}", default=DEFAULTS[i % len(DEFAULTS)], label=f"Method {i + 1}")
         picked.append((method, params))

@@ -656,6 +656,10 @@ def preconditioning_figure(study, steps: int, title: str | None = None) -> go.Fi
                                                                          + label + "</extra>"), 1, col)
     for col in (1, 2):
         fig.add_hline(y=steps, line=dict(color="#999", dash="dot"), row=1, col=col)
+    # Say what the dotted line and the crosses on it are: they have no legend entry of their own.
+    fig.add_annotation(text=f"step limit {steps:g}: × did not converge", x=0, xref="x domain", xanchor="left",
+                       y=math.log10(steps), yref="y", yanchor="bottom", showarrow=False,
+                       font=dict(size=11, color="#777"))
     fig.update_xaxes(title_text="rotation θ (degrees)", row=1, col=1)
     fig.update_xaxes(title_text="scale of the first variable (log)", type="log", row=1, col=2)
     fig.update_yaxes(type="log", dtick=1, exponentformat="none")   # both panels: they share the axis

@@ -80,14 +80,8 @@ def test_play_animates_path_over_the_contour(page, server_url):
     assert contour_drawn(page)
 
 
-CALLBACK_GUARD = ("ui/frame.py (commit 60bb7fa): _on_chart_click calls current_objective() -> _require_frame(); "
-                  "Streamlit runs widget callbacks outside app.py's running_frame(), so the guard re-runs "
-                  "app.py and st.stop()s inside the callback and set_start never happens. The click reaches "
-                  "the server (a rerun is sent) but the start inputs stay put.")
-
-
-@pytest.mark.xfail(strict=True, reason=CALLBACK_GUARD)
 def test_click_on_contour_moves_start(page, server_url):
+    """Regression: widget callbacks run outside app.py's frame guard (a click once did nothing)."""
     open_app(page, server_url, ELLIPSE, chart="pg_chart")
     x_in, y_in = sidebar_input(page, "x"), sidebar_input(page, "y")
     assert (x_in.input_value(), y_in.input_value()) == ("1.5", "1.5")
@@ -105,8 +99,6 @@ def test_click_on_contour_moves_start(page, server_url):
     screenshot(page, "playground_click_start")
 
 
-@pytest.mark.xfail(strict=True, reason=CALLBACK_GUARD.replace("_on_chart_click", "_on_auto_window")
-                   .replace("The click reaches", "The button click reaches").replace("start inputs", "window inputs"))
 def test_fit_window_button(page, server_url):
     open_app(page, server_url, {"f": "(x - 3)^2 + (y + 4)^2", "x0": "0,0", "win": "-1,1;-1,1"})
     page.locator("[data-testid=stExpander] summary").filter(has_text="Plot window").first.click()
