@@ -375,8 +375,8 @@ def convergence_figure(series: Sequence[dict], *, y_title: str, x_title: str = "
     n = len(series)
     longest = max((len(str(s["name"])) for s in series), default=0)
     rows = 0 if n <= 1 else (n if longest > 18 else -(-n // 3))
-    top, bottom = (45 if title else 20), 50 + 20 * rows + (10 if rows else 0)
-    height = height + 20 * rows
+    top, bottom = (45 if title else 20), 50 + 22 * rows + (25 if rows else 0)
+    height = height + 22 * rows + (25 if rows else 0)
     plot_px = max(height - top - bottom, 100)
     styled(fig, title, height=height, hovermode="x unified" if n > 1 else "closest", showlegend=n > 1,
            margin=dict(l=85, r=20, t=top, b=bottom),
