@@ -62,14 +62,19 @@ with main:
     elif obj.dim == 2:
         xs, ys, Z = frame.grid(window, n=200)
         path = figs.path_from_points(traj.points, method, figs.default_color(0), values=traj.values)
-        tab_contour, tab_surface = st.tabs(["Contour (animated)", "3-D surface"])
-        with tab_contour:
-            fig = figs.contour_paths_figure(xs, ys, Z, [path], minima=minima, names=names)
-            frame.chart(fig, key="pg_chart")
-        with tab_surface:
-            surface = figs.surface_figure(xs, ys, Z, [path], names=names, minima=minima,
-                                          minima_values=obj.value(minima) if len(minima) else ())
-            frame.chart(surface, key="pg_surface", clickable=False)
+        # Lazy tabs: the 3-D surface is built and sent only while its tab is open (a WebGL surface
+        # on every formula edit would double the time until the contour answers).
+        tab_contour, tab_surface = st.tabs(["Contour (animated)", "3-D surface"], key="pg_tab", on_change="rerun")
+        if tab_contour.open:
+            with tab_contour:
+                fig = figs.contour_paths_figure(xs, ys, Z, [path], minima=minima, names=names)
+                frame.chart(fig, key="pg_chart")
+        if tab_surface.open:
+            with tab_surface:
+                surface = figs.surface_figure(xs, ys, Z, [path], names=names, minima=minima,
+                                              minima_values=obj.value(minima) if len(minima) else ())
+                frame.chart(surface, key="pg_surface", clickable=False)
+                fig = surface  # what the export buttons save while this tab is open
     else:
         k_now = st.session_state.get("pg_inspect_k") or 0  # the step inspector below moves it
         k_now = min(int(k_now), int(traj.iterations))
