@@ -137,3 +137,20 @@ def test_three_variables_show_convergence_and_slice(page, server_url):
     assert "slice" in title, title
     assert page.locator(".st-key-slice_x").count() == 1 and page.locator(".st-key-slice_y").count() == 1
     screenshot(page, "playground_3d")
+
+
+def test_surface_tab_draws_the_same_run_in_3d(page, server_url):
+    """The 3-D view is built only when its tab is opened, and shows the surface with the path on it."""
+    open_app(page, server_url, ELLIPSE, chart="pg_chart")
+    assert page.locator(".st-key-pg_surface .js-plotly-plot").count() == 0, "built before it was asked for"
+    page.get_by_role("tab", name="3-D surface").click()
+    wait_idle(page)
+    surface = graph(page, "pg_surface")
+    surface.wait_for()
+    types = surface.evaluate("g => g.data.map(t => t.type)")
+    assert "surface" in types and "scatter3d" in types, types
+    # _fullData holds the decoded arrays (data keeps NumPy's typed-array encoding as sent).
+    path_x = surface.evaluate("g => Array.from(g._fullData.find(t => t.type === 'scatter3d').x)")
+    assert abs(path_x[0] - 1.5) < 1e-6 and len(path_x) > 2, path_x
+    no_exception(page)
+    screenshot(page, "playground_surface")
