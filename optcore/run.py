@@ -37,6 +37,14 @@ NOTE_TEXT = {
 }
 
 
+# A converged run that is not at a minimum says so: students read "converged" as "found the minimum".
+STOPPED_AT_TEXT = {
+    "saddle point": ", at a saddle point (∇²f has eigenvalues of both signs), not a minimum",
+    "maximum": ", at a local maximum (∇²f is negative definite), not a minimum",
+    "flat point": ", at a point where ∇²f is singular: the curvature cannot tell a minimum from a saddle",
+}
+
+
 # ---------------------------------------------------------------- results
 
 
@@ -55,6 +63,7 @@ class Trajectory:
     method: str
     params: dict[str, Any]
     variables: tuple[str, ...]
+    stopped_at: str = ""  # for a converged run: "minimum" | "saddle point" | "maximum" | "flat point"
 
     @property
     def step_sizes(self) -> np.ndarray:
@@ -97,6 +106,7 @@ class Trajectory:
             "params": {k: _describe_param(v) for k, v in self.params.items()},
             "variables": list(self.variables),
             "status": self.status,
+            "stopped_at": self.stopped_at,
             "message": self.message,
             "iterations": self.iterations,
             "points": self.points,
@@ -251,7 +261,28 @@ class BatchTrajectory:
         """Why row ``i`` stopped, as a sentence."""
         k = int(self.iterations[i])
         notes = {name: int(count[i]) for name, count in self.notes.items() if count[i]}
-        return _message(str(self.status[i]), k, self.reasons[i], float(self.final_grad_norms[i]), notes)
+        text = _message(str(self.status[i]), k, self.reasons[i], float(self.final_grad_norms[i]), notes)
+        return text + STOPPED_AT_TEXT.get(self.stopped_at[i], "")
+
+    @functools.cached_property
+    def stopped_at(self) -> np.ndarray:
+        """``(m,)`` what each converged row found: "minimum", "saddle point", "maximum" or "flat
+        point" (a zero eigenvalue: the Hessian cannot tell); "" for rows that did not converge.
+
+        ∇f = 0 is all a method checks; Newton's method in particular is as happy on a saddle as on
+        a minimum. One batched Hessian evaluation at the converged points tells them apart.
+        """
+        kinds = np.full(len(self), "", dtype=object)
+        converged = np.flatnonzero(self.status == "converged")
+        if self.objective is None or converged.size == 0:
+            return kinds
+        with np.errstate(all="ignore"):
+            H = np.asarray(self.objective.hess(self.final_points[converged]), dtype=float)
+        ok = np.isfinite(H).all(axis=(-2, -1))
+        eigenvalues = np.full(H.shape[:-1], np.nan)
+        eigenvalues[ok] = np.linalg.eigvalsh(H[ok])
+        kinds[converged] = classify_curvature(eigenvalues)
+        return kinds
 
     @functools.cached_property
     def messages(self) -> np.ndarray:
@@ -287,7 +318,22 @@ class BatchTrajectory:
             method=self.method,
             params=dict(self.params),
             variables=self.variables,
+            stopped_at=str(self.stopped_at[i]),
         )
+
+
+def classify_curvature(eigenvalues: np.ndarray, rtol: float = 1e-8) -> np.ndarray:
+    """Name the stationary point each row of ascending Hessian eigenvalues ``(n, d)`` describes."""
+    lam = np.asarray(eigenvalues, dtype=float)
+    scale = np.maximum(1.0, np.abs(lam).max(axis=-1, initial=0.0)) if lam.size else np.ones(lam.shape[:-1])
+    eps = rtol * scale
+    lo, hi = lam[..., 0], lam[..., -1]
+    kinds = np.full(lam.shape[:-1], "flat point", dtype=object)
+    kinds[lo > eps] = "minimum"
+    kinds[hi < -eps] = "maximum"
+    kinds[(lo < -eps) & (hi > eps)] = "saddle point"
+    kinds[~np.isfinite(lam).all(axis=-1)] = ""
+    return kinds
 
 
 def _describe_param(value: Any) -> Any:

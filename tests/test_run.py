@@ -189,3 +189,27 @@ def test_distance_to_and_bad_inputs():
         run_batch(parse("x^2 + 3y^2"), "gd", np.zeros((3, 3)))
     with pytest.raises(ValueError, match="unknown method"):
         run(parse("x^2"), "sgd", [1.0])
+
+
+@pytest.mark.parametrize("formula, method, x0, kind", [
+    ("x^2 - y^2", "newton", [1.0, 1.0], "saddle point"),       # Newton jumps straight to the saddle
+    ("-(x^2 + 2y^2)", "newton", [1.0, -1.0], "maximum"),
+    ("(x^2 + y - 11)^2 + (x + y^2 - 7)^2", "newton", [-0.3, -0.9], "maximum"),  # Himmelblau's hilltop
+    ("x^2 + 3y^2", "gd", [1.0, 1.0], "minimum"),
+])
+def test_a_converged_run_says_what_kind_of_point_it_found(formula, method, x0, kind):
+    traj = run(optcore.parse(formula), method, x0, steps=200, lr=1.0 if method == "newton" else 0.1)
+    assert traj.status == "converged"
+    assert traj.stopped_at == kind
+    if kind == "minimum":
+        assert "not a minimum" not in traj.message
+    else:
+        assert kind.split()[-1] in traj.message and "not a minimum" in traj.message
+    assert json.loads(traj.to_json())["stopped_at"] == kind
+
+
+def test_batch_rows_that_did_not_converge_have_no_kind():
+    batch = run_batch(optcore.parse("x^2 - y^2"), "gd", np.array([[1.0, 0.0], [1.0, 1.0]]), steps=200, lr=0.1)
+    assert batch.status.tolist() == ["converged", "diverged"]  # the second row runs off along y
+    assert batch.stopped_at[1] == ""
+    assert batch.stopped_at[0] == "saddle point"  # GD from y = 0 stays on the axis and stops at the saddle
