@@ -94,7 +94,7 @@ for (name, traj), color_index in zip(runs.items(), [i for i, panel in enumerate(
     kind = X_AXES[axis]
     x = np.arange(traj.iterations + 1) if kind is None else np.asarray(traj.evaluations[kind])
     dist = np.min(np.linalg.norm(traj.points[:, None, :] - targets[None, :, :], axis=-1), axis=1)
-    style = dict(name=name, x=x, color=figs.default_color(color_index),
+    style = dict(name=name, x=x, color=figs.default_color(color_index), diverged=traj.status == "diverged",
                  dash=DASHES[list(runs).index(name) % len(starts)] if len(starts) > 1 else None)
     series_f.append(dict(style, y=traj.values - f_star))
     series_g.append(dict(style, y=traj.grad_norms))
@@ -110,23 +110,28 @@ rows = []
 for name, traj in runs.items():
     hit = views.iterations_to_tol(traj, tol)
     ev = {k: int(np.asarray(v)[-1]) for k, v in traj.evaluations.items()}
-    rows.append({"run": name, "status": traj.status, "iterations to tol": hit, "iterations": traj.iterations,
+    rows.append({"run": name, "status": traj.status, "stopped at": getattr(traj, "stopped_at", ""),
+                 "iterations to tol": hit, "iterations": traj.iterations,
                  "f evals": ev.get("f", 0), "∇f evals": ev.get("grad", 0), "∇²f evals": ev.get("hess", 0),
                  "final point": "(" + ", ".join(f"{v:.5g}" for v in traj.points[-1]) + ")",
                  "final f": float(traj.values[-1])})
-ranked = sorted(range(len(rows)), key=lambda r: (rows[r]["status"] != "converged", rows[r]["final f"],
-                                                 rows[r]["iterations to tol"] or 10**9))
+best = views.best_run(rows)
 for r in rows:
     r["best"] = ""
-if rows:
-    rows[ranked[0]]["best"] = "★ best"
+if best is not None:
+    rows[best]["best"] = "★ best"
 st.subheader("Summary")
-st.dataframe(rows, hide_index=True, column_order=["best", "run", "status", "iterations to tol", "iterations",
+st.dataframe(rows, hide_index=True, column_order=["best", "run", "status", "stopped at", "iterations to tol", "iterations",
                                                   "f evals", "∇f evals", "∇²f evals", "final point", "final f"],
-             column_config={"final f": st.column_config.NumberColumn(format="%.6g")}, key="cmp_summary")
+             column_config={"final f": st.column_config.NumberColumn(format="%.6g"),
+                            "stopped at": st.column_config.TextColumn(
+                                help="where a converged run stopped, by the curvature there (∇f = 0 is all a "
+                                     "method checks): minimum, saddle point, maximum or flat point")}, key="cmp_summary")
 for name, traj in runs.items():
     if traj.status == "diverged":
         st.warning(f"**{name}**: {traj.message}")
+    elif traj.status == "converged" and getattr(traj, "stopped_at", "") in views.NOT_A_MINIMUM:
+        st.warning(f"**{name}**: {traj.message}", icon=":material/warning:")
 
 with st.expander("Export and share", expanded=False):
     frame.export_buttons(fig, runs, key="cmp_export")

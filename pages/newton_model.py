@@ -34,7 +34,7 @@ if c2.button("Blog example: the squished paraboloid (one step)", icon=":material
 
 controls, main = st.columns([1, 3], gap="medium")
 with controls:
-    method, params = frame.method_picker("m0", default="newton")
+    method, params = frame.method_picker(frame.NEWTON_PICKER, default="newton")
     steps, tol = frame.steps_and_tol(default_steps=20)
     zoom = st.toggle("zoom around x_k", value=False, key="nm_zoom",
                      help="a window around the current point instead of the whole plot window")

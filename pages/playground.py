@@ -52,6 +52,7 @@ if obj.dim == 1 and lrs_text:
 with main:
     for label, t in runs.items():
         views.show_status(t, label if len(runs) > 1 else None)
+    views.show_stationary_start(traj, obj.dim)
     if obj.dim == 1:
         xs, _, fx = frame.grid(window, n=400)
         paths = [figs.path_from_points(t.points, label, figs.default_color(i), values=t.values)

@@ -102,7 +102,7 @@ def test_newton_model_page_steps_through_the_blog_run():
 
 def test_newton_model_page_shows_bfgs_estimate_beside_the_true_model():
     at = open_page("pages/newton_model.py", preset="rosenbrock")
-    at.selectbox(key="m0.method").set_value("bfgs")
+    at.selectbox(key="nm.method").set_value("bfgs")
     at.run()
     at.slider(key="nm_k").set_value(3)
     at.run()
@@ -110,6 +110,40 @@ def test_newton_model_page_shows_bfgs_estimate_beside_the_true_model():
     spec = by_view(at, "newton_model")
     titles = [a["text"] for a in spec["layout"]["annotations"]]
     assert "model: true Hessian" in titles and "model: BFGS estimate" in titles
+
+
+def test_newton_model_page_opens_on_newton_after_a_preset_that_starts_with_gd():
+    """Himmelblau suggests gradient descent first: the shared picker "m0" made Newton's model open on
+    gradient descent. The page has its own picker and takes the preset's Newton run."""
+    at = open_page("pages/newton_model.py", preset="himmelblau")
+    assert at.session_state["m0.method"] == "gd"  # the other pages keep the preset's first run
+    assert at.selectbox(key="nm.method").value == "newton"
+    assert at.session_state["nm.newton.lr"] == 1.0
+    at = open_page("pages/newton_model.py", preset="textbook-x2")  # no second-order run suggested
+    assert at.selectbox(key="nm.method").value == "newton"
+    at = open_page("pages/newton_model.py")
+    assert at.selectbox(key="nm.method").value == "newton"
+
+
+@pytest.mark.parametrize("query,expect", [({"m.nm": "newton_abs(lr=0.5)"}, ("newton_abs", 0.5)),
+                                          ({"m.m0": "bfgs"}, ("bfgs", None)),  # a link from before "nm"
+                                          ({"p": "himmelblau"}, ("newton", 1.0))])
+def test_newton_model_share_links(query, expect):
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.query_params["view"] = "newton_model"
+    at.query_params["f"] = "x^2 + 3y^2 + x*y"
+    for k, v in query.items():
+        at.query_params[k] = v
+    at._finished_page_script_hash = ""
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    method, lr = expect
+    assert at.selectbox(key="nm.method").value == method
+    if lr is not None:
+        assert at.session_state[f"nm.{method}.lr"] == lr
+    link = at.query_params.get("m.nm")
+    link = link[0] if isinstance(link, list) else str(link)
+    assert link.split("(")[0] == method, link  # the page's link says m.nm=...
 
 
 def test_newton_model_page_in_one_dimension():

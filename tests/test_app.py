@@ -224,3 +224,86 @@ def test_three_variable_slice_title_says_what_is_held_fixed():
     titles = [json.dumps(_spec(at, i).get("layout", {}).get("title", {})) for i in range(len(at.get("plotly_chart")))]
     slice_title = next(t for t in titles if "slice" in t)
     assert "x_0" not in slice_title and "z = 3" in slice_title and "k = " in slice_title
+
+
+SADDLE = dict(f="x^2 + y^4/4 - y^2/2", x0="1,0.1", win="-2,2;-2,2", steps="20", tol="1e-08")
+
+
+def test_compare_summary_says_where_runs_stopped_and_best_needs_a_minimum():
+    """Newton converges to the saddle (0, 0) in 3 steps; gradient descent is still walking down to
+    (0, 1) after 20 steps with a lower f. "converged" must not win the best mark at a saddle."""
+    at = _app(view="compare", **SADDLE, **{"m.m0": "gd(lr=0.1)", "m.m1": "newton", "o.n_methods": "2"})
+    df = at.dataframe[0].value
+    assert "stopped at" in df.columns, list(df.columns)
+    by_run = {r["run"]: r for r in df.to_dict("records")}
+    newton = next(r for name, r in by_run.items() if "Newton" in name)
+    gd = next(r for name, r in by_run.items() if "Newton" not in name)
+    assert newton["status"] == "converged" and newton["stopped at"] == "saddle point", newton
+    assert gd["status"] == "max_steps" and gd["stopped at"] == "", gd
+    assert "best" in gd["best"] and not newton["best"], (gd, newton)
+    assert any("saddle point" in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def test_compare_best_goes_to_a_run_at_a_minimum_even_with_a_lower_f_elsewhere():
+    from ui.views import best_run
+    rows = [{"stopped at": "saddle point", "final f": -5.0, "iterations to tol": 3},
+            {"stopped at": "", "final f": -9.0, "iterations to tol": None},
+            {"stopped at": "minimum", "final f": -1.0, "iterations to tol": 40},
+            {"stopped at": "minimum", "final f": -1.0, "iterations to tol": 12}]
+    assert best_run(rows) == 3
+    assert best_run(rows[:2]) == 1  # no minimum reached: the lowest f
+    assert best_run([{"stopped at": "", "final f": float("nan")}, {"stopped at": "", "final f": 2.0}]) == 1
+    assert best_run([]) is None
+
+
+def test_playground_status_at_a_saddle_is_a_warning_not_a_success():
+    at = _app(**SADDLE, **{"m.m0": "newton"})
+    assert not at.success, [s.value for s in at.success]
+    assert any("saddle point" in w.value and "not a minimum" in w.value for w in at.warning), \
+        [w.value for w in at.warning]
+    at = _app(**{**SADDLE, "x0": "0.5,0.8"}, **{"m.m0": "newton"})
+    assert any("converged" in s.value for s in at.success), [s.value for s in at.success]
+
+
+@pytest.mark.parametrize("raw,expect,notice", [("0", 1e-15, "clamped to 1e-15"), ("0.5", 0.5, None),
+                                               ("5", 1.0, "clamped to 1"), ("3e-9", 3e-9, None)])
+def test_tolerance_slider_shows_what_the_link_notice_says(raw, expect, notice):
+    """tol=0 said "clamped to 1e-15" while the slider (options from 1e-14) showed 1e-14; tol=0.5
+    silently became 1e-14. The slider spans the link's range, so both agree."""
+    from optcore import share
+    at = _app(f="x^2 + 3y^2", tol=raw)
+    slider = at.select_slider(key="tol")
+    assert slider.value == expect and at.session_state["tol"] == expect
+    assert (float(slider.options[0]), float(slider.options[-1])) == share.TOL_RANGE
+    notices = " ".join(i.value for i in at.info)
+    if notice:
+        assert notice in notices, notices
+    else:
+        assert "tol" not in notices, notices
+    link = at.query_params.get("tol")
+    assert float(link[0] if isinstance(link, list) else link) == expect
+
+
+@pytest.mark.parametrize("query,where", [(dict(f="x^2 + 3y^2", x0="0,0"), "click the contour"),
+                                         (dict(f="(x - 1)^2", x0="1", win="-2,3"), "click the curve")])
+def test_start_at_a_stationary_point_says_so(query, where):
+    """A one-point path (the run stops at step 0 because ∇f = 0 at the start) gets an explanation."""
+    at = _app(**query)
+    info = [i.value for i in at.info if "stationary point" in i.value]
+    assert info and "∇f = 0" in info[0] and where in info[0], [i.value for i in at.info]
+    moved = _app(**{**query, "x0": "1.5,0.5" if "y" in query["f"] else "2"})
+    assert not [i.value for i in moved.info if "stationary point" in i.value]
+
+
+def test_compare_convergence_plots_clip_to_the_runs_that_did_not_diverge():
+    at = _app(view="compare", p="rosenbrock", **{"o.n_methods": "3", "m.m0": "bfgs", "m.m1": "gd(lr=0.001)",
+                                                  "m.m2": "nesterov(lr=0.05)"})
+    convs = [s for s in (_spec(at, i) for i in range(len(at.get("plotly_chart"))))
+             if "f(x<sub>k</sub>) − f*" in json.dumps(s["layout"].get("yaxis", {}), ensure_ascii=False)]
+    assert convs, "the f − f* plot"
+    spec = convs[0]
+    names = [t["name"] for t in spec["data"]]
+    assert any("Nesterov" in n and n.endswith("(diverged)") for n in names), names
+    assert sum(n.endswith("(diverged)") for n in names) == 1, names
+    lo, hi = spec["layout"]["yaxis"]["range"]
+    assert hi < 5, (lo, hi)  # the others start near f = 24; Nesterov's 1e23 is off the top

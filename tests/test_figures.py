@@ -26,6 +26,11 @@ def setting():
     return obj, xs, ys, Z, runs, paths
 
 
+def _moving(frame) -> list[int]:
+    """The traces a frame gives data to (the others it names with an empty update)."""
+    return [i for i, t in zip(frame.traces, frame.data) if t.x is not None]
+
+
 def _path_trace_indices(fig) -> set[int]:
     return {i for i, t in enumerate(fig.data) if t.type == "scatter" and t.mode in ("lines+markers", "markers")
             and t.name not in ("f", "click grid", "known minimum", "start") and not t.name.endswith(" end")}
@@ -47,9 +52,11 @@ def test_contour_drawn_once_and_frames_carry_only_paths(setting):
     assert fig.frames
     allowed = _path_trace_indices(fig)
     for frame in fig.frames:
-        assert frame.traces and set(frame.traces) <= allowed
+        moving = _moving(frame)
+        assert moving and set(moving) <= allowed
         assert all(t.type == "scatter" for t in frame.data)
-        assert len(frame.data) == 2 * len(paths)  # path so far + its head, per run
+        assert len(moving) == 2 * len(paths)  # path so far + its head, per run
+        assert len(frame.traces) == len(frame.data)
     js = fig.to_json()
     assert js.count('"type":"contour"') == 0
     assert js.count("base64,") == 1
@@ -61,8 +68,39 @@ def test_frames_use_plain_lists_not_typed_arrays(setting):
     fig = figs.contour_paths_figure(xs, ys, Z, paths)
     frames = json.loads(fig.to_json())["frames"]
     for frame in frames[:5] + frames[-5:]:
-        for trace in frame["data"]:
+        moving = [t for t in frame["data"] if set(t) != {"type"}]  # static traces: empty updates
+        assert len(moving) == 2 * len(paths)
+        for trace in moving:
             assert isinstance(trace["x"], list) and isinstance(trace["y"], list)
+
+
+@pytest.mark.parametrize("builder", ["contour", "multiples", "curve"])
+def test_frames_name_every_static_scatter_trace_with_an_empty_update(setting, builder):
+    """plotly.animate recomputes every trace but redraws only those a frame names: a trace left
+    out loses its drawing node and the next click-to-select throws in plotly.js (after Play, a click
+    on the contour did nothing). Every scatter trace must be named, the static ones with no data."""
+    _, xs, ys, Z, runs, paths = setting
+    if builder == "contour":
+        fig = figs.contour_paths_figure(xs, ys, Z, paths, minima=[(1.0, 1.0)])
+    elif builder == "multiples":
+        fig = figs.small_multiples_figure(xs[::4], ys[::4], Z[::4, ::4], [(p["name"], [p]) for p in paths],
+                                          minima=[(1.0, 1.0)])
+    else:
+        one = optcore.parse("x^2")
+        traj = optcore.run(one, "gd", [3.0], steps=10, lr=0.2)
+        xline = np.linspace(-4, 4, 50)
+        fig = figs.curve_figure(xline, one.value(xline[:, None]),
+                                [figs.path_from_points(traj.points, "gd", "#f00", values=traj.values)],
+                                minima=[0.0], minima_values=[0.0])
+    scatter = {i for i, t in enumerate(fig.data) if t.type == "scatter"}
+    moving = set(_moving(fig.frames[0]))
+    for frame in (fig.frames[0], fig.frames[-1]):
+        assert set(frame.traces) == scatter, (builder, frame.traces, scatter)
+        for i, t in zip(frame.traces, frame.data):
+            if i not in moving:
+                assert t.x is None and t.y is None and t.marker.size is None, (builder, i)
+    payload = json.loads(fig.to_json())["frames"][0]["data"]
+    assert all(set(t) == {"type"} for i, t in zip(fig.frames[0].traces, payload) if i not in moving)
 
 
 def test_last_frame_shows_whole_paths(setting):
@@ -106,8 +144,8 @@ def test_small_multiples_share_one_timeline(setting):
     panels = [(t.method, [p]) for t, p in zip(runs, paths)]
     fig = figs.small_multiples_figure(xs[::2], ys[::2], Z[::2, ::2], panels)
     assert len(fig.layout.images) == len(panels)  # one contour picture per panel
-    assert fig.frames and all(len(f.data) == 2 * len(panels) for f in fig.frames)
-    axes = {(fig.data[i].xaxis, fig.data[i].yaxis) for i in fig.frames[0].traces}
+    assert fig.frames and all(len(_moving(f)) == 2 * len(panels) for f in fig.frames)
+    axes = {(fig.data[i].xaxis, fig.data[i].yaxis) for i in _moving(fig.frames[0])}
     assert len(axes) == len(panels)  # every panel moves in the same frame
     assert len(fig.to_json()) <= 1_500_000
 
@@ -162,3 +200,23 @@ def test_convergence_legend_has_room_below_the_axis_title():
     assert twelve.layout.margin.b >= 50 + 12 * 18, "one line of room per legend entry"
     short = conv(6, name="run {i}")
     assert short.layout.margin.b < twelve.layout.margin.b
+
+
+def test_convergence_range_ignores_a_diverged_run():
+    """Nesterov η = 0.05 on Rosenbrock reaches f ≈ 1e25: its line must not stretch the log axis so
+    the other runs are squashed; it is dashed and says "(diverged)"."""
+    k = np.arange(50)
+    fine = [dict(name="gd", x=k, y=10.0 ** (-0.2 * k), color="#000"),
+            dict(name="bfgs", x=k, y=10.0 ** (1 - 0.3 * k), color="#111")]
+    blown = dict(name="nesterov", x=np.arange(4), y=[1.0, 1e5, 1e15, 1e25], color="#f00", diverged=True)
+    fig = figs.convergence_figure(fine + [blown], y_title="f − f*")
+    lo, hi = fig.layout.yaxis.range
+    assert fig.layout.yaxis.type == "log"
+    assert 1.0 < hi < 2.0 and -15.0 < lo < -14.0, (lo, hi)  # 1e1 .. 1e-14.7 with a margin, not 1e25
+    line = fig.data[2]
+    assert line.name == "nesterov (diverged)" and line.line.dash == "dash"
+    assert [t.name for t in fig.data[:2]] == ["gd", "bfgs"] and fig.data[0].line.dash is None
+    # without a diverged run plotly's autorange is left alone
+    assert figs.convergence_figure(fine, y_title="f − f*").layout.yaxis.range is None
+    # only diverged runs: nothing to clip to
+    assert figs.convergence_figure([blown], y_title="f − f*").layout.yaxis.range is None

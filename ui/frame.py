@@ -43,6 +43,10 @@ K_RUN_PICKERS = "_pickers_this_run"
 K_RUN_OPTIONS = "_options_this_run"
 K_STARTS = "extra_starts"
 K_OPTION_NOTICES = "_option_notices"   # widget key -> (sentence, value): a link value that was changed
+# Newton's model has its own method picker: with the shared "m0" it opened on whatever the other
+# pages last used (gradient descent after a preset such as Himmelblau), not on Newton.
+NEWTON_PICKER = "nm"
+SECOND_ORDER_PICKS = ("newton", "newton_abs", "newton_reg", "bfgs")
 
 CHART_CONFIG = {"displaylogo": False, "scrollZoom": False,
                 "toImageButtonOptions": {"format": "png", "scale": 2, "filename": "optimization-explorer"}}
@@ -285,6 +289,8 @@ def _apply_preset(key: str) -> None:
     runs = list(preset.runs)[:MAX_METHODS]
     for i, (method, params) in enumerate(runs):
         set_method(f"m{i}", method, params)
+    newton = next(((m, p) for m, p in runs if m in SECOND_ORDER_PICKS), ("newton", {}))
+    set_method(NEWTON_PICKER, *newton)
     st.session_state["n_methods"] = max(1, len(runs))
     st.session_state["lrs"] = preset_learning_rates(runs)
 
@@ -399,6 +405,9 @@ def _restore(state: dict) -> None:
     methods = state.get("methods") or {}
     for key, entry in methods.items():
         set_method(key, entry["method"], entry["params"])
+    if state.get("view") == "newton_model" and NEWTON_PICKER not in methods and "m0" in methods:
+        # links copied before the page had its own picker said m.m0
+        set_method(NEWTON_PICKER, methods["m0"]["method"], methods["m0"]["params"])
     picked = sorted(int(k[1:]) for k in methods if k[:1] == "m" and k[1:].isdigit())
     if picked:
         ss["n_methods"] = min(MAX_METHODS, max(picked) + 1)
@@ -745,7 +754,11 @@ def steps_and_tol(container=None, default_steps: int = 100) -> tuple[int, float]
                                    persist_state="session", help="maximum number of iterations")
     if ss.get("tol") is None:
         ss["tol"] = 1e-8
-    tol_options = _log_grid(1e-14, 1e-1, ss["tol"])
+    # The slider spans exactly what a link may say (share.TOL_RANGE): a link's tol=0 is clamped to
+    # 1e-15 and the slider must show 1e-15, not snap to its own first option (nor tol=0.5 to 1e-14).
+    low, high = share.TOL_RANGE
+    ss["tol"] = float(min(max(float(ss["tol"]), low), high)) if math.isfinite(float(ss["tol"])) else 1e-8
+    tol_options = _log_grid(low, high, ss["tol"])
     tol = container.select_slider("tolerance on ‖∇f‖", options=tol_options, key="tol",
                                   format_func=lambda v: f"{v:g}", persist_state="session",
                                   help="stop when the gradient norm falls below this")

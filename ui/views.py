@@ -35,18 +35,60 @@ def known_minima() -> np.ndarray:
     return np.array(found, dtype=float).reshape(-1, obj.dim)
 
 
+NOT_A_MINIMUM = ("saddle point", "maximum", "flat point")
+
+
+def best_run(rows: Sequence[dict]) -> int | None:
+    """Index of the row to mark best: among the runs that stopped at a minimum (`"stopped at"`),
+    the lowest final f (then the fewest iterations to tol); when none did, the lowest finite final
+    f of all. A run that converged to a saddle is not better than one still walking downhill."""
+    if not rows:
+        return None
+
+    def key(r: int):
+        f = rows[r].get("final f")
+        finite = f is not None and np.isfinite(f)
+        return (not finite, f if finite else 0.0, rows[r].get("iterations to tol") or 10**9)
+
+    at_min = [r for r in range(len(rows)) if rows[r].get("stopped at") == "minimum"]
+    pool = at_min or list(range(len(rows)))
+    return min(pool, key=key)
+
+
 def show_status(traj, label: str | None = None) -> None:
-    """The run's status and its sentence: success, warning (stopped at max steps) or error (diverged)."""
+    """The run's status and its sentence: success (converged to a minimum), warning (stopped at max
+    steps, or converged to a saddle point, a maximum or a flat point) or error (diverged)."""
     text = f"**{label}:** {traj.message}" if label else traj.message
     if not np.isfinite(np.asarray(traj.values, dtype=float)[:1]).all():
         text += (" — f is not defined there (a log or square root of a negative number, a division by "
                  "zero): move the start into the coloured part of the plot, e.g. by clicking it.")
-    if traj.status == "converged":
+    stopped_at = getattr(traj, "stopped_at", "")
+    if traj.status == "converged" and stopped_at in NOT_A_MINIMUM:
+        # ∇f = 0 is all a method checks: "converged" at a saddle must not look like a success.
+        st.warning(text, icon=":material/warning:")
+    elif traj.status == "converged":
         st.success(text, icon=":material/check_circle:")
     elif traj.status == "diverged":
         st.error(text, icon=":material/error:")
     else:
         st.warning(text, icon=":material/timer:")
+
+
+def starts_at_a_stationary_point(traj) -> bool:
+    """The run stopped at step 0 because ∇f vanishes at the start (not because f is undefined there)."""
+    return (traj.status == "converged" and int(traj.iterations) == 0
+            and bool(np.isfinite(np.asarray(traj.values, dtype=float)[:1]).all()))
+
+
+def show_stationary_start(traj, dim: int) -> bool:
+    """An info line when the path is a single point: the start already has ∇f = 0 (a new formula
+    typed while the start sits at its minimum, a click on the minimum). Returns whether it showed."""
+    if not starts_at_a_stationary_point(traj):
+        return False
+    where = "the curve" if dim == 1 else "the contour" if dim == 2 else "the slice"
+    st.info(f"The start is already a stationary point (∇f = 0): click {where} or change the start to watch "
+            "the method move.", icon=":material/info:")
+    return True
 
 
 def _fmt_vec(v: Sequence[float]) -> str:

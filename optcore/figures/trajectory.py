@@ -138,12 +138,18 @@ def _path_traces(path: dict, upto: int | None = None, show_legend: bool = True,
     return [line, head]
 
 
-CONTROLS_PX = 130  # room below the x axis for the play buttons and the frame slider
+SLIDER_ROW_PX = 56  # the frame slider has a row of its own under the buttons
+CONTROLS_PX = 130 + SLIDER_ROW_PX  # room below the x axis for the play buttons and the frame slider
+SLIDER_BELOW_PX = 38  # slider top below the buttons' top: clear of them even on a narrow plot
 
 
 def _animation_controls(fig: go.Figure, ks: np.ndarray, plot_px: float) -> None:
-    """Play buttons (three speeds) and pause, and a frame slider, placed ~60 px under the x axis
-    title whatever the figure height (`plot_px` is the height of the plotting area)."""
+    """Play buttons (three speeds) and pause ~60 px under the x axis title, and the frame slider
+    across the whole width on its own row below them, whatever the figure height (`plot_px` is the
+    height of the plotting area). The slider used to start at 36 % of the width on the buttons' row:
+    where the plot is narrower than ~700 px (the playground at 1400 px, compare panels) it ran under
+    "■ Pause". Fractions of a width that Streamlit sets cannot keep a row of fixed-size buttons
+    clear, two rows can."""
     y = -62 / max(plot_px, 100)
     names = [str(int(k)) for k in ks]
     buttons = [dict(label=label, method="animate",
@@ -156,7 +162,8 @@ def _animation_controls(fig: go.Figure, ks: np.ndarray, plot_px: float) -> None:
     fig.update_layout(
         updatemenus=[dict(type="buttons", direction="right", showactive=False, x=0.0, y=y, xanchor="left",
                           yanchor="top", pad=dict(t=0, r=6), buttons=buttons, font=dict(size=12))],
-        sliders=[dict(active=len(names) - 1, x=0.36, y=y + 8 / max(plot_px, 100), len=0.64, xanchor="left",
+        sliders=[dict(active=len(names) - 1, x=0.0, y=y - SLIDER_BELOW_PX / max(plot_px, 100), len=1.0,
+                      xanchor="left",
                       yanchor="top", pad=dict(t=0, b=0),
                       currentvalue=dict(prefix="step k = ", xanchor="right", font=dict(size=12)),
                       steps=[dict(label=n, method="animate",
@@ -166,9 +173,17 @@ def _animation_controls(fig: go.Figure, ks: np.ndarray, plot_px: float) -> None:
 
 def _add_frames(fig: go.Figure, paths_by_trace: list[tuple[int, dict]], ks: np.ndarray) -> None:
     """Frames that update only the path traces: `paths_by_trace` pairs each path with the index of
-    its line trace (its head trace follows right after)."""
+    its line trace (its head trace follows right after).
+
+    Every other scatter trace (click grid, markers, colour-bar point) is named in each frame too,
+    with an empty update. Plotly.animate recomputes the calcdata of *all* traces but redraws only
+    the traces a frame names; the others are left without their drawing node (`cd[0].node3`), and
+    the next click in "event+select" mode throws inside plotly.js ("Cannot read properties of
+    undefined (reading 'selectAll')") before `plotly_selected` is sent: after Play or Pause a click
+    on the contour did nothing. Naming them costs a few bytes per frame and keeps them drawn."""
     frames = []
     indices = [i for i, _ in paths_by_trace for i in (i, i + 1)]
+    static = [i for i, t in enumerate(fig.data) if t.type == "scatter" and i not in indices]
     short = [(_short(p["x"]), _short(p["y"])) for _, p in paths_by_trace]
     for k in ks:
         data = []
@@ -179,7 +194,8 @@ def _add_frames(fig: go.Figure, paths_by_trace: list[tuple[int, dict]], ks: np.n
             # here are plain lists made above, so skip it.
             data.append(go.Scatter(x=x, y=y, _validate=False))
             data.append(go.Scatter(x=x[-1:], y=y[-1:], _validate=False))
-        frames.append(go.Frame(name=str(int(k)), data=data, traces=indices, _validate=False))
+        data.extend(go.Scatter(_validate=False) for _ in static)
+        frames.append(go.Frame(name=str(int(k)), data=data, traces=indices + static, _validate=False))
     validate, fig._validate = fig._validate, False
     try:
         fig.frames = frames
@@ -223,6 +239,7 @@ def contour_paths_figure(xs, ys, Z, paths: Sequence[dict], *, minima: Sequence[S
     """Filled contour of f with one or several paths on it, animated along the iterations.
 
     Trace order: contour, [click grid], path lines and heads (pairs), minima, start, end markers.
+    An animated figure is `SLIDER_ROW_PX` taller than `height` (the frame slider's own row).
     The contour and the grid appear once in `fig.data`; frames update only the path pairs.
     """
     fig = go.Figure()
@@ -236,10 +253,13 @@ def contour_paths_figure(xs, ys, Z, paths: Sequence[dict], *, minima: Sequence[S
     _markers(fig, paths, minima)
     fig.update_xaxes(title_text=names[0], range=[float(xs[0]), float(xs[-1])], showgrid=False)
     fig.update_yaxes(title_text=names[1], range=[float(ys[0]), float(ys[-1])], showgrid=False)
+    animate = bool(animate and paths)
+    if animate:
+        height += SLIDER_ROW_PX  # the slider's own row: the plot keeps its size
     styled(fig, title, height=height, meta=dict(click_axes=list(click_axes)), dragmode=False,
            legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", xanchor="left"),
            margin=dict(l=60, r=20, t=70 if title else 40, b=CONTROLS_PX if animate else 50), hovermode="closest")
-    if animate and paths:
+    if animate:
         ks = frame_indices(_longest(paths), max_frames)
         _add_frames(fig, pairs, ks)
         _animation_controls(fig, ks, plot_px=height - (70 if title else 40) - CONTROLS_PX)
@@ -276,7 +296,7 @@ def small_multiples_figure(xs, ys, Z, panels: Sequence[tuple[str, Sequence[dict]
         fig.update_xaxes(title_text=names[0], row=rows, col=c)
     for r in range(1, rows + 1):
         fig.update_yaxes(title_text=names[1], row=r, col=1)
-    height = rows * height_per_row + 150
+    height = rows * height_per_row + 150 + SLIDER_ROW_PX
     styled(fig, None, height=height, dragmode=False, hovermode="closest",
         legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", xanchor="left", yref="container"),
         margin=dict(l=60, r=20, t=60, b=CONTROLS_PX))
@@ -345,10 +365,13 @@ def curve_figure(xs, fx, paths: Sequence[dict], *, name: str = "x", minima: Sequ
         yrange = [lo - pad, hi + pad]
     fig.update_xaxes(title_text=name, range=[float(xs[0]), float(xs[-1])])
     fig.update_yaxes(title_text=f"f({name})", range=yrange)
+    animate = bool(animate and paths)
+    if animate:
+        height += SLIDER_ROW_PX
     styled(fig, title, height=height, meta=dict(click_axes=[0]), dragmode=False, hovermode="closest",
            legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
            margin=dict(l=60, r=20, t=70 if title else 40, b=CONTROLS_PX if animate else 50))
-    if animate and paths:
+    if animate:
         ks = frame_indices(_longest(paths), max_frames)
         _add_frames(fig, pairs, ks)
         _animation_controls(fig, ks, plot_px=height - (70 if title else 40) - CONTROLS_PX)
@@ -359,17 +382,31 @@ def convergence_figure(series: Sequence[dict], *, y_title: str, x_title: str = "
                        log_y: bool = True, title: str | None = None, height: int = 340,
                        floor: float = 1e-16) -> go.Figure:
     """Lines of a per-iteration quantity (f − f*, ‖∇f‖, distance to x*) on a log scale.
-    Each series: {"name", "x", "y", "color", optional "dash"}; values ≤ floor are drawn at floor."""
+    Each series: {"name", "x", "y", "color", optional "dash", optional "diverged"}; values ≤ floor
+    are drawn at floor. A diverged series is dashed, says "(diverged)" in the legend and does not
+    set the y range: the range spans the other series (with a margin), so one run that shot off to
+    1e25 does not squash the rest into a flat line at the bottom."""
     fig = go.Figure()
+    kept: list[np.ndarray] = []
+    any_diverged = False
     for s in series:
         y = np.asarray(s["y"], dtype=float)
         if log_y:
             y = np.where(np.isfinite(y), np.maximum(np.abs(y), floor), np.nan)
-        fig.add_trace(go.Scatter(x=np.asarray(s["x"]), y=y, mode="lines", name=s["name"],
-                                 line=dict(color=s.get("color"), width=2, dash=s.get("dash")),
-                                 hovertemplate=f"{s['name']}<br>{x_title} = %{{x}}<br>%{{y:.3e}}<extra></extra>"))
+        diverged = bool(s.get("diverged"))
+        any_diverged |= diverged
+        if not diverged:
+            kept.append(y[np.isfinite(y)])
+        name = f"{s['name']} (diverged)" if diverged else s["name"]
+        fig.add_trace(go.Scatter(x=np.asarray(s["x"]), y=y, mode="lines", name=name,
+                                 line=dict(color=s.get("color"), width=2,
+                                           dash="dash" if diverged else s.get("dash")),
+                                 hovertemplate=f"{name}<br>{x_title} = %{{x}}<br>%{{y:.3e}}<extra></extra>"))
     fig.update_xaxes(title_text=x_title)
     fig.update_yaxes(title_text=y_title, type="log" if log_y else "linear", exponentformat="power")
+    yrange = _range_without_diverged(kept, log_y) if any_diverged else None
+    if yrange is not None:
+        fig.update_yaxes(range=yrange)
     # The legend goes under the x-axis title with its own room: the figure grows by one line per
     # legend row, so a dozen runs neither cover the axis title nor get cut off at the bottom.
     n = len(series)
@@ -382,6 +419,23 @@ def convergence_figure(series: Sequence[dict], *, y_title: str, x_title: str = "
            margin=dict(l=85, r=20, t=top, b=bottom),
            legend=dict(orientation="h", x=0, xanchor="left", y=-58 / plot_px, yanchor="top"))
     return fig
+
+
+def _range_without_diverged(kept: Sequence[np.ndarray], log_y: bool) -> list[float] | None:
+    """The y range the non-diverged series span, plus a margin (in log10 units on a log axis, as
+    plotly wants them), or None when they have nothing to show."""
+    values = np.concatenate([v for v in kept if v.size]) if any(v.size for v in kept) else np.array([])
+    if log_y:
+        values = values[values > 0]
+    if values.size == 0:
+        return None
+    lo, hi = float(values.min()), float(values.max())
+    if log_y:
+        lo, hi = np.log10(lo), np.log10(hi)
+        pad = max(0.06 * (hi - lo), 0.3)
+    else:
+        pad = max(0.06 * (hi - lo), 1e-9 * max(1.0, abs(hi)))
+    return [lo - pad, hi + pad]
 
 
 def step_size_figure(step_sizes: np.ndarray, lr: np.ndarray | None = None, height: int = 260) -> go.Figure:

@@ -64,3 +64,12 @@ def test_three_methods_side_by_side_overlay_and_summary(page, server_url):
     wait_idle(page)
     no_exception(page)
     screenshot(page, "compare_overlay_summary")
+
+
+def test_small_multiples_controls_do_not_overlap(page, server_url):
+    from test_playground import control_overlaps
+    open_app(page, server_url, {"view": "compare", "p": "rosenbrock"}, chart="cmp_multiples")
+    assert control_overlaps(page, "cmp_multiples") == []
+    page.get_by_role("tab", name="Overlay on one contour").click()
+    wait_chart(page, "cmp_overlay")
+    assert control_overlaps(page, "cmp_overlay") == []

@@ -154,3 +154,67 @@ def test_surface_tab_draws_the_same_run_in_3d(page, server_url):
     assert abs(path_x[0] - 1.5) < 1e-6 and len(path_x) > 2, path_x
     no_exception(page)
     screenshot(page, "playground_surface")
+
+
+@pytest.mark.parametrize("stop", ["last frame", "pause"])
+def test_click_on_contour_after_play_moves_start(page, server_url, stop):
+    """Regression: after Play (to the end, or paused midway) a click on the contour did nothing.
+    plotly.animate recomputes every trace's calcdata but redraws only the traces a frame names; the
+    click grid and markers were left without their drawing node and plotly.js threw inside its
+    click-to-select handler, before Streamlit heard `plotly_selected`."""
+    open_app(page, server_url, {**ELLIPSE, "steps": "40"}, chart="pg_chart")
+    x_in, y_in = sidebar_input(page, "x"), sidebar_input(page, "y")
+    assert (x_in.input_value(), y_in.input_value()) == ("1.5", "1.5")
+    idx = path_trace_index(page)
+    page.locator(".st-key-pg_chart g.updatemenu-button").filter(has_text="Play").first.click()
+    if stop == "last frame":
+        wait_until(lambda: path_state(page, index=idx)["n"] == 41, timeout_s=30, message="the last frame")
+        page.wait_for_timeout(300)
+    else:
+        wait_until(lambda: 5 < path_state(page, index=idx)["n"] < 41, timeout_s=30, message="playback to start")
+        page.locator(".st-key-pg_chart g.updatemenu-button").filter(has_text="Pause").first.click()
+        page.wait_for_timeout(300)
+        n = path_state(page, index=idx)["n"]
+        assert n < 41, "Pause should stop before the end"
+    click_chart(page, "pg_chart", 0.25, 0.3)
+    wait_until(lambda: x_in.input_value() != "1.5", timeout_s=15, message="the start inputs to change")
+    wait_idle(page)
+    x, y = float(x_in.input_value()), float(y_in.input_value())
+    assert x == pytest.approx(-1.0, abs=0.25) and y == pytest.approx(0.8, abs=0.25), (x, y)
+    assert not [e for e in page.js_errors if "selectAll" in e], page.js_errors
+    wait_until(lambda: abs(path_points(page)[0][0] - x) < 1e-3, timeout_s=15, message="the path to restart")
+    no_exception(page)
+    screenshot(page, f"playground_click_after_play_{stop.replace(' ', '_')}", full_page=False)
+
+
+CONTROL_BOXES_JS = """g => {
+  const box = e => { const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; };
+  return {buttons: [...g.querySelectorAll('g.updatemenu-button')].map(box),
+          slider: [...g.querySelectorAll('g.slider-container .slider-rail-rect, g.slider-container .slider-grip-rect,'
+                                         + ' g.slider-container .slider-label, g.slider-container .slider-currentvalue')].map(box),
+          plot: box(g.querySelector('.nsewdrag'))};
+}"""
+
+
+def control_overlaps(page, key: str) -> list:
+    """Pairs (button, slider part) whose boxes intersect, and parts outside the figure's plot width."""
+    boxes = graph(page, key).evaluate(CONTROL_BOXES_JS)
+    assert len(boxes["buttons"]) == 4 and boxes["slider"], boxes
+    hits = [(b, s) for b in boxes["buttons"] for s in boxes["slider"]
+            if b[0] < s[2] - 1 and s[0] < b[2] - 1 and b[1] < s[3] - 1 and s[1] < b[3] - 1]
+    below_plot = all(s[1] > boxes["plot"][3] for s in boxes["slider"])
+    return hits + ([] if below_plot else ["slider above the bottom of the plot"])
+
+
+@pytest.mark.parametrize("width", [1400, 1000])
+def test_play_buttons_and_frame_slider_do_not_overlap(browser, warm_app, width):
+    """At 1400 px the slider started at 36 % of a ~520 px wide plot and ran under "■ Pause"."""
+    from conftest import new_page
+    page = new_page(browser, width=width)
+    try:
+        open_app(page, warm_app, ELLIPSE, chart="pg_chart")
+        assert control_overlaps(page, "pg_chart") == []
+        graph(page, "pg_chart").scroll_into_view_if_needed()
+        screenshot(page, f"playground_controls_{width}", full_page=False)
+    finally:
+        page.context.close()
