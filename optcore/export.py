@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import threading
-from typing import Mapping
+from collections.abc import Mapping
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome",
                        "/usr/bin/google-chrome-stable")

@@ -9,7 +9,8 @@ and every trial ``(alpha, f)`` is kept so the explorer can show what the search 
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import NamedTuple
+from collections.abc import Callable
 
 import numpy as np
 

@@ -16,7 +16,8 @@ divergence must stay possible. ``resolve_params`` enforces names, types and ``ch
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
+from collections.abc import Callable
 
 from . import rules
 from .rules import StepRule

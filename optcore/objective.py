@@ -10,7 +10,7 @@ import functools
 import math
 import threading
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import sympy as sp

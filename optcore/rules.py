@@ -22,13 +22,14 @@ and ``oracle.log(name, value)`` for per-step diagnostics (only kept when ``oracl
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple, Protocol, Union
+from typing import Any, NamedTuple, Protocol
+from collections.abc import Callable
 
 import numpy as np
 
 from . import linesearch
 
-Schedule = Union[float, Callable[[int], float]]
+Schedule = float | Callable[[int], float]
 
 
 class Oracle(Protocol):

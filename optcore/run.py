@@ -15,7 +15,8 @@ import functools
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -479,7 +480,7 @@ def put_rows(A: np.ndarray, rows: np.ndarray, values) -> None:
         A[rows] = values
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _row_item(nbytes: int) -> np.dtype:
     """An opaque dtype of one row's size (building a dtype costs ~10 us: more than a small put)."""
     return np.dtype((np.void, nbytes))

@@ -24,7 +24,8 @@ import socket
 import subprocess
 import sys
 import threading
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
+from collections.abc import Callable
 
 from optcore.formula import FormulaError
 

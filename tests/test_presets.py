@@ -6,6 +6,8 @@ the lowest of them.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import re
 
 import numpy as np
@@ -61,7 +63,7 @@ def test_metadata_is_complete(key):
 
 def test_preset_is_frozen():
     p = PRESETS["rosenbrock"]
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         p.start = (0.0, 0.0)  # type: ignore[misc]
 
 

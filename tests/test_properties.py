@@ -11,7 +11,6 @@ import json
 import warnings
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
