@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 MAX_STEPS = 5000
 MIN_STEPS = 1

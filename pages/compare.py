@@ -103,7 +103,7 @@ c1, c2, c3 = st.columns(3)
 c1.plotly_chart(figs.convergence_figure(series_f, y_title="f(x<sub>k</sub>) − f*", x_title=axis), key="cmp_conv_f")
 c2.plotly_chart(figs.convergence_figure(series_g, y_title="‖∇f(x<sub>k</sub>)‖", x_title=axis), key="cmp_conv_g")
 c3.plotly_chart(figs.convergence_figure(series_d, y_title="distance to minimum", x_title=axis), key="cmp_conv_d")
-st.caption(("f* = " + (f"{f_star:.6g} (known minimum)" if len(minima) else f"{f_star:.6g} (best value reached)")))
+st.caption("f* = " + (f"{f_star:.6g} (known minimum)" if len(minima) else f"{f_star:.6g} (best value reached)"))
 
 # -- summary -----------------------------------------------------------------------------------
 rows = []

@@ -16,7 +16,8 @@ import math
 import runpy
 import threading
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import streamlit as st

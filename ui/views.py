@@ -1,7 +1,7 @@
 """Pieces the run pages share: run status, the step inspector, known minima, summary rows."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import streamlit as st

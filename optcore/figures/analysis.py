@@ -7,7 +7,7 @@ the objective; the pages compute with `optcore.analysis` and pass the results.
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go

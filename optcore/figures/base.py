@@ -60,7 +60,7 @@ def _hex_rgb(color: str) -> tuple[int, int, int]:
     return tuple(int(color[i:i + 2], 16) for i in (0, 2, 4))
 
 
-def colorscale_lut(scale=CONTOUR_SCALE, n: int = 256) -> "np.ndarray":
+def colorscale_lut(scale=CONTOUR_SCALE, n: int = 256):
     """(n, 3) uint8 colours interpolated along a Plotly colour scale of hex stops."""
     import numpy as np
     stops = np.array([s for s, _ in scale], dtype=float)

@@ -1,7 +1,7 @@
 """Value grids for contour and surface plots (NumPy only: figure builders receive the result)."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -10,7 +10,7 @@ optional ``"z"`` (surface height) and ``"steps"`` (the iteration index of each p
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
