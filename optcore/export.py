@@ -109,24 +109,63 @@ def figure_svg(fig, width: int | None = 1100, height: int | None = None) -> byte
 
 def figure_gif(fig, max_frames: int = 30, width: int = 800, height: int | None = None,
                duration_ms: int = 150) -> bytes:
-    """An animated GIF of the figure's frames (each frame rendered to PNG, assembled with Pillow)."""
+    """An animated GIF of the figure's frames (each frame rendered to PNG, assembled with Pillow).
+
+    At most `max_frames` + 1 frames (evenly thinned, the last one always kept), all rendered in one
+    browser session: a session per frame cost about 4 s each."""
     from PIL import Image
 
     frames = list(fig.frames)
     if not frames:
         return _to_gif([Image.open(io.BytesIO(figure_png(fig, width, height, 1)))], duration_ms)
-    step = max(1, len(frames) // max_frames)
+    step = max(1, -(-len(frames) // max(1, max_frames)))
     chosen = frames[::step]
     if chosen[-1] is not frames[-1]:
         chosen.append(frames[-1])
     still = static_copy(fig)
-    images = []
+    shots = []
     for frame in chosen:
         shot = copy.deepcopy(still)
         for index, trace in zip(frame.traces, frame.data):
             shot.data[index].update(x=trace.x, y=trace.y)
-        images.append(Image.open(io.BytesIO(_to_image(shot, "png", width, height or (still.layout.height or 600), 1))))
-    return _to_gif(images, duration_ms)
+        shots.append(shot)
+    pngs = _to_images(shots, "png", width, height or (still.layout.height or 600), 1)
+    return _to_gif([Image.open(io.BytesIO(png)) for png in pngs], duration_ms)
+
+
+def _to_images(figs, fmt: str, width: int | None, height: int | None, scale: float) -> list[bytes]:
+    """Several figures rendered in one kaleido browser session (in its own thread and event loop,
+    so a caller's running loop is no obstacle)."""
+    path = chromium_path()
+    if path is None:
+        raise NoBrowserError("GIF export needs Chrome or Chromium, and none was found; "
+                             "download the HTML instead")
+    os.environ.setdefault("BROWSER_PATH", path)
+    import asyncio
+
+    import kaleido
+
+    opts = {"format": fmt, "width": width, "height": height, "scale": scale}
+
+    async def render():
+        async with kaleido.Kaleido(n=1) as k:
+            return [await k.calc_fig(f, opts=opts) for f in figs]
+
+    result: list = []
+
+    def worker():
+        try:
+            result.append(asyncio.run(render()))
+        except BaseException as err:  # handed to the caller's thread
+            result.append(err)
+
+    with _kaleido_lock:
+        thread = threading.Thread(target=worker, daemon=True)
+        thread.start()
+        thread.join()
+    if isinstance(result[0], BaseException):
+        raise result[0]
+    return result[0]
 
 
 def _to_gif(images, duration_ms: int) -> bytes:

@@ -307,3 +307,72 @@ def test_compare_convergence_plots_clip_to_the_runs_that_did_not_diverge():
     assert sum(n.endswith("(diverged)") for n in names) == 1, names
     lo, hi = spec["layout"]["yaxis"]["range"]
     assert hi < 5, (lo, hi)  # the others start near f = 24; Nesterov's 1e23 is off the top
+
+
+def _window(at: AppTest, name: str) -> tuple[float, float]:
+    return at.session_state[f"win.{name}.lo"], at.session_state[f"win.{name}.hi"]
+
+
+@pytest.mark.parametrize("formula", ["log(x) + y^2", "sqrt(x) + y^2"])
+def test_automatic_window_shrinks_to_where_f_is_defined(formula):
+    """f undefined for x < 0: the left half of the window showed nothing."""
+    at = _app(f="x^2 + y^2", x0="1,1", win="-3,3;-3,3")
+    at.text_input(key="formula_input").input(formula)
+    _run(at)
+    (xlo, xhi), (ylo, yhi) = _window(at, "x"), _window(at, "y")
+    assert xhi > 1 and xlo < 0.5, (xlo, xhi)        # the boundary x = 0 stays in view
+    assert -xlo < 0.2 * (xhi - xlo), (xlo, xhi)     # mostly x > 0
+    assert yhi - ylo >= 4, (ylo, yhi)              # y is defined everywhere: not shrunk
+    assert at.session_state["x0.x"] > 0
+    assert _spec(at).get("frames")
+
+
+def test_automatic_window_unchanged_where_f_is_defined_everywhere():
+    from ui.frame import _auto_window
+    at = _app(f="log(x) + y^2", x0="1,1", win="-3,3;-3,3")  # a window from the link is kept as it is
+    assert _window(at, "x") == (-3.0, 3.0)
+    at.text_input(key="formula_input").input("x^2 + y^2")
+    _run(at)
+    expected = _auto_window("x^2 + y^2", None)
+    assert (_window(at, "x"), _window(at, "y")) == expected == ((-2.0, 2.0), (-2.0, 2.0))
+
+
+def test_defined_window_keeps_a_minimum_size_and_whole_windows():
+    import optcore
+    from ui.frame import defined_window
+    (xlo, xhi), (ylo, yhi) = defined_window(optcore.parse("sqrt(0.01 - x^2 - y^2)"), [(-5, 5), (-5, 5)])
+    assert xhi - xlo >= 1 and yhi - ylo >= 1 and xlo < 0 < xhi and ylo < 0 < yhi
+    whole = ((-3.0, 3.0), (-3.0, 3.0))
+    assert defined_window(optcore.parse("x^2 + y^2"), whole) == whole
+    assert defined_window(optcore.parse("log(-1 - x^2) + y"), whole) == whole   # defined nowhere
+
+
+def test_playground_gif_button_builds_a_gif(monkeypatch):
+    from optcore import export
+    import ui.frame as frame
+    if export.chromium_path() is None:
+        pytest.skip("no Chrome/Chromium for kaleido")
+    built = []
+    original = frame.gif_data
+    monkeypatch.setattr(frame, "gif_data", lambda fig: built.append(original(fig)) or built[-1])
+    at = _app(f="x^2 + 3y^2", x0="2,1", steps="40")
+    assert "pg_export.gif" in [b.key for b in at.get("download_button")]
+    assert built and callable(built[-1])
+    assert built[-1]()[:4] == b"GIF8"
+
+
+def test_gif_is_only_offered_for_animated_flat_charts():
+    import numpy as np
+    import optcore
+    from optcore import figures as figs
+    from optcore.figures.grid import value_grid
+    from ui.frame import gif_data
+    obj = optcore.parse("x^2 + 3y^2")
+    traj = optcore.run(obj, "gd", [2.0, 1.0], steps=20, lr=0.1)
+    xs, ys, Z = value_grid(obj, [(-3, 3), (-3, 3)], 40)
+    path = figs.path_from_points(traj.points, "gd", figs.default_color(0))
+    assert gif_data(figs.contour_paths_figure(xs, ys, Z, [path])) is not None
+    assert gif_data(figs.surface_figure(xs, ys, Z, [path])) is None
+    assert gif_data(figs.convergence_figure([dict(name="f", x=np.arange(3), y=np.ones(3), color="#000")],
+                                            y_title="f")) is None
+    assert gif_data(None) is None

@@ -142,6 +142,14 @@ def _win_keys(name: str) -> tuple[str, str]:
     return f"win.{name}.lo", f"win.{name}.hi"
 
 
+def _window_entry(name: str) -> tuple[float, float]:
+    """The window's range for one variable as the sidebar holds it (the default when unusable)."""
+    lo, hi = (st.session_state.get(k) for k in _win_keys(name))
+    if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
+        return DEFAULT_RANGE
+    return float(lo), float(hi)
+
+
 def current_window() -> tuple[tuple[float, float], ...]:
     """Plot range per variable, finite and ordered (a bad entry falls back to the default)."""
     _require_frame()
@@ -229,6 +237,67 @@ def window_around(points: np.ndarray) -> tuple[tuple[float, float], ...]:
     return tuple((float(np.floor(2 * (a - p)) / 2), float(np.ceil(2 * (b + p)) / 2)) for a, b, p in zip(lo, hi, pad))
 
 
+UNDEFINED_SHARE = 0.45   # shrink an automatic window when f is undefined on about half of it or more
+MIN_WINDOW = 1.0         # ... but never below this width per variable (nor a tenth of the window)
+
+
+def defined_window(obj, window: Sequence[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
+    """`window` shrunk toward where f is finite, when f is undefined (nan/inf) on about half of it
+    or more: log(x) + y^2 in [-3, 3]^2 showed an empty left half. f is sampled on a coarse grid
+    (random points beyond two variables); the finite samples' bounding box is padded by a grid step
+    and 5 %, rounded outwards, kept inside the window and at least MIN_WINDOW (or a tenth of the
+    window) wide. Unchanged when f is finite almost everywhere or nowhere."""
+    W = np.array([[float(lo), float(hi)] for lo, hi in window], dtype=float)
+    d = len(W)
+    if d == 0 or not np.all(np.isfinite(W)) or np.any(W[:, 0] >= W[:, 1]):
+        return tuple((float(lo), float(hi)) for lo, hi in W)
+    if d == 1:
+        n = 401
+        X = np.linspace(W[0, 0], W[0, 1], n)[:, None]
+    elif d == 2:
+        n = 61
+        g = [np.linspace(lo, hi, n) for lo, hi in W]
+        X = np.stack(np.meshgrid(*g, indexing="ij"), axis=-1).reshape(-1, 2)
+    else:
+        n = 40
+        rng = np.random.default_rng(0)
+        X = W[:, 0] + rng.random((4000, d)) * (W[:, 1] - W[:, 0])
+    try:
+        with np.errstate(all="ignore"):
+            values = np.asarray(obj.value(X), dtype=float).reshape(-1)
+    except Exception:
+        return tuple((float(lo), float(hi)) for lo, hi in W)
+    finite = np.isfinite(values)
+    if not finite.any() or 1.0 - finite.mean() < UNDEFINED_SHARE:
+        return tuple((float(lo), float(hi)) for lo, hi in W)
+    F = X[finite]
+    width = W[:, 1] - W[:, 0]
+    lo, hi = F.min(axis=0), F.max(axis=0)
+    pad = width / (n - 1) + 0.05 * (hi - lo)
+    lo, hi = np.maximum(lo - pad, W[:, 0]), np.minimum(hi + pad, W[:, 1])
+    smallest = np.minimum(np.maximum(MIN_WINDOW, width / 10), width)
+    short = (hi - lo) < smallest
+    centre = (lo + hi) / 2
+    lo = np.where(short, np.clip(centre - smallest / 2, W[:, 0], W[:, 1] - smallest), lo)
+    hi = np.where(short, lo + smallest, hi)
+    out = []
+    for a, b, (wlo, whi) in zip(lo, hi, W):
+        unit = 10.0 ** np.floor(np.log10(b - a)) / 10  # 0.1 for a width of 1 to 10
+        a2, b2 = max(np.floor(a / unit) * unit, wlo), min(np.ceil(b / unit) * unit, whi)
+        out.append((float(np.round(a2, 10)), float(np.round(b2, 10))))
+    return tuple(out)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _defined_window(text: str, variables: tuple[str, ...] | None,
+                    window: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
+    try:
+        obj = _parse(text, variables)
+    except Exception:
+        return window
+    return defined_window(obj, window)
+
+
 def _apply_formula(text: str, variables: tuple[str, ...] | None = None,
                    window: Sequence[tuple[float, float]] | None = None,
                    start: Sequence[float] | None = None, preset: str | None = None) -> bool:
@@ -252,6 +321,8 @@ def _apply_formula(text: str, variables: tuple[str, ...] | None = None,
                 klo, khi = _win_keys(name)
                 lo, hi = st.session_state.get(klo), st.session_state.get(khi)
                 window.append((lo, hi) if lo is not None and hi is not None and lo < hi else DEFAULT_RANGE)
+        # automatic only: a window passed in (preset, link) is never shrunk
+        window = _defined_window(obj.text, variables, tuple((float(a), float(b)) for a, b in window))
     _set_window(window, names)
     if start is None:
         start = []
@@ -566,9 +637,13 @@ def _on_start_text() -> None:
 
 def _on_auto_window() -> None:
     good = st.session_state.get(K_GOOD) or {}
-    window = _auto_window(good.get("text", DEFAULT_FORMULA), good.get("variables"))
-    if window:
-        _set_window(window, _objective().variables)
+    text, variables = good.get("text", DEFAULT_FORMULA), good.get("variables")
+    obj = _objective()
+    window = _auto_window(text, variables)
+    if not window:  # no stationary points: still fit to where f is defined
+        window = tuple(_window_entry(name) for name in obj.variables)
+    window = _defined_window(obj.text, variables, tuple((float(a), float(b)) for a, b in window))
+    _set_window(window, obj.variables)
 
 
 # =============================================================================================
@@ -826,11 +901,25 @@ def chart(fig, key: str, clickable: bool = True):
         _on_chart_click, key, axes), selection_mode="points")
 
 
-def export_buttons(fig, trajectories: dict | None, key: str) -> None:
-    """Download buttons: trajectories as CSV and JSON, the figure as HTML (animated), PNG and SVG.
-    Files are built only when a button is clicked."""
+GIF_MAX_FRAMES = 12   # one browser session renders them in about 5 s
+GIF_WIDTH = 640
+_3D_TRACES = ("surface", "scatter3d", "mesh3d", "cone", "streamtube", "isosurface", "volume")
+
+
+def gif_data(fig) -> Callable[[], bytes] | None:
+    """What the GIF button downloads: a callable building the GIF (at most GIF_MAX_FRAMES + 1 frames),
+    or None when the figure is not an animated 2-D or 1-D chart."""
+    if fig is None or not fig.frames or any(getattr(t, "type", None) in _3D_TRACES for t in fig.data):
+        return None
     from optcore import export
-    cols = st.columns(5)
+    return lambda: export.figure_gif(fig, max_frames=GIF_MAX_FRAMES, width=GIF_WIDTH)
+
+
+def export_buttons(fig, trajectories: dict | None, key: str) -> None:
+    """Download buttons: trajectories as CSV and JSON, the figure as HTML (animated), PNG, SVG and,
+    for an animated 2-D/1-D chart, GIF. Files are built only when a button is clicked."""
+    from optcore import export
+    cols = st.columns(6)
     stem = "optimization-explorer"
     if trajectories:
         cols[0].download_button("CSV", data=lambda: export.trajectories_csv(trajectories), key=f"{key}.csv",
@@ -845,7 +934,7 @@ def export_buttons(fig, trajectories: dict | None, key: str) -> None:
                             file_name=f"{stem}.html", mime="text/html", icon=":material/download:",
                             on_click="ignore", help="self-contained page with the animation; works offline")
     if export.chromium_path() is None:
-        cols[3].caption("PNG/SVG need Chromium, which was not found: use HTML, or the camera "
+        cols[3].caption("PNG/SVG/GIF need Chromium, which was not found: use HTML, or the camera "
                         "button on the chart.")
         return
     cols[3].download_button("PNG", data=lambda: export.figure_png(fig), key=f"{key}.png",
@@ -854,6 +943,13 @@ def export_buttons(fig, trajectories: dict | None, key: str) -> None:
     cols[4].download_button("SVG", data=lambda: export.figure_svg(fig), key=f"{key}.svg",
                             file_name=f"{stem}.svg", mime="image/svg+xml", icon=":material/download:",
                             on_click="ignore")
+    gif = gif_data(fig)
+    if gif is None:
+        cols[5].caption("GIF: only for animated 2-D and 1-D charts.")
+        return
+    cols[5].download_button("GIF", data=gif, key=f"{key}.gif", file_name=f"{stem}.gif", mime="image/gif",
+                            icon=":material/download:", on_click="ignore",
+                            help=f"the animation in {GIF_MAX_FRAMES} frames; takes a few seconds")
 
 
 # =============================================================================================

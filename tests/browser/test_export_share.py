@@ -1,4 +1,4 @@
-"""Downloads (CSV, JSON, HTML, PNG, SVG) and share links (crafted, hostile, round trip, fresh server)."""
+"""Downloads (CSV, JSON, HTML, PNG, SVG, GIF) and share links (crafted, hostile, round trip, fresh server)."""
 from __future__ import annotations
 
 import json
@@ -32,6 +32,8 @@ def check_file(kind: str, data: bytes, variables=("x", "y")) -> None:
         head = data[:200].lstrip()
         assert head.startswith(b"<svg") or head.startswith(b"<?xml"), head
         assert b"</svg>" in data[-100:]
+    elif kind == "GIF":
+        assert data[:6] in (b"GIF89a", b"GIF87a") and len(data) > 10_000
 
 
 @pytest.mark.parametrize("view,key,chart", [("playground", "pg_export", "pg_chart"),
@@ -39,7 +41,7 @@ def check_file(kind: str, data: bytes, variables=("x", "y")) -> None:
 def test_every_download(page, server_url, view, key, chart):
     open_app(page, server_url, {**ELLIPSE, "view": view}, chart=chart)
     open_expander(page, "Export and share")
-    for kind in ("CSV", "JSON", "HTML", "PNG", "SVG"):
+    for kind in ("CSV", "JSON", "HTML", "PNG", "SVG", "GIF"):
         data = download(page, f"{key}.{kind.lower()}", kind)
         check_file(kind, data)
     no_exception(page)
