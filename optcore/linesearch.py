@@ -111,17 +111,25 @@ def backtracking(
     """
     f0 = np.asarray(f0, dtype=float)
     m = f0.shape[0]
-    alpha = np.broadcast_to(np.asarray(alpha0, dtype=float), (m,)).copy()
+    alpha = _first_alphas(alpha0, m)
     log = _TrialLog(m)
     if max_trials < 1 or m == 0:
         return LineSearchResult(np.zeros(m), f0.copy(), log.evaluations, np.zeros(m, dtype=bool), log)
-    # The first trial covers every row: no gathers (it is most of the search's work).
-    trial = log.evaluate(phi, alpha, np.arange(m))
-    success = trial <= f0 + c1 * alpha * slope0
-    value = np.where(success, trial, np.nan)
-    searching = np.flatnonzero(~success)
-    alpha[searching] *= shrink
-    trials = 1  # every row still searching has made exactly this many trials
+    if m <= SPECULATE_BELOW:
+        # A few rows (the tail of a batch run): most steps need more than one trial, and each
+        # round costs more in call overhead than in arithmetic, so speculate from the first.
+        value = np.full(m, np.nan)
+        success = np.zeros(m, dtype=bool)
+        searching = np.arange(m)
+        trials = 0
+    else:
+        # The first trial covers every row: no gathers (it is most of the search's work).
+        trial = log.evaluate(phi, alpha, np.arange(m))
+        success = trial <= f0 + c1 * alpha * slope0
+        value = np.where(success, trial, np.nan)
+        searching = np.flatnonzero(~success)
+        alpha[searching] *= shrink
+        trials = 1  # every row still searching has made exactly this many trials
     while searching.size and trials < max_trials:
         if searching.size <= SPECULATE_BELOW:
             ahead = min(SPECULATE_TRIALS, max_trials - trials)
@@ -157,19 +165,12 @@ def _backtrack_ahead(phi, log, f0, slope0, alpha, value, success, searching, ahe
 
     Updates ``alpha``, ``value``, ``success`` in place; returns the rows still searching.
     """
-    steps = [alpha[searching]]
-    for _ in range(ahead - 1):
-        steps.append(steps[-1] * shrink)  # the same products as halving in place
-    alphas = np.stack(steps)  # (ahead, n)
+    alphas = _halvings(alpha.take(searching), ahead, shrink)  # (ahead, n)
     values = np.asarray(phi(alphas.ravel(), np.tile(searching, ahead)), dtype=float).reshape(alphas.shape)
-    sufficient = values <= f0[searching] + c1 * alphas * slope0[searching]
+    sufficient = values <= f0.take(searching) + c1 * alphas * slope0.take(searching)
     found = sufficient.any(axis=0)
     first = np.where(found, sufficient.argmax(axis=0), ahead)  # each row's first acceptable trial
-    for j in range(ahead):  # log (and count) only the trials a one-at-a-time search makes
-        made = first >= j
-        if not made.any():
-            break
-        log.record(searching[made], alphas[j, made], values[j, made])
+    _log_trials_made(log, searching, alphas, values, first)
     hit = np.flatnonzero(found)
     accepted = searching[hit]
     alpha[accepted] = alphas[first[hit], hit]
@@ -179,6 +180,40 @@ def _backtrack_ahead(phi, log, f0, slope0, alpha, value, success, searching, ahe
     searching = searching[rest]
     alpha[searching] = alphas[-1, rest] * shrink
     return searching
+
+
+def _halvings(start: np.ndarray, ahead: int, shrink: float) -> np.ndarray:
+    """``(ahead, n)`` trial steps ``start, start*shrink, (start*shrink)*shrink, ...``: the same
+    products, in the same order, as shrinking in place one round at a time (``accumulate``
+    multiplies sequentially), in three calls instead of one per round."""
+    alphas = np.empty((ahead, start.shape[0]))
+    alphas[0] = start
+    alphas[1:] = shrink
+    return np.multiply.accumulate(alphas, axis=0, out=alphas)
+
+
+def _log_trials_made(log: _TrialLog, searching: np.ndarray, alphas: np.ndarray, values: np.ndarray,
+                     first: np.ndarray) -> None:
+    """Log (and count) only the trials a one-at-a-time search makes: row ``i`` makes rounds
+    ``0..first[i]`` (all of them when none was acceptable, ``first = ahead``).
+
+    Rounds are appended as before; the per-row evaluation counts are added once (the number of
+    rounds each row made) instead of one fancy-indexed add per round.
+    """
+    ahead = alphas.shape[0]
+    rounds = min(int(first.max()) + 1, ahead)
+    log.rounds.append((searching, alphas[0], values[0]))  # round 0: every searching row
+    for j in range(1, rounds):
+        made = first >= j
+        log.rounds.append((searching[made], alphas[j, made], values[j, made]))
+    log.evaluations[searching] += np.minimum(first + 1, ahead)
+
+
+def _first_alphas(alpha0: np.ndarray | float, m: int) -> np.ndarray:
+    """``alpha0`` as a fresh ``(m,)`` array (``np.full`` for a number: one call, not three)."""
+    if isinstance(alpha0, (float, int)):
+        return np.full(m, float(alpha0))
+    return np.broadcast_to(np.asarray(alpha0, dtype=float), (m,)).copy()
 
 
 def exact(

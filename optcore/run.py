@@ -392,6 +392,7 @@ class StepOracle:
         self._hess_counted = False
         self._candidates: list[np.ndarray] | None = None  # [X, f, g] of each row's latest candidate
         self._candidates_owned = False
+        self._partial_calls: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []  # (rows, X, f, g)
 
     @property
     def value(self) -> np.ndarray:
@@ -414,8 +415,7 @@ class StepOracle:
         """Evaluations of f, grad, hess this step: ``(3,)`` for every row, plus ``(n,)`` more f
         evaluations per row from a line search (or None). Kept apart: building an (n, 3) array
         every step cost more than a first-order step's own arithmetic."""
-        uniform = np.array([int(self._value_counted), 1, int(self._hess_counted)], dtype=np.int32)
-        return uniform, self.trial_counts
+        return _uniform_counts(self._value_counted, self._hess_counted), self.trial_counts
 
     def evaluate(self, X: np.ndarray, rows: np.ndarray, candidate: bool = False) -> np.ndarray:
         """f at trial points (``rows`` may repeat); not counted here: see ``count_trials``."""
@@ -436,6 +436,9 @@ class StepOracle:
         if self._candidates is None and rows.size == n:  # first trial of every row: keep as is
             self._candidates = [X, f.copy(), g]
             return
+        # Kept whole for `recall`: a speculative call holds several trials of a row, and the
+        # accepted one is often not the last (nothing here modifies these arrays).
+        self._partial_calls.append((rows, X, f, g))
         if self._candidates is None:
             self._candidates = [np.full((n, X.shape[1]), np.nan), np.full(n, np.nan), np.full((n, X.shape[1]), np.nan)]
         elif not self._candidates_owned:  # copy on first write: the first arrays may be shared
@@ -443,6 +446,11 @@ class StepOracle:
         self._candidates_owned = True
         for stored, new in zip(self._candidates, (X, f, g)):
             put_rows(stored, rows, new)
+
+    @property
+    def candidates_owned(self) -> bool:
+        """Whether the remembered candidate arrays are copies only this oracle holds."""
+        return self._candidates_owned
 
     def known_at(self, X_new: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """``(f, g, hit)`` from remembered candidates; ``hit`` marks rows whose candidate is X_new."""
@@ -454,11 +462,39 @@ class StepOracle:
             hit &= X_c[:, i] == X_new[:, i]
         return f_c, g_c, hit
 
+    def recall(self, X_new: np.ndarray, hit: np.ndarray, f_out: np.ndarray, g_out: np.ndarray) -> None:
+        """Fill f and ∇f of rows whose ``X_new`` equals a partial-round trial, marking them in ``hit``.
+
+        A backtracking search that speculates (several halvings of a few rows in one call)
+        remembers only each row's last trial, usually not the accepted one; without this the
+        driver evaluated f and ∇f again at such rows, one more objective call per step in the
+        few-rows tail. The same point gives the same numbers, so only the time changes.
+        """
+        for rows, X, f, g in reversed(self._partial_calls):  # speculative calls come last
+            same = (X == X_new.take(rows, axis=0)).all(axis=1)
+            found = np.flatnonzero(same & ~hit.take(rows))  # rows that hit keep their candidate
+            if found.size:
+                found_rows = rows.take(found)
+                f_out[found_rows] = f.take(found)
+                put_rows(g_out, found_rows, g.take(found, axis=0))
+                hit[found_rows] = True
+                if hit.all():
+                    return
+
     def note(self, name: str, mask: np.ndarray) -> None:
         self.notes[name] = self.notes.get(name, 0) + np.asarray(mask, dtype=np.int64)
 
     def log(self, name: str, value: Any) -> None:
         self.logged[name] = value
+
+
+@functools.cache
+def _uniform_counts(value_counted: bool, hess_counted: bool) -> np.ndarray:
+    """The ``(3,)`` per-step f, grad, hess counts, one shared read-only array per combination
+    (history keeps one per step; building it each step was a call the few-rows tail paid for)."""
+    counts = np.array([int(value_counted), 1, int(hess_counted)], dtype=np.int32)
+    counts.setflags(write=False)
+    return counts
 
 
 # ---------------------------------------------------------------- state bookkeeping
@@ -568,8 +604,13 @@ def _next_point(objective, oracle: StepOracle, X_new: np.ndarray, needs_hessian:
     f_c, g_c, hit = known
     if hit.all():
         return f_c, g_c, None
-    f_new, g_new = f_c.copy(), g_c.copy()
+    # Candidates written row by row are the oracle's own copies, and the oracle ends with this
+    # step: fill them in place (two copies of every row saved). The first trial's arrays may not be.
+    f_new, g_new = (f_c, g_c) if oracle.candidates_owned else (f_c.copy(), g_c.copy())
+    oracle.recall(X_new, hit, f_new, g_new)
     miss = np.flatnonzero(~hit)
+    if miss.size == 0:
+        return f_new, g_new, None
     f_miss, g_miss, _ = _evaluate(objective, take_rows(X_new, miss), False)
     f_new[miss] = f_miss
     put_rows(g_new, miss, g_miss)
@@ -657,7 +698,9 @@ def _loop(objective, spec, rule, used_params, X, steps, tol, record_extras) -> B
                 finished = finished | small_grad
 
         for name, note_counts in oracle.notes.items():
-            target = notes.setdefault(name, np.zeros(m, dtype=np.int64))
+            target = notes.get(name)
+            if target is None:
+                target = notes[name] = np.zeros(m, dtype=np.int64)
             if rows is None:
                 target += note_counts
             else:
