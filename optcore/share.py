@@ -100,6 +100,20 @@ def _float(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _bounded_number(text: str, name: str, low: float, high: float, notices: list[str],
+                    integer: bool = False) -> float | None:
+    """A number from the link, clamped to [low, high] with a notice; None (and a notice) if not a number."""
+    value = _float(text)
+    if value is None:
+        notices.append(f"{name}: not a finite number; default used")
+        return None
+    bounded = _clamp(round(value) if integer else value, low, high)
+    bounded = int(bounded) if integer else bounded
+    if bounded != value:
+        notices.append(f"{name}: {text[:20]} clamped to {bounded:g}")
+    return bounded
+
+
 def _clamp(value: float, low: float | None, high: float | None) -> float:
     if low is not None and value < low:
         return low
@@ -251,22 +265,12 @@ def decode_state(query: Mapping[str, str], methods: Mapping[str, Any] | None = N
         if window:
             state["window"] = window
     if "steps" in q:
-        value = _float(q["steps"])
-        if value is None:
-            notices.append("steps: not a number; default used")
-        else:
-            steps = int(_clamp(round(value), MIN_STEPS, MAX_STEPS))
-            if steps != value:
-                notices.append(f"steps: {q['steps'][:20]} clamped to {steps}")
+        steps = _bounded_number(q["steps"], "steps", MIN_STEPS, MAX_STEPS, notices, integer=True)
+        if steps is not None:
             state["steps"] = steps
     if "tol" in q:
-        value = _float(q["tol"])
-        if value is None:
-            notices.append("tol: not a finite number; default used")
-        else:
-            tol = _clamp(value, *TOL_RANGE)
-            if tol != value:
-                notices.append(f"tol: {value:g} clamped to {tol:g}")
+        tol = _bounded_number(q["tol"], "tol", *TOL_RANGE, notices)
+        if tol is not None:
             state["tol"] = tol
 
     method_keys = [k for k in q if k.startswith("m.")]
