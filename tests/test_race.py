@@ -128,3 +128,45 @@ def test_bad_requests_are_clear(rosenbrock):
         race(rosenbrock, [("sgd9", {})], [[1.0, 2.0]], Budget())
     with pytest.raises(ValueError, match="criterion"):
         race(rosenbrock, [("gd", {})], [[1.0, 2.0]], Budget(), criterion="vibes")
+
+
+def test_command_line_prints_the_race_table_and_json():
+    import io
+    import json
+
+    from optcore.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["compare", ROSENBROCK, "--methods", "gd:lr=0.001,bfgs", "--x0", "-1.2", "1", "--starts", "6",
+            "--seed", "2", "--budget", "grad=200", "--format", "json"]
+    assert main(argv, out, err) == 0, err.getvalue()
+    data = json.loads(out.getvalue())
+    assert data["budget"] == {"kind": "grad", "amount": 200, "description": "200 gradient evaluations"}
+    assert data["f_star_source"] == "known minimum" and data["f_star"] == 0.0
+    assert data["starts"][0] == [-1.2, 1.0] and len(data["starts"]) == 6
+    # the same race through the library gives the same table
+    obj = optcore.parse(ROSENBROCK)
+    window = [tuple(w) for w in data["window"]]
+    result = race(obj, [("gd", {"lr": 0.001}), ("bfgs", {})], random_starts(window, 6, seed=2, first=[-1.2, 1.0]),
+                  Budget("grad", 200), f_star=0.0)
+    for row, mine in zip(data["methods"], result.table()):
+        assert row["success rate"] == mine["success rate"]
+        assert row["median f − f*"] == mine["median f − f*"]
+    text = io.StringIO()
+    assert main(argv[:-2], text, err) == 0
+    assert "best: BFGS" in text.getvalue() and "200 gradient evaluations per method" in text.getvalue()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--budget", "time=3"], "budget kind"),
+    (["--budget", "grad=0"], "budget amount"),
+    (["--starts", "0"], "--starts"),
+    (["--methods", "gd,nope"], "unknown method"),
+    (["--steps", "10"], "--budget"),
+])
+def test_command_line_mistakes_exit_2(argv, message):
+    import io
+
+    from optcore.cli import main
+    err = io.StringIO()
+    assert main(["compare", "x^2 + y^2", "--x0", "1", "1", *argv], io.StringIO(), err) == 2
+    assert message in err.getvalue()
