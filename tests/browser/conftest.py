@@ -86,9 +86,8 @@ def new_page(browser, width: int = 1400, height: int = 1000):
 
 @pytest.fixture(scope="session")
 def warm_app(browser, server_url):
-    """Open "/" once before any test. Until one session has run app.py, Streamlit serves a deep link
-    such as /compare from the legacy pages/ directory, without the shared frame (see
-    test_export_share.py::test_deep_link_on_a_fresh_server); this also pays the first compile."""
+    """Open "/" once before any test: pays the first compile (SymPy, Plotly) so that the tests'
+    own timeouts measure the app, not the server's start-up."""
     pg = new_page(browser)
     pg.goto(server_url + "/")
     wait_idle(pg, timeout=120_000)
