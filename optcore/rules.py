@@ -271,6 +271,47 @@ def scale_by_adam(b1: float, b2: float, eps: float) -> StepRule:
     return StepRule(init, update)
 
 
+class LionState(NamedTuple):
+    mu: np.ndarray  # momentum m
+
+
+def scale_by_lion(b1: float, b2: float) -> StepRule:
+    """Lion (Chen et al. 2023): output ``sign(b1 m + (1 - b1) g)``, then ``m <- b2 m + (1 - b2) g``.
+
+    Every coordinate moves by exactly the learning rate (where the blend is not 0): the step's
+    size carries no information about the gradient's, only its sign does.
+    """
+
+    def init(X):
+        return LionState(np.zeros_like(X))
+
+    def update(U, state, X, k, oracle):
+        blend = b1 * state.mu
+        blend += (1.0 - b1) * U
+        mu = b2 * state.mu
+        mu += (1.0 - b2) * U
+        if oracle.recording:
+            oracle.log("momentum_m", mu)
+        return np.sign(blend), LionState(mu)
+
+    return StepRule(init, update)
+
+
+def add_decayed_weights(weight_decay: float) -> StepRule:
+    """Decoupled weight decay: output ``p + wd x`` (the next link scales both by the learning rate,
+    so x also shrinks by ``lr wd x``, apart from whatever the gradient part does)."""
+
+    def init(X):
+        return EmptyState()
+
+    def update(U, state, X, k, oracle):
+        if np.all(np.asarray(weight_decay) == 0):
+            return U, state
+        return U + weight_decay * X, state
+
+    return StepRule(init, update)
+
+
 # ---------------------------------------------------------------- curvature: Newton family
 
 # |lambda| below this fraction of the largest |lambda| counts as zero for the pure Newton solve.
