@@ -29,6 +29,9 @@ _EXPORTS = {
     "MethodSpec": "methods",
     "ParamSpec": "methods",
     "resolve_params": "methods",
+    "STEP_DIAGNOSTICS": "rules",
+    "Diagnostic": "rules",
+    "classify_curvature": "curvature",
     "PRESETS": "presets",
     "Preset": "presets",
 }

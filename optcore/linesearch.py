@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .rows import put_rows
+
 Phi = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0  # 0.618..., the golden-section shrink factor
@@ -22,9 +24,8 @@ GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0  # 0.618..., the golden-section shrink facto
 class _TrialLog:
     """Collects the (alpha, f) rounds of a search as they come: ``(rows, alphas, values)`` each.
 
-    Only a single run's diagnostics ever read the trials, so the dense ``(n_trials, m)`` view is
-    built on demand; padding every round to all m rows cost more than the search itself at
-    40,000 rows.
+    Only a single run's diagnostics ever read the trials (per row, through ``trials``); padding
+    every round to all m rows cost more than the search itself at 40,000 rows.
     """
 
     def __init__(self, m: int) -> None:
@@ -45,14 +46,6 @@ class _TrialLog:
         else:
             self.evaluations[rows] += 1
 
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(n_trials, m)`` alphas and values, nan where a row was not evaluated in that round."""
-        alphas = np.full((len(self.rounds), self.m), np.nan)
-        values = np.full((len(self.rounds), self.m), np.nan)
-        for i, (rows, alpha, value) in enumerate(self.rounds):
-            alphas[i, rows], values[i, rows] = alpha, value
-        return alphas, values
-
     def trials(self, row: int) -> list[tuple[float, float]]:
         found = []
         for rows, alpha, value in self.rounds:
@@ -63,25 +56,13 @@ class _TrialLog:
 
 
 class LineSearchResult(NamedTuple):
-    """Outcome per row: chosen step, f there, number of f evaluations, success flag, trials.
-
-    ``trial_alphas`` / ``trial_values`` are ``(n_trials, m)`` with nan where a row was not
-    evaluated in that round.
-    """
+    """Outcome per row: chosen step, f there, number of f evaluations, success flag, trials."""
 
     alpha: np.ndarray
     value: np.ndarray
     evaluations: np.ndarray
     success: np.ndarray
     log: _TrialLog
-
-    @property
-    def trial_alphas(self) -> np.ndarray:
-        return self.log.arrays()[0]
-
-    @property
-    def trial_values(self) -> np.ndarray:
-        return self.log.arrays()[1]
 
     def trials(self, row: int) -> list[tuple[float, float]]:
         """The (alpha, f) pairs tried for one row, in order."""
@@ -319,3 +300,64 @@ def exact(
     alpha = np.where(found, mid, 0.0)
     value = np.where(found, f_mid, f0)
     return LineSearchResult(alpha, value, log.evaluations, found, log)
+
+
+class TrialMemo:
+    """f and ∇f at the trial points of one step's search, kept in the search's state so the
+    driver can reuse them at the accepted point (as optax keeps ``value_and_grad`` in the state of
+    its line search). Reuse needs the new point to equal the trial bit for bit, so results do
+    not change, only the time: one objective call per step saved.
+
+    Each row's latest trial is kept as a candidate; whole partial calls are kept too, since a
+    speculative backtracking call holds several trials of a row and the accepted one is often not
+    the last (nothing modifies these arrays afterwards).
+    """
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self._candidates: list[np.ndarray] | None = None  # [X, f, g] of each row's latest trial
+        self._owned = False
+        self._partial_calls: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []  # (rows, X, f, g)
+
+    def remember(self, X: np.ndarray, f: np.ndarray, g: np.ndarray, rows: np.ndarray) -> None:
+        n = self.n
+        if self._candidates is None and rows.size == n:  # first trial of every row: keep as is
+            self._candidates = [X, f.copy(), g]
+            return
+        self._partial_calls.append((rows, X, f, g))
+        if self._candidates is None:
+            self._candidates = [np.full((n, X.shape[1]), np.nan), np.full(n, np.nan), np.full((n, X.shape[1]), np.nan)]
+        elif not self._owned:  # copy on first write: the first arrays may be shared
+            self._candidates = [a.copy() for a in self._candidates]
+        self._owned = True
+        for stored, new in zip(self._candidates, (X, f, g)):
+            put_rows(stored, rows, new)
+
+    @property
+    def owned(self) -> bool:
+        """Whether the remembered candidate arrays are copies only this memo holds (the caller may
+        then fill them in place)."""
+        return self._owned
+
+    def known_at(self, X_new: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """``(f, g, hit)`` from remembered candidates; ``hit`` marks rows whose candidate is X_new."""
+        if self._candidates is None:
+            return None
+        X_c, f_c, g_c = self._candidates
+        hit = X_c[:, 0] == X_new[:, 0]
+        for i in range(1, X_new.shape[1]):
+            hit &= X_c[:, i] == X_new[:, i]
+        return f_c, g_c, hit
+
+    def recall(self, X_new: np.ndarray, hit: np.ndarray, f_out: np.ndarray, g_out: np.ndarray) -> None:
+        """Fill f and ∇f of rows whose ``X_new`` equals a partial-round trial, marking them in ``hit``."""
+        for rows, X, f, g in reversed(self._partial_calls):  # speculative calls come last
+            same = (X == X_new.take(rows, axis=0)).all(axis=1)
+            found = np.flatnonzero(same & ~hit.take(rows))  # rows that hit keep their candidate
+            if found.size:
+                found_rows = rows.take(found)
+                f_out[found_rows] = f.take(found)
+                put_rows(g_out, found_rows, g.take(found, axis=0))
+                hit[found_rows] = True
+                if hit.all():
+                    return

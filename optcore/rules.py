@@ -14,10 +14,11 @@ the displacement ``x_{k+1} - x_k``. A method is a recipe, e.g.
 
 The ``oracle`` is the driver's window onto the objective at the current rows: ``oracle.value``,
 ``oracle.grad`` and ``oracle.hess`` (reading ``value``/``hess`` counts as an evaluation, so the
-counts show what a textbook implementation would spend), ``oracle.evaluate(X, rows)`` for
-trial points (counted through ``oracle.count_trials``), ``oracle.note(name, mask)`` for
-per-row events reported in the final message,
-and ``oracle.log(name, value)`` for per-step diagnostics (only kept when ``oracle.recording``).
+counts show what a textbook implementation would spend), ``oracle.evaluate(X)`` and
+``oracle.evaluate_with_grad(X)`` for trial points (counted through ``oracle.count_trials``),
+``oracle.note(name, mask)`` for per-row events reported in the final message, and
+``oracle.log(name, value)`` for per-step diagnostics (only kept when ``oracle.recording``; every
+name is declared once in :data:`STEP_DIAGNOSTICS`).
 """
 
 from __future__ import annotations
@@ -28,14 +29,41 @@ from collections.abc import Callable
 import numpy as np
 
 from . import linesearch
+from .linesearch import TrialMemo
 
 Schedule = float | Callable[[int], float]
 
 
+class Diagnostic(NamedTuple):
+    """One per-step diagnostic a rule may log: its key in ``Trajectory.extras``, what to call it
+    on screen, and its shape per step (``"()"``, ``"(d,)"``, ``"(d, d)"`` or ``"trials"``: a list
+    of ``(alpha, f)`` pairs)."""
+
+    name: str
+    label: str
+    shape: str
+
+
+STEP_DIAGNOSTICS: tuple[Diagnostic, ...] = (
+    Diagnostic("lr", "step size used α", "()"),
+    Diagnostic("damping", "damping λ", "()"),
+    Diagnostic("cg_beta", "conjugate-gradient β", "()"),
+    Diagnostic("hess_eigenvalues", "eigenvalues of the Hessian used", "(d,)"),
+    Diagnostic("hess_diagonal", "diag H used", "(d,)"),
+    Diagnostic("bfgs_inverse", "BFGS inverse-Hessian approximation B", "(d, d)"),
+    Diagnostic("adam_m", "first moment m", "(d,)"),
+    Diagnostic("adam_v", "second moment v", "(d,)"),
+    Diagnostic("momentum_m", "momentum m (Lion)", "(d,)"),
+    Diagnostic("line_search_trials", "line-search trials (α, f)", "trials"),
+)
+DIAGNOSTIC_NAMES = frozenset(d.name for d in STEP_DIAGNOSTICS)
+
+
 class Oracle(Protocol):
-    """What a rule may ask of the driver (implemented by ``run.StepOracle``)."""
+    """What a rule may ask of the driver (implemented by ``oracle.StepOracle``)."""
 
     recording: bool
+    trial_grads: bool  # whether a search that may end on a trial should evaluate ∇f there too
 
     @property
     def value(self) -> np.ndarray: ...  # (m,) f at the current points; counts one f evaluation
@@ -46,7 +74,9 @@ class Oracle(Protocol):
     @property
     def hess(self) -> np.ndarray: ...  # (m, d, d); counts one Hessian evaluation
 
-    def evaluate(self, X: np.ndarray, rows: np.ndarray, candidate: bool = False) -> np.ndarray: ...  # f at trial points
+    def evaluate(self, X: np.ndarray) -> np.ndarray: ...  # f at trial points
+
+    def evaluate_with_grad(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...  # f, ∇f at trial points
 
     def count_trials(self, evaluations: np.ndarray) -> None: ...  # (m,) f evaluations a search made
 
@@ -237,6 +267,47 @@ def scale_by_adam(b1: float, b2: float, eps: float) -> StepRule:
         denominator = np.sqrt(nu_hat, out=nu_hat)
         denominator += eps
         return np.divide(mu_hat, denominator, out=mu_hat), AdamState(mu, nu)
+
+    return StepRule(init, update)
+
+
+class LionState(NamedTuple):
+    mu: np.ndarray  # momentum m
+
+
+def scale_by_lion(b1: float, b2: float) -> StepRule:
+    """Lion (Chen et al. 2023): output ``sign(b1 m + (1 - b1) g)``, then ``m <- b2 m + (1 - b2) g``.
+
+    Every coordinate moves by exactly the learning rate (where the blend is not 0): the step's
+    size carries no information about the gradient's, only its sign does.
+    """
+
+    def init(X):
+        return LionState(np.zeros_like(X))
+
+    def update(U, state, X, k, oracle):
+        blend = b1 * state.mu
+        blend += (1.0 - b1) * U
+        mu = b2 * state.mu
+        mu += (1.0 - b2) * U
+        if oracle.recording:
+            oracle.log("momentum_m", mu)
+        return np.sign(blend), LionState(mu)
+
+    return StepRule(init, update)
+
+
+def add_decayed_weights(weight_decay: float) -> StepRule:
+    """Decoupled weight decay: output ``p + wd x`` (the next link scales both by the learning rate,
+    so x also shrinks by ``lr wd x``, apart from whatever the gradient part does)."""
+
+    def init(X):
+        return EmptyState()
+
+    def update(U, state, X, k, oracle):
+        if np.all(np.asarray(weight_decay) == 0):
+            return U, state
+        return U + weight_decay * X, state
 
     return StepRule(init, update)
 
@@ -681,6 +752,26 @@ def scale_by_lr(lr: Schedule) -> StepRule:
     return StepRule(init, update)
 
 
+class LineSearchState(NamedTuple):
+    """What the last search evaluated: f and ∇f at its trial points, when it may end on one
+    (backtracking with ``oracle.trial_grads``), else None. See :func:`trial_memo`."""
+
+    trials: TrialMemo | None
+
+
+def trial_memo(state: Any) -> TrialMemo | None:
+    """The memo of the line search inside a (chained) rule state, if any: f and ∇f the search
+    already evaluated, which the driver reuses at the accepted point."""
+    if isinstance(state, LineSearchState):
+        return state.trials
+    if isinstance(state, tuple) and not hasattr(state, "_fields"):
+        for part in reversed(state):  # the search is the last link
+            found = trial_memo(part)
+            if found is not None:
+                return found
+    return None
+
+
 def line_search(kind: str = "backtracking", lr: Schedule = 1.0, *, c1: float = 1e-4, shrink: float = 0.5) -> StepRule:
     """Choose how far to go along ``-p``: ``none`` (step ``lr``), ``backtracking`` (Armijo,
     first trial ``lr``) or ``exact`` (minimise ``f(x - a p)`` over ``a >= 0``).
@@ -693,20 +784,23 @@ def line_search(kind: str = "backtracking", lr: Schedule = 1.0, *, c1: float = 1
         raise ValueError(f"unknown line search {kind!r}; use none, backtracking or exact")
 
     def init(X):
-        return EmptyState()
+        return LineSearchState(None)
 
     def update(U, state, X, k, oracle):
         direction = -U
         f0 = oracle.value
-
-        # A backtracking search ends on its last trial, so each trial is a candidate next point
-        # (the driver may reuse f and the gradient there); an exact search ends elsewhere.
-        candidate = kind == "backtracking"
+        # A backtracking search ends on its last trial, so each trial may be the next point: keep
+        # f and ∇f there (an exact search ends elsewhere).
+        memo = TrialMemo(X.shape[0]) if kind == "backtracking" and oracle.trial_grads else None
 
         def phi(alpha: np.ndarray, rows: np.ndarray) -> np.ndarray:
             trial = _scale_rows(alpha, direction.take(rows, axis=0))  # take: fast row gather
             trial += X.take(rows, axis=0)  # x + alpha d, the same sum the driver forms
-            return oracle.evaluate(trial, rows, candidate)
+            if memo is None:
+                return oracle.evaluate(trial)
+            f, g = oracle.evaluate_with_grad(trial)
+            memo.remember(trial, f, g, rows)
+            return f
 
         first_trial = learning_rate_at(lr, k)
         if kind == "backtracking":
@@ -719,6 +813,6 @@ def line_search(kind: str = "backtracking", lr: Schedule = 1.0, *, c1: float = 1
         if oracle.recording:
             oracle.log("lr", result.alpha)
             oracle.log("line_search_trials", [result.trials(row) for row in range(X.shape[0])])
-        return _scale_rows(result.alpha, direction), state
+        return _scale_rows(result.alpha, direction), LineSearchState(memo)
 
     return StepRule(init, update)

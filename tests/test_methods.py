@@ -38,6 +38,21 @@ def random_spd(d: int, seed: int, condition: float = 20.0) -> np.ndarray:
 
 # ------------------------------------------------------------ the table: methods x test functions
 
+
+class Decaying:
+    """A learning-rate schedule lr0 * rate**k with a stable name (for test ids). Sign methods
+    (Lion) move every coordinate by the full lr, so they only settle as lr shrinks."""
+
+    def __init__(self, lr0: float, rate: float) -> None:
+        self.lr0, self.rate = lr0, rate
+
+    def __call__(self, k: int) -> float:
+        return self.lr0 * self.rate**k
+
+    def __repr__(self) -> str:
+        return f"{self.lr0}*{self.rate}^k"
+
+
 # (method, params, steps). Slow first-order methods are only asked to solve the quadratic; on
 # Rosenbrock's curved valley they need tens of thousands of steps, which says nothing new.
 ON_QUADRATIC = [
@@ -49,6 +64,8 @@ ON_QUADRATIC = [
     ("adagrad", {"lr": 0.4}, 2000),
     ("rmsprop", {"lr": 0.01, "gamma": 0.9}, 2000),
     ("adam", {"lr": 0.1}, 2000),
+    ("adamw", {"lr": 0.1, "weight_decay": 0.0}, 2000),
+    ("lion", {"lr": Decaying(0.1, 0.99)}, 2000),
     ("newton", {}, 5),
     ("newton_abs", {}, 5),
     ("newton_reg", {}, 50),
@@ -61,6 +78,8 @@ ON_QUADRATIC = [
 ]
 ON_ROSENBROCK = [
     ("adam", {"lr": 0.1}, 5000),
+    ("adamw", {"lr": 0.1, "weight_decay": 0.0}, 5000),
+    ("lion", {"lr": Decaying(0.02, 0.999)}, 8000),
     ("newton", {}, 50),
     ("newton", {"line_search": "backtracking"}, 100),
     ("newton_abs", {"line_search": "backtracking"}, 100),
@@ -420,3 +439,76 @@ def test_bfgs_two_dimensional_path_matches_the_general_update_bit_for_bit():
     assert np.array_equal(P_fast, rules._matvec(B_general, U))
     assert np.array_equal(notes.notes["bfgs_skipped"], moved & ~usable)
     assert (moved & ~usable)[5:10].all() and not moved[:5].any()
+
+
+# ------------------------------------------------------------ AdamW and Lion against updates applied by hand
+
+
+def _grad(x):
+    """∇ of (x - 1)^2 + 2(y + 0.5)^2."""
+    return np.array([2 * (x[0] - 1), 4 * (x[1] + 0.5)])
+
+
+def test_adamw_applies_adam_plus_decoupled_weight_decay():
+    lr, b1, b2, eps, wd = 0.05, 0.8, 0.95, 1e-8, 0.3
+    t = run(parse(QUADRATIC), "adamw", [-2.0, 1.5], steps=6, tol=0, lr=lr, beta1=b1, beta2=b2, eps=eps, weight_decay=wd)
+    x, m, v = np.array([-2.0, 1.5]), np.zeros(2), np.zeros(2)
+    for k in range(6):
+        g = _grad(x)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        m_hat, v_hat = m / (1 - b1 ** (k + 1)), v / (1 - b2 ** (k + 1))
+        x = x - lr * (m_hat / (np.sqrt(v_hat) + eps) + wd * x)
+        assert np.allclose(t.points[k + 1], x, rtol=1e-13, atol=1e-15)
+    # Without decay it is Adam, bit for bit; with decay it ends nearer the origin than Adam.
+    adam = run(parse(QUADRATIC), "adam", [-2.0, 1.5], steps=50, tol=0, lr=lr)
+    assert np.array_equal(run(parse(QUADRATIC), "adamw", [-2.0, 1.5], steps=50, tol=0, lr=lr, weight_decay=0).points,
+                          adam.points)
+
+
+def test_lion_steps_by_the_sign_of_the_interpolated_momentum():
+    lr, b1, b2, wd = 0.1, 0.9, 0.99, 0.2
+    t = run(parse(QUADRATIC), "lion", [-2.0, 1.5], steps=8, tol=0, lr=lr, beta1=b1, beta2=b2, weight_decay=wd)
+    x, m = np.array([-2.0, 1.5]), np.zeros(2)
+    for k in range(8):
+        g = _grad(x)
+        c = b1 * m + (1 - b1) * g
+        x = x - lr * (np.sign(c) + wd * x)
+        m = b2 * m + (1 - b2) * g
+        assert np.allclose(t.points[k + 1], x, rtol=1e-14, atol=1e-15)
+    # With no decay every coordinate moves by exactly lr.
+    plain = run(parse(QUADRATIC), "lion", [-2.0, 1.5], steps=5, tol=0, lr=0.125)
+    assert np.array_equal(np.abs(np.diff(plain.points, axis=0)), np.full((5, 2), 0.125))
+
+
+# ------------------------------------------------------------ the registry
+
+
+def test_a_recipe_that_does_not_match_its_parameters_fails_at_registration():
+    from optcore.methods import ParamSpec, RegistrationError, register
+
+    lr = ParamSpec("lr", 0.1, 1e-4, 10.0, True, None, "step size", "learning rate η", 0.0, 1e6, minimum_open=True)
+    with pytest.raises(RegistrationError, match="declared but not taken"):
+        @register("broken", label="Broken", summary="s", update_latex="x", params=(lr,))
+        def _build(learning_rate):  # misspelt: the spec says lr
+            return rules.scale_by_lr(learning_rate)
+    with pytest.raises(RegistrationError, match="label"):
+        @register("unlabelled", label="U", summary="s", update_latex="x", params=(lr._replace(label=""),))
+        def _build2(lr):
+            return rules.scale_by_lr(lr)
+    with pytest.raises(RegistrationError, match="outside"):
+        @register("bad_default", label="B", summary="s", update_latex="x", params=(lr._replace(default=-1.0),))
+        def _build3(lr):
+            return rules.scale_by_lr(lr)
+    assert not {"broken", "unlabelled", "bad_default"} & set(METHODS)
+
+
+def test_every_parameter_has_a_label_help_and_a_default_inside_its_hard_bounds():
+    for name, spec in METHODS.items():
+        for p in spec.params:
+            assert p.label and p.help, (name, p.name)
+            if p.choices is None and not isinstance(p.default, bool):
+                assert p.allows(p.default), (name, p.name)
+                if p.low is not None:  # the slider range lies inside the hard bounds
+                    assert p.allows(p.low) or p.low == p.minimum, (name, p.name)
+                    assert p.allows(p.high), (name, p.name)

@@ -1,0 +1,97 @@
+"""Rates of gradient descent on a quadratic, and rates and orders measured on a run's errors."""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def contraction_factor(alpha: float | np.ndarray, eigenvalues: Sequence[float]) -> np.ndarray | float:
+    """r(α) = max_i |1 − α λ_i|: the factor by which one gradient-descent step with learning rate α
+    shrinks the error on a quadratic with Hessian eigenvalues λ_i (worst direction). r < 1 converges."""
+    lam = np.asarray(eigenvalues, dtype=float).ravel()
+    a = np.asarray(alpha, dtype=float)
+    r = np.max(np.abs(1.0 - a[..., None] * lam), axis=-1)
+    return float(r) if r.ndim == 0 else r
+
+
+def condition_number(eigenvalues: Sequence[float]) -> float:
+    """κ = λ_max / λ_min (inf when λ_min ≤ 0)."""
+    lam = np.asarray(eigenvalues, dtype=float)
+    lo, hi = float(lam.min()), float(lam.max())
+    return hi / lo if lo > 0 else math.inf
+
+
+def optimal_learning_rate(eigenvalues: Sequence[float]) -> float:
+    """α* = 2 / (λ_min + λ_max): balances the slowest and the fastest direction, |1 − α λ_min| =
+    |1 − α λ_max|. Only meaningful when every λ > 0 (nan otherwise)."""
+    lam = np.asarray(eigenvalues, dtype=float)
+    lo, hi = float(lam.min()), float(lam.max())
+    return 2.0 / (lo + hi) if lo > 0 else math.nan
+
+
+def optimal_rate(eigenvalues: Sequence[float]) -> float:
+    """r* = r(α*) = (κ − 1) / (κ + 1) = (λ_max − λ_min)/(λ_max + λ_min); nan unless every λ > 0."""
+    lam = np.asarray(eigenvalues, dtype=float)
+    lo, hi = float(lam.min()), float(lam.max())
+    return (hi - lo) / (hi + lo) if lo > 0 else math.nan
+
+
+def stability_edge(eigenvalues: Sequence[float]) -> float:
+    """2 / λ_max: gradient descent on the quadratic diverges for every α above this (inf if λ_max ≤ 0)."""
+    hi = float(np.max(np.asarray(eigenvalues, dtype=float)))
+    return 2.0 / hi if hi > 0 else math.inf
+
+
+def momentum_stability_edge(eigenvalues: Sequence[float], beta: float | np.ndarray) -> np.ndarray | float:
+    """Largest stable learning rate of heavy-ball momentum (v ← βv + ∇f, x ← x − ηv) on a quadratic:
+    η < 2(1 + β)/λ_max for 0 ≤ β < 1. β = 0 is plain gradient descent's 2/λ_max."""
+    hi = float(np.max(np.asarray(eigenvalues, dtype=float)))
+    b = np.asarray(beta, dtype=float)
+    edge = np.where(b < 1, 2.0 * (1.0 + b) / hi, 0.0) if hi > 0 else np.full(b.shape, np.inf)
+    return float(edge) if edge.ndim == 0 else edge
+
+
+def errors_to_point(points: np.ndarray, x_star: Sequence[float]) -> np.ndarray:
+    """e_k = ‖x_k − x*‖ for a path `points` (k+1, d)."""
+    return np.linalg.norm(np.asarray(points, dtype=float) - np.asarray(x_star, dtype=float), axis=-1)
+
+
+def _usable_errors(errors: Sequence[float], floor: float) -> np.ndarray:
+    e = np.asarray(errors, dtype=float)
+    e = e[np.isfinite(e)]
+    if e.size == 0:
+        return e
+    # Stop at the first error below the floor: what follows is rounding noise.
+    below = np.flatnonzero(e <= floor * max(1.0, float(e.max())))
+    return e[: below[0]] if below.size else e
+
+
+def step_ratios(errors: Sequence[float], floor: float = 1e-12) -> np.ndarray:
+    """e_{k+1} / e_k for consecutive errors above the rounding floor."""
+    e = _usable_errors(errors, floor)
+    return e[1:] / e[:-1] if e.size > 1 else np.empty(0)
+
+
+def measured_contraction(errors: Sequence[float], tail: int = 10, floor: float = 1e-12) -> float:
+    """The per-step contraction a run actually achieved: the geometric mean of e_{k+1}/e_k over the
+    last `tail` steps above the rounding floor, (e_K / e_{K−t})^(1/t). nan if fewer than 2 errors."""
+    e = _usable_errors(errors, floor)
+    if e.size < 2:
+        return math.nan
+    t = min(tail, e.size - 1)
+    return float((e[-1] / e[-1 - t]) ** (1.0 / t))
+
+
+def convergence_order(errors: Sequence[float], tail: int = 3, floor: float = 1e-12) -> float:
+    """Empirical order p in e_{k+1} ≈ C e_k^p: the least-squares slope of log e_{k+1} against
+    log e_k over the last `tail` pairs above the rounding floor. ≈ 1 for gradient descent (linear
+    convergence), ≈ 2 for Newton near a nondegenerate minimum. nan with fewer than 2 pairs."""
+    e = _usable_errors(errors, floor)
+    if e.size < 3:
+        return math.nan
+    a, b = np.log(e[:-1])[-tail:], np.log(e[1:])[-tail:]
+    if np.ptp(a) == 0:
+        return math.nan
+    return float(np.polyfit(a, b, 1)[0])
