@@ -262,3 +262,19 @@ def taylor_grids(formula: Formula, window: Window, n: int, x_k: tuple, f_k: floa
     xs, ys, X = analysis.grid(window, n) if axes is None else analysis.grid(window, n, base=x_k, axes=axes)
     curves = {label: analysis.taylor_model_grid(x_k, f_k, g, M, X) for label, M in models.items()}
     return xs, ys, f.value(X), curves
+
+
+def race(formula: Formula, picked: Sequence[tuple[str, dict]], starts, budget, tune: bool, criterion: str,
+         f_star: float | None, compute: bool = True):
+    """optcore.race.race, the last few per session; None when not computed yet and `compute` is off."""
+    from optcore import race as races
+    key = (Formula(*formula), tuple((m, _params_key(p)) for m, p in picked), _floats(starts), budget, bool(tune),
+           criterion, f_star)
+
+    def work():
+        bar, report = _progress("racing…")
+        out = races.race(formula.parse(), list(picked), np.asarray(starts, dtype=float), budget, tune=tune,
+                         criterion=criterion, f_star=f_star, on_progress=lambda f, text: report(f))
+        bar.empty()
+        return out
+    return _remember("race", key, work if compute else None, keep=4)

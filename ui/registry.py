@@ -33,6 +33,7 @@ class PageEntry:
 PAGES: tuple[PageEntry, ...] = (
     PageEntry("playground", "Playground", ":material/route:", "Explore"),
     PageEntry("compare", "Compare methods", ":material/compare:", "Explore"),
+    PageEntry("race", "Fair race", ":material/trophy:", "Explore"),
     PageEntry("curvature", "Curvature", ":material/landscape:", "Analyse"),
     PageEntry("newton_model", "Newton's model", ":material/functions:", "Analyse",
               picker="nm", picker_prefers=SECOND_ORDER, picker_default="newton"),

@@ -237,6 +237,19 @@ def apply_preset(key: str, switch: bool = True) -> None:
         ss[SWITCH_TO] = preset.page
 
 
+def set_compare_methods(picked: Sequence[tuple[str, dict]]) -> None:
+    """Compare's method pickers set to these (method, params), in order (a callback, or before they are drawn)."""
+    picked = list(picked)[:MAX_METHODS]
+    for i, (method, params) in enumerate(picked):
+        set_method(f"m{i}", method, params)
+    st.session_state["n_methods"] = max(1, len(picked))
+
+
+def switch_to(view: str) -> None:
+    """Ask app.py to show another page on the next run."""
+    st.session_state[SWITCH_TO] = view
+
+
 def load_preset(key: str) -> None:
     """Load a preset (formula, start, window, methods) and rerun; switches to the preset's view."""
     st.session_state[PENDING_PRESET] = key

@@ -1,0 +1,91 @@
+"""Figures of a fair race: median f − f* with its interquartile band against the budget, and the
+tuning sweep of each method with the chosen learning rate marked.
+
+Pure builders: arrays and small dicts in (from `optcore.race.Race.bands()` and `TuningSweep.curve()`),
+`go.Figure` out.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .base import method_color, styled
+
+FLOOR = 1e-16  # log axes cannot show 0: values at or below the floor are drawn on it
+
+
+def _fill(color: str, alpha: float = 0.18) -> str:
+    c = color.lstrip("#")
+    r, g, b = (int(c[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _on_log_axis(y: np.ndarray) -> np.ndarray:
+    y = np.asarray(y, dtype=float)
+    return np.where(np.isfinite(y), np.maximum(y, FLOOR), np.nan)
+
+
+def race_bands_figure(bands: Sequence[dict], *, x_title: str, height: int = 380,
+                      title: str | None = None) -> go.Figure:
+    """One line per method (median over the starts) inside its 25–75 % band, on a log y axis.
+
+    Each band: {"label", "levels", "q25", "median", "q75"} as returned by ``Race.bands()``. Where
+    more than half the starts have diverged the median is infinite and the line breaks.
+    """
+    fig = go.Figure()
+    for i, band in enumerate(bands):
+        color = method_color(i)
+        x = np.asarray(band["levels"], dtype=float)
+        lo, mid, hi = (_on_log_axis(band[k]) for k in ("q25", "median", "q75"))
+        group = f"m{i}"
+        fig.add_trace(go.Scatter(x=x, y=hi, mode="lines", line=dict(width=0, color=color), showlegend=False,
+                                 legendgroup=group, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=x, y=lo, mode="lines", line=dict(width=0, color=color), fill="tonexty",
+                                 fillcolor=_fill(color), showlegend=False, legendgroup=group, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=x, y=mid, mode="lines", name=band["label"], line=dict(color=color, width=2.5),
+                                 legendgroup=group,
+                                 hovertemplate=f"{band['label']}<br>{x_title} = %{{x:.4g}}<br>median f − f* = "
+                                               "%{y:.3e}<extra></extra>"))
+    fig.update_xaxes(title_text=x_title)
+    fig.update_yaxes(title_text="f − f* (median, 25–75 % band)", type="log", exponentformat="power")
+    return styled(fig, title, height=height, legend=dict(orientation="h", yanchor="top", y=-0.22, x=0),
+                  margin=dict(l=70, r=20, t=40 if title else 20, b=90))
+
+
+def tuning_sweep_figure(curves: Sequence[dict], *, score_title: str, height: int = 340,
+                        title: str | None = None) -> go.Figure:
+    """Score against learning rate for each tuned method, the chosen lr marked with a star.
+
+    Each curve: {"label", "lrs", "scores", "best_lr", "best_score"}; infinite scores (diverged or
+    never reached) are gaps in the line and crosses along the top of the plot.
+    """
+    fig = go.Figure()
+    finite = np.concatenate([np.asarray(c["scores"], dtype=float)[np.isfinite(c["scores"])] for c in curves]
+                            or [np.array([])])
+    top = float(np.max(finite)) * 3 if finite.size else 1.0
+    for i, c in enumerate(curves):
+        color = method_color(i)
+        lrs = np.asarray(c["lrs"], dtype=float)
+        scores = np.asarray(c["scores"], dtype=float)
+        fig.add_trace(go.Scatter(x=lrs, y=_on_log_axis(scores), mode="lines+markers", name=c["label"],
+                                 line=dict(color=color, width=2), marker=dict(size=5), legendgroup=f"m{i}",
+                                 hovertemplate=f"{c['label']}<br>η = %{{x:.3g}}<br>score %{{y:.3e}}<extra></extra>"))
+        failed = ~np.isfinite(scores)
+        if failed.any():
+            fig.add_trace(go.Scatter(x=lrs[failed], y=np.full(failed.sum(), max(top, FLOOR)), mode="markers",
+                                     marker=dict(symbol="x-thin", size=8, color=color, line=dict(width=2, color=color)),
+                                     name=f"{c['label']}: failed", showlegend=False, legendgroup=f"m{i}",
+                                     hovertemplate=f"{c['label']}<br>η = %{{x:.3g}}: diverged or never reached"
+                                                   "<extra></extra>"))
+        if c.get("best_lr") is not None and np.isfinite(c.get("best_score", np.inf)):
+            fig.add_trace(go.Scatter(x=[c["best_lr"]], y=_on_log_axis([c["best_score"]]), mode="markers",
+                                     marker=dict(symbol="star", size=15, color=color, line=dict(color="black", width=1)),
+                                     name=f"{c['label']}: tuned η = {c['best_lr']:.3g}", legendgroup=f"m{i}",
+                                     showlegend=False,
+                                     hovertemplate=f"{c['label']}: tuned η = {c['best_lr']:.3g}<extra></extra>"))
+    fig.update_xaxes(title_text="learning rate η", type="log", exponentformat="power")
+    fig.update_yaxes(title_text=score_title, type="log", exponentformat="power")
+    return styled(fig, title, height=height, legend=dict(orientation="h", yanchor="top", y=-0.25, x=0),
+                  margin=dict(l=70, r=20, t=40 if title else 20, b=90))

@@ -1,0 +1,104 @@
+"""Fair race: every method to the same budget, tuned the same way, from the same many starts."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+import optcore
+from optcore import race as races
+from optcore.figures import race as race_figs
+from ui import cache, link, state, views
+
+DEFAULT_METHODS = ["gd", "momentum", "adam", "bfgs"]
+BUDGET_KINDS = {"gradient evaluations": "grad", "iterations": "iterations", "f evaluations": "f",
+                "Hessian evaluations": "hess", "cost (Hessian = d gradients)": "cost"}
+
+formula, obj = state.current_formula(), state.current_objective()
+window, x0 = state.current_window(), state.current_start()
+
+st.header("Fair race")
+st.markdown(
+    "Comparisons of optimizers are easy to make unfair: one method gets a hand-picked learning rate and the "
+    "others a default, the budget counts iterations although a Newton step costs far more than a gradient "
+    "step, and a single start decides the winner. Here every method gets **the same budget**, optionally "
+    "**its own best learning rate** (picked by the same sweep for all), and runs from **the same seeded "
+    "starts**; the result is a median with its spread.")
+
+c1, c2, c3, c4 = st.columns([3, 2, 1, 1])
+methods = link.shared_option(c1.multiselect, "methods", "race_methods", options=list(optcore.METHODS),
+                             default=DEFAULT_METHODS, format_func=lambda m: optcore.METHODS[m].label,
+                             max_selections=state.MAX_METHODS)
+kind_label = link.shared_option(c2.selectbox, "budget in", "race_budget_kind", options=list(BUDGET_KINDS))
+amount = int(link.shared_option(c3.number_input, "budget", "race_budget", min_value=10, max_value=5000,
+                                value=500, step=10))
+n_starts = int(link.shared_option(c4.number_input, "starts", "race_starts", min_value=1, max_value=64,
+                                  value=16, step=1, help="the sidebar's start plus seeded random ones in the window"))
+c5, c6, c7 = st.columns([1, 2, 3])
+seed = int(link.shared_option(c5.number_input, "seed", "race_seed", min_value=0, max_value=10_000, value=0, step=1))
+tune = bool(link.shared_option(c6.toggle, "tune each method's η (and momentum)", "race_tune", value=True,
+                               convert=lambda text: {"true": True, "false": False}.get(text),
+                               help="a sweep over 48 log-spaced learning rates from 1e-4 to 10 (× momentum "
+                                    "0.5 / 0.9 / 0.99 where the method has one), all starts, one batched run"))
+criterion = link.shared_option(c7.segmented_control, "tuning score", "race_criterion", options=list(races.CRITERIA),
+                               default="gap", format_func=lambda c: races.CRITERIA[c]) or "gap"
+
+if not methods:
+    st.info("Pick at least one method.")
+    st.stop()
+
+budget = races.Budget(BUDGET_KINDS[kind_label], amount)
+starts = races.random_starts(window, n_starts, seed=seed, first=x0)
+minima = views.known_minima()
+f_star = float(np.nanmin(obj.value(minima))) if len(minima) else None
+picked = [(m, {}) for m in methods]
+work = len(methods) * n_starts * budget.amount * (len(races.tuning_settings(methods[0])) if tune else 1)
+result = cache.race(formula, picked, starts, budget, tune, criterion, f_star, compute=work <= 2_000_000)
+if result is None:
+    st.caption(f"About {work:,} start-steps: press the button to run the race.")
+    if st.button("Run the race", type="primary", key="race_go"):
+        result = cache.race(formula, picked, starts, budget, tune, criterion, f_star)
+if result is None:
+    st.stop()
+
+x_title = budget.describe(obj.dim).split(" ", 1)[1]
+st.plotly_chart(race_figs.race_bands_figure(result.bands(), x_title=x_title), key="race_bands")
+st.caption(f"Median over {len(starts)} starts, band from the 25th to the 75th percentile. f* = {result.f_star:.6g} "
+           f"({result.f_star_source}); a run succeeds when f − f* ≤ {result.f_tol:.0e} within "
+           f"{budget.describe(obj.dim)}.")
+
+rows = result.table()
+winner = result.winner()
+to_tol = f"median {budget.kind} to tol"
+st.dataframe([{**r, "best": "★" if i == winner else "", to_tol: r[to_tol] if np.isfinite(r[to_tol]) else None}
+              for i, r in enumerate(rows)], hide_index=True, key="race_table",
+             column_order=["best", "method", "tuned", "success rate", "median f − f*", "worst f − f*", to_tol,
+                           "diverged"],
+             column_config={"success rate": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
+                            "median f − f*": st.column_config.NumberColumn(format="%.3e"),
+                            "worst f − f*": st.column_config.NumberColumn(format="%.3e"),
+                            to_tol: st.column_config.NumberColumn(help="empty: the median start never got there")})
+for note in result.notes:
+    st.caption(f":material/info: {note}")
+
+if tune:
+    score_title = "median f − f* at the budget" if criterion == "gap" else f"median {budget.kind} to tolerance"
+    curves = []
+    for entry in result.entries:
+        if entry.sweep is not None and "lr" in entry.sweep.best_setting:
+            lrs, scores = entry.sweep.curve()
+            curves.append(dict(label=entry.label, lrs=lrs, scores=scores, best_lr=entry.sweep.best_setting["lr"],
+                               best_score=float(entry.sweep.scores[entry.sweep.best])))
+    if curves:
+        st.subheader("Tuning sweeps")
+        st.plotly_chart(race_figs.tuning_sweep_figure(curves, score_title=score_title), key="race_sweeps")
+        st.caption("Each method's score at every learning rate tried (best over the momenta at that η); the star is "
+                   "the value the race used: the lowest score, ties to the smaller η. Crosses along the top: "
+                   "diverged or never reached.")
+    tuned = [(e.method, e.sweep.best_setting) for e in result.entries if e.sweep is not None]
+
+    def use_tuned() -> None:
+        state.set_compare_methods(tuned)
+        state.switch_to("compare")
+
+    st.button("Use the tuned values in Compare", key="race_to_compare", on_click=use_tuned,
+              help="sets Compare's methods to these, with their tuned parameters (then in the share link)")
