@@ -76,6 +76,18 @@ def test_bad_preset_is_refused_at_construction():
         Preset(**{**fields, "page": "nowhere"})
 
 
+def test_view_settings_default_to_the_pages_and_unknown_ones_are_refused():
+    from optcore.presets import VIEW_DEFAULTS
+    booth, rotated = PRESETS["booth"], PRESETS["rotated-quadratic"]
+    assert {name: booth.view_setting(name) for name in VIEW_DEFAULTS} == VIEW_DEFAULTS
+    assert rotated.view_setting("angle") == 0 and rotated.view_setting("steps_cap") == VIEW_DEFAULTS["steps_cap"]
+    for p in PRESETS.values():
+        assert set(p.view) <= set(VIEW_DEFAULTS), p.key
+    fields = {f: getattr(booth, f) for f in booth.__dataclass_fields__}
+    with pytest.raises(ValueError, match="view"):
+        Preset(**{**fields, "view": {"zoom": 2}})
+
+
 def test_every_seed_function_and_classic_is_present():
     """The issue's §6 list: each of these formulas (or its classic name) has a preset."""
     formulas = {p.formula.replace(" ", "") for p in PRESETS.values()}
