@@ -51,18 +51,62 @@ def run(objective, method: str, x0, *, steps: int = 100, tol: float = 1e-8, **pa
     return _drive(objective, method, x0, steps=steps, tol=tol, record_extras=True, **params).row(0)
 
 
+MAX_RUN_STEPS = 1_000_000
+
+
+def _checked_steps(steps: Any) -> int:
+    try:
+        whole = not isinstance(steps, bool) and float(steps).is_integer()
+    except (TypeError, ValueError, OverflowError):
+        whole = False
+    if not whole or not 0 <= float(steps) <= MAX_RUN_STEPS:
+        raise ValueError(f"steps must be a whole number in [0, {MAX_RUN_STEPS:,}], got {steps!r}")
+    return int(float(steps))
+
+
+def _checked_tol(tol: Any) -> float:
+    try:
+        value = float(tol)
+    except (TypeError, ValueError, OverflowError):
+        value = float("nan")
+    if not np.isfinite(value):
+        raise ValueError(f"tol must be a finite number (tol <= 0 runs every step), got {tol!r}")
+    return value
+
+
 def _drive(objective, method: str, X0, *, steps: int, tol: float, record_extras: bool, **params: Any) -> BatchTrajectory:
+    """The front door: every parameter is checked (finite, within its hard bounds) before any work."""
     spec = get_method(method)
+    steps, tol = _checked_steps(steps), _checked_tol(tol)
     rule, used_params = build_rule(spec, **params)
-    steps = int(steps)
-    if steps < 0:
-        raise ValueError(f"steps must be >= 0, got {steps}")
     X = np.array(X0, dtype=float, ndmin=2)
     d = objective.dim
     if X.ndim != 2 or X.shape[1] != d:
         raise ValueError(f"start points must have shape (m, {d}) for variables {tuple(objective.variables)}, got {X.shape}")
+    X = _rows_for_per_row_params(X, used_params, record_extras)
     with np.errstate(all="ignore"):
         return _loop(objective, spec, rule, used_params, X, steps, float(tol), record_extras)
+
+
+def _rows_for_per_row_params(X: np.ndarray, used_params: dict[str, Any], single: bool) -> np.ndarray:
+    """Check per-row parameters (arrays of shape (m,)) against the rows of X; one start point is
+    repeated for every row (a ladder of learning rates from one start)."""
+    sizes = {name: value.shape[0] for name, value in used_params.items() if isinstance(value, np.ndarray)}
+    if not sizes:
+        return X
+    if single:
+        raise ValueError(f"run takes one value per parameter; {', '.join(sizes)} "
+                         "given per row: use run_batch for one value per start")
+    if len(set(sizes.values())) > 1:
+        raise ValueError("per-row parameters must all have the same length, got "
+                         + ", ".join(f"{name}: {size}" for name, size in sizes.items()))
+    m = next(iter(sizes.values()))
+    if X.shape[0] == 1:
+        return np.repeat(X, m, axis=0)
+    if X.shape[0] != m:
+        raise ValueError(f"per-row parameters ({', '.join(sizes)}) have {m} values but there are "
+                         f"{X.shape[0]} start points; give one start, or one per value")
+    return X
 
 
 @dataclass

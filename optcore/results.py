@@ -352,7 +352,8 @@ class BatchTrajectory:
             evaluations={kind: counts[:, j].astype(np.int64) for j, kind in enumerate(EVALUATION_KINDS)},
             extras=self.extras[i] if self.extras is not None else {},
             method=self.method,
-            params=dict(self.params),
+            params={name: float(value[i]) if isinstance(value, np.ndarray) else value
+                    for name, value in self.params.items()},
             variables=self.variables,
             stopped_at=str(self.stopped_at[i]),
         )
