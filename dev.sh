@@ -58,12 +58,12 @@ case "${1:-app}" in
         echo "==> unit, app and browser tests"
         "$VENV/bin/python" -m pytest -q -p no:cacheprovider "${@:2}"
         echo "==> benchmark (quick mode, smoke test)"
-        "$VENV/bin/python" -m optcore.bench --quick
+        "$VENV/bin/python" -m benchmarks --quick
         ;;
     bench)
         setup_python requirements-dev.txt
         setup_browser
-        exec "$VENV/bin/python" -m optcore.bench "${@:2}"
+        exec "$VENV/bin/python" -m benchmarks "${@:2}"
         ;;
     *)
         echo "usage: bash dev.sh app|test|bench" >&2

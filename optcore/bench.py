@@ -1,8 +1,8 @@
 """Benchmark: one table of ratios and sizes, all measured in the same run.
 
-    python -m optcore.bench            # full run (about a minute, plus the browser part)
+    python -m optcore.bench            # the engine's rows (about a minute)
     python -m optcore.bench --quick    # smoke test for CI: small sizes, same table
-    python -m optcore.bench --no-browser
+    python -m benchmarks [--quick]     # the same rows plus the app in headless Chromium, one table
 
 Shared machines are noisy, so every figure is a ratio of two timings taken back to back (or a size),
 each timing the median of several repeats. Targets come from issue 5; the last column says whether
@@ -217,15 +217,6 @@ def bench_sweep(rows: list[Row], n: int, steps: int) -> None:
                     "<= 1 s", seconds <= 1.0))
 
 
-def bench_browser(rows: list[Row], repeats: int) -> None:
-    from .bench_browser import measure_app
-
-    edit_ms, play_ms = measure_app(repeats)
-    rows.append(Row("browser: Enter on a new formula -> chart updated (median)", edit_ms, "ms", "<= 800 ms",
-                    edit_ms <= 800))
-    rows.append(Row("browser: play -> last frame, 200-step run", play_ms, "ms", "-", None))
-
-
 def format_table(rows: list[Row]) -> str:
     header = ["measure", "value", "target", "met"]
     body = [r.cells() for r in rows]
@@ -236,14 +227,10 @@ def format_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m optcore.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test that prints the table")
-    parser.add_argument("--no-browser", action="store_true", help="skip the headless-Chromium measurements")
-    args = parser.parse_args(argv)
-    quick = args.quick
-    rows: list[Row] = []
-    sections = [
+def engine_sections(rows: list[Row], quick: bool) -> list[tuple[str, Callable[[], None]]]:
+    """The engine's measurements as (name, run) pairs that append to `rows` (the browser rows,
+    which start Streamlit, live outside the package: python -m benchmarks)."""
+    return [
         ("compile", lambda: bench_compile(rows)),
         ("steps", lambda: bench_steps(rows, 4_000 if quick else 40_000, 3 if quick else 7)),
         ("scipy", lambda: bench_scipy_loop(rows, 10 if quick else 100, 2_000 if quick else 20_000)),
@@ -251,8 +238,10 @@ def main(argv: list[str] | None = None) -> int:
         ("basins", lambda: bench_basins(rows, 50 if quick else 200, 50)),
         ("sweep", lambda: bench_sweep(rows, 16 if quick else 64, 200)),
     ]
-    if not args.no_browser:
-        sections.append(("browser", lambda: bench_browser(rows, 2 if quick else 5)))
+
+
+def report(rows: list[Row], sections: list[tuple[str, Callable[[], None]]], quick: bool) -> int:
+    """Run the sections, print one table; 1 when a section failed."""
     for name, section in sections:
         try:
             section()
@@ -263,6 +252,14 @@ def main(argv: list[str] | None = None) -> int:
     print(format_table(rows))
     failed_sections = [r for r in rows if "FAILED" in r.measure]
     return 1 if failed_sections else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m optcore.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test that prints the table")
+    args = parser.parse_args(argv)
+    rows: list[Row] = []
+    return report(rows, engine_sections(rows, args.quick), args.quick)
 
 
 if __name__ == "__main__":

@@ -349,7 +349,7 @@ def cmd_presets(args: argparse.Namespace, out: TextIO) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m optcore",
                      description="Run optimization methods on a typed formula, from the shell.")
-    sub = parser.add_subparsers(dest="command", metavar="{run,plot,methods,presets}", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="{run,plot,compare,methods,presets}", parser_class=_Parser)
     sub.required = True
 
     def common(p: argparse.ArgumentParser) -> None:
@@ -392,6 +392,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "(default: the preset's, or fitted to the paths)")
     plot_p.add_argument("--static", action="store_true", help="HTML without the animation")
     plot_p.set_defaults(handler=cmd_plot)
+
+    from .cli_compare import add_parser as add_compare_parser
+    add_compare_parser(sub, common)
 
     methods_p = sub.add_parser("methods", help="list the methods and their parameters")
     methods_p.set_defaults(handler=cmd_methods)

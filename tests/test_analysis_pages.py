@@ -47,7 +47,7 @@ def names(spec: dict) -> list[str]:
 
 # ------------------------------------------------------------------------------------ curvature
 def test_curvature_page_on_the_blog_example():
-    at = open_page("pages/curvature.py", preset="blog-sin-saddle")
+    at = open_page("ui/pages/curvature.py", preset="blog-sin-saddle")
     spec = by_view(at, "curvature")
     heat = spec["data"][0]
     assert heat["type"] == "heatmap" and heat["zmid"] == 0 and heat["zmin"] == -heat["zmax"]
@@ -66,7 +66,7 @@ def test_curvature_page_on_the_blog_example():
 
 @pytest.mark.parametrize("choice, kind", [("convex / saddle / concave", "heatmap"), ("smallest eigenvalue", "heatmap")])
 def test_curvature_page_other_maps(choice, kind):
-    at = open_page("pages/curvature.py", preset="himmelblau")
+    at = open_page("ui/pages/curvature.py", preset="himmelblau")
     at.radio(key="curv_map").set_value(choice)
     at.run()
     assert not at.exception
@@ -77,12 +77,12 @@ def test_curvature_page_other_maps(choice, kind):
 
 
 def test_curvature_page_on_one_and_three_variables():
-    at = open_page("pages/curvature.py", formula="x^4 - 3x^2 + x")
+    at = open_page("ui/pages/curvature.py", formula="x^4 - 3x^2 + x")
     spec = by_view(at, "curvature_1d")
     assert "f''" in names(spec)
     assert any("two variables" in c.value for c in at.caption)
     assert not at.radio, "no map to choose with one variable"
-    at = open_page("pages/curvature.py", formula="x^2 + y^2 - z^2 + x*z")
+    at = open_page("ui/pages/curvature.py", formula="x^2 + y^2 - z^2 + x*z")
     spec = by_view(at, "curvature")
     assert spec["data"][0]["type"] == "heatmap"
     assert any("plane through the start point" in c.value for c in at.caption)
@@ -90,7 +90,7 @@ def test_curvature_page_on_one_and_three_variables():
 
 # -------------------------------------------------------------------------------- Newton's model
 def test_newton_model_page_steps_through_the_blog_run():
-    at = open_page("pages/newton_model.py", preset="blog-sin-convex-start")
+    at = open_page("ui/pages/newton_model.py", preset="blog-sin-convex-start")
     spec = by_view(at, "newton_model")
     assert sum(t["type"] == "contour" for t in spec["data"]) >= 3      # f, and f + model in the model panel
     assert "x_k" in names(spec)
@@ -101,7 +101,7 @@ def test_newton_model_page_steps_through_the_blog_run():
 
 
 def test_newton_model_page_shows_bfgs_estimate_beside_the_true_model():
-    at = open_page("pages/newton_model.py", preset="rosenbrock")
+    at = open_page("ui/pages/newton_model.py", preset="rosenbrock")
     at.selectbox(key="nm.method").set_value("bfgs")
     at.run()
     at.slider(key="nm_k").set_value(3)
@@ -115,13 +115,13 @@ def test_newton_model_page_shows_bfgs_estimate_beside_the_true_model():
 def test_newton_model_page_opens_on_newton_after_a_preset_that_starts_with_gd():
     """Himmelblau suggests gradient descent first: the shared picker "m0" made Newton's model open on
     gradient descent. The page has its own picker and takes the preset's Newton run."""
-    at = open_page("pages/newton_model.py", preset="himmelblau")
+    at = open_page("ui/pages/newton_model.py", preset="himmelblau")
     assert at.session_state["m0.method"] == "gd"  # the other pages keep the preset's first run
     assert at.selectbox(key="nm.method").value == "newton"
     assert at.session_state["nm.newton.lr"] == 1.0
-    at = open_page("pages/newton_model.py", preset="textbook-x2")  # no second-order run suggested
+    at = open_page("ui/pages/newton_model.py", preset="textbook-x2")  # no second-order run suggested
     assert at.selectbox(key="nm.method").value == "newton"
-    at = open_page("pages/newton_model.py")
+    at = open_page("ui/pages/newton_model.py")
     assert at.selectbox(key="nm.method").value == "newton"
 
 
@@ -147,14 +147,14 @@ def test_newton_model_share_links(query, expect):
 
 
 def test_newton_model_page_in_one_dimension():
-    at = open_page("pages/newton_model.py", preset="textbook-cosh")
+    at = open_page("ui/pages/newton_model.py", preset="textbook-cosh")
     spec = by_view(at, "newton_model")
     assert "model (true Hessian)" in names(spec)
 
 
 # ------------------------------------------------------------------------------- learning rates
 def test_lr_lab_on_the_course_quadratic():
-    at = open_page("pages/lr_lab.py", preset="course-quadratic")
+    at = open_page("ui/pages/lr_lab.py", preset="course-quadratic")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["α* = 2/(λmin+λmax)"] == "0.4"
     assert metrics["r* = (κ−1)/(κ+1)"] == "0.6"
@@ -171,14 +171,14 @@ def test_lr_lab_on_the_course_quadratic():
 
 
 def test_lr_lab_convergence_order_of_newton_on_rosenbrock():
-    at = open_page("pages/lr_lab.py", preset="rosenbrock")
+    at = open_page("ui/pages/lr_lab.py", preset="rosenbrock")
     order = by_view(at, "convergence_order")
     newton = [n for n in names(order) if n.startswith("Newton: slope")]
     assert newton and abs(float(newton[0].split()[-1]) - 2) < 0.3
 
 
 def test_lr_lab_traces_for_several_learning_rates_in_one_dimension():
-    at = open_page("pages/lr_lab.py", preset="textbook-x2-divergent")
+    at = open_page("ui/pages/lr_lab.py", preset="textbook-x2-divergent")
     at.text_input(key="lrs").input("0.2, 0.05, 1.1")
     at.run()
     assert not at.exception
@@ -187,14 +187,14 @@ def test_lr_lab_traces_for_several_learning_rates_in_one_dimension():
 
 
 def test_lr_lab_on_a_three_variable_function():
-    at = open_page("pages/lr_lab.py", formula="x^2 + 2y^2 + 3z^2")
+    at = open_page("ui/pages/lr_lab.py", formula="x^2 + 2y^2 + 3z^2")
     assert by_view(at, "value_history")
     assert by_view(at, "rate_curve")
 
 
 # ------------------------------------------------------------------------------------- basins
 def test_basins_page_on_himmelblau():
-    at = open_page("pages/basins.py", preset="himmelblau")
+    at = open_page("ui/pages/basins.py", preset="himmelblau")
     at.slider(key="basin_n").set_value(40)
     at.run()
     assert not at.exception
@@ -207,14 +207,14 @@ def test_basins_page_on_himmelblau():
 
 
 def test_basins_page_needs_two_variables():
-    at = open_page("pages/basins.py", formula="x^4 - x^2")
+    at = open_page("ui/pages/basins.py", formula="x^4 - x^2")
     assert any("exactly two variables" in i.value for i in at.info)
     assert not at.get("plotly_chart")
 
 
 # ---------------------------------------------------------------------------- preconditioning
 def test_preconditioning_page_on_the_textbook_exercise():
-    at = open_page("pages/preconditioning.py", preset="textbook-badly-scaled")
+    at = open_page("ui/pages/preconditioning.py", preset="textbook-badly-scaled")
     spec = by_view(at, "preconditioning")
     assert {"gradient descent", "diagonal Newton", "Newton"} <= set(names(spec))
     assert spec["layout"]["xaxis2"]["type"] == "log"

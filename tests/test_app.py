@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ui.registry import KEYS as PAGES  # the one page registry
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = ["playground", "compare", "curvature", "newton_model", "lr_lab", "basins", "preconditioning"]
 TIMEOUT = 120
 
 
@@ -36,14 +37,8 @@ def _spec(at: AppTest, index: int = 0) -> dict:
     return json.loads(at.get("plotly_chart")[index].proto.spec)
 
 
-def _available(view: str) -> bool:
-    return (Path(APP).parent / "pages" / f"{view}.py").exists()
-
-
 @pytest.mark.parametrize("view", PAGES)
 def test_every_page_runs(view):
-    if not _available(view):
-        pytest.skip(f"pages/{view}.py not written yet")
     at = _app(view=view)
     assert not at.sidebar.error, [e.value for e in at.sidebar.error]  # (a diverged run may show st.error)
     assert at.query_params.get("view") in (view, [view])
@@ -145,7 +140,7 @@ def test_one_and_many_dimensions():
 def test_the_page_in_the_address_is_never_the_default_page():
     """Streamlit serves the default page only at "/": a link to /curvature?view=curvature (what the
     address bar shows after navigating there) used to answer "Page not found"."""
-    from ui.frame import default_view
+    from ui.registry import default_view
     assert default_view(PAGES, "curvature", None) == "curvature"        # "/?view=curvature"
     assert default_view(PAGES, None, None) == "playground"
     assert default_view(PAGES, "nonsense", None) == "playground"
@@ -156,7 +151,7 @@ def test_the_page_in_the_address_is_never_the_default_page():
 
 
 def test_fit_window_button_works_from_its_callback():
-    """Widget callbacks run outside app.py's frame: they must not trip the frame guard."""
+    """Widget callbacks run before app.py draws anything: they must work from there."""
     at = _app(f="(x - 3)^2 + (y + 4)^2", x0="0,0", win="-1,1;-1,1")
     at.button(key="auto_window").click()
     _run(at)
@@ -180,13 +175,6 @@ def test_one_variable_window_frames_the_dips():
     assert -3 <= lo <= -1.5 and 1.5 <= hi <= 3, (lo, hi)
 
 
-def test_window_around_single_and_spread_points():
-    from ui.frame import window_around
-    assert window_around([[0.0, 0.0]]) == ((-2.0, 2.0), (-2.0, 2.0))
-    (xlo, xhi), (ylo, yhi) = window_around([[-3.0, 0.0], [3.0, 0.0]])
-    assert xlo <= -4 and xhi >= 4 and ylo <= -0.5 and yhi >= 0.5 and yhi - ylo < xhi - xlo
-
-
 def test_new_formula_moves_the_start_to_where_f_is_defined():
     at = _app(f="x^2 + y^2", x0="0,0.5", win="-3,3;-3,3")
     at.text_input(key="formula_input").input("log(x) + y^2")
@@ -197,7 +185,7 @@ def test_new_formula_moves_the_start_to_where_f_is_defined():
 
 def test_preset_learning_rates_to_compare_come_from_its_first_method():
     import optcore
-    from ui.frame import preset_learning_rates
+    from ui.state import preset_learning_rates
     assert preset_learning_rates(optcore.PRESETS["textbook-x2-divergent"].runs) == "1.1, 0.2, 0.05"
     assert preset_learning_rates(optcore.PRESETS["himmelblau"].runs) == ""  # gd 0.01 beside Newton's 1
     at = _app(p="himmelblau", view="lr_lab")
@@ -328,33 +316,23 @@ def test_automatic_window_shrinks_to_where_f_is_defined(formula):
 
 
 def test_automatic_window_unchanged_where_f_is_defined_everywhere():
-    from ui.frame import _auto_window
+    from ui.cache import Formula, auto_window
     at = _app(f="log(x) + y^2", x0="1,1", win="-3,3;-3,3")  # a window from the link is kept as it is
     assert _window(at, "x") == (-3.0, 3.0)
     at.text_input(key="formula_input").input("x^2 + y^2")
     _run(at)
-    expected = _auto_window("x^2 + y^2", None)
+    expected = auto_window(Formula("x^2 + y^2"))
     assert (_window(at, "x"), _window(at, "y")) == expected == ((-2.0, 2.0), (-2.0, 2.0))
-
-
-def test_defined_window_keeps_a_minimum_size_and_whole_windows():
-    import optcore
-    from ui.frame import defined_window
-    (xlo, xhi), (ylo, yhi) = defined_window(optcore.parse("sqrt(0.01 - x^2 - y^2)"), [(-5, 5), (-5, 5)])
-    assert xhi - xlo >= 1 and yhi - ylo >= 1 and xlo < 0 < xhi and ylo < 0 < yhi
-    whole = ((-3.0, 3.0), (-3.0, 3.0))
-    assert defined_window(optcore.parse("x^2 + y^2"), whole) == whole
-    assert defined_window(optcore.parse("log(-1 - x^2) + y"), whole) == whole   # defined nowhere
 
 
 def test_playground_gif_button_builds_a_gif(monkeypatch):
     from optcore import export
-    import ui.frame as frame
+    import ui.charts as charts
     if export.chromium_path() is None:
         pytest.skip("no Chrome/Chromium for kaleido")
     built = []
-    original = frame.gif_data
-    monkeypatch.setattr(frame, "gif_data", lambda fig: built.append(original(fig)) or built[-1])
+    original = charts.gif_data
+    monkeypatch.setattr(charts, "gif_data", lambda fig: built.append(original(fig)) or built[-1])
     at = _app(f="x^2 + 3y^2", x0="2,1", steps="40")
     assert "pg_export.gif" in [b.key for b in at.get("download_button")]
     assert built and callable(built[-1])
@@ -366,7 +344,7 @@ def test_gif_is_only_offered_for_animated_flat_charts():
     import optcore
     from optcore import figures as figs
     from optcore.figures.grid import value_grid
-    from ui.frame import gif_data
+    from ui.charts import gif_data
     obj = optcore.parse("x^2 + 3y^2")
     traj = optcore.run(obj, "gd", [2.0, 1.0], steps=20, lr=0.1)
     xs, ys, Z = value_grid(obj, [(-3, 3), (-3, 3)], 40)

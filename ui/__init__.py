@@ -1,1 +1,2 @@
-"""Streamlit UI helpers: the shared frame (`ui.frame`) every page reads its inputs from."""
+"""Streamlit UI: the shared frame around every page (session state, share link, sidebar, widgets,
+charts, one cache), the page registry, and the page scripts in ui/pages/."""

@@ -7,32 +7,27 @@ import numpy as np
 import streamlit as st
 
 import optcore
-from ui import frame
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _computed_minima(text: str, variables: tuple | None, window: tuple) -> tuple[tuple[float, ...], ...]:
-    from optcore import analysis
-    try:
-        obj = optcore.parse(text, variables)
-        pts = analysis.critical_points(obj, list(window), seeds=400 if obj.dim <= 2 else 200,
-                                       iterations=40, max_points=20)
-    except Exception:
-        return ()
-    return tuple(tuple(float(v) for v in c.point) for c in pts if c.kind == "min")
+from ui import cache, state
 
 
 def known_minima() -> np.ndarray:
     """Minima to mark and measure against: the preset's (exact), else the local minima found in the
     window by the engine's critical-point search. Shape (m, d), possibly m = 0."""
-    obj = frame.current_objective()
-    preset = frame.current_preset()
+    obj = state.current_objective()
+    preset = state.current_preset()
     if preset is not None and preset.minima:
         return np.array(preset.minima, dtype=float).reshape(-1, obj.dim)
-    good = st.session_state.get(frame.K_GOOD) or {}
-    variables = good.get("variables")
-    found = _computed_minima(obj.text, tuple(variables) if variables else None, frame.current_window())
+    found = cache.minima(state.current_formula(), state.current_window())
     return np.array(found, dtype=float).reshape(-1, obj.dim)
+
+
+def slice_title(names: Sequence[str], axes: tuple[int, int], through, k: int) -> str:
+    """Say which plane the picture is: "f(x, y, z = 3.6): a slice through step k = 0"."""
+    held = [f"{n} = {through[m]:.3g}" for m, n in enumerate(names) if m not in axes]
+    if len(held) > 3:
+        held = held[:3] + ["…"]
+    inside = [names[axes[0]], names[axes[1]], *held]
+    return f"f({', '.join(inside)}): a slice through step k = {k}"
 
 
 NOT_A_MINIMUM = ("saddle point", "maximum", "flat point")
@@ -147,7 +142,7 @@ def _extras(traj, k: int, names: list[str]) -> None:
         with cols[i % 2]:
             st.markdown("**Hessian at x_k**")
             try:
-                st.dataframe(_matrix_df(frame.current_objective().hess(traj.points[k]), names))
+                st.dataframe(_matrix_df(state.current_objective().hess(traj.points[k]), names))
             except Exception:
                 pass
             kind = "positive definite" if (lam > 0).all() else ("indefinite (saddle)" if (lam < 0).any() and (lam > 0).any()
@@ -183,3 +178,121 @@ def iterations_to_tol(traj, tol: float) -> int | None:
     """First k with ‖∇f(x_k)‖ ≤ tol, or None."""
     hits = np.flatnonzero(traj.grad_norms <= tol)
     return int(hits[0]) if hits.size else None
+
+
+def run_label(i: int, method: str, params: dict) -> str:
+    """"2. Gradient descent η=0.01" or "3. BFGS (armijo)": the name a run has in legends and tables."""
+    lr = params.get("lr")
+    ls = params.get("line_search", "none")
+    extra = f" η={lr:g}" if lr is not None and ls == "none" else (f" ({ls})" if ls != "none" else "")
+    return f"{i + 1}. {optcore.METHODS[method].label}{extra}"
+
+
+def convergence_series(runs: dict, styles: dict, x_kind: str | None, f_star: float, targets: np.ndarray
+                       ) -> tuple[list[dict], list[dict], list[dict]]:
+    """Per run, the series of f − f*, ‖∇f‖ and the distance to the nearest target against
+    iterations (x_kind None) or an evaluation count ("f", "grad", "hess"). `styles[name]` holds the
+    run's color, dash and legend name."""
+    series_f, series_g, series_d = [], [], []
+    for name, traj in runs.items():
+        x = np.arange(traj.iterations + 1) if x_kind is None else np.asarray(traj.evaluations[x_kind])
+        dist = np.min(np.linalg.norm(traj.points[:, None, :] - targets[None, :, :], axis=-1), axis=1)
+        style = dict(styles[name], name=name, x=x, diverged=traj.status == "diverged")
+        series_f.append(dict(style, y=traj.values - f_star))
+        series_g.append(dict(style, y=traj.grad_norms))
+        series_d.append(dict(style, y=dist))
+    return series_f, series_g, series_d
+
+
+def summary_rows(runs: dict, tol: float) -> list[dict]:
+    """One row per run for the Compare summary table, the best run marked with a star."""
+    rows = []
+    for name, traj in runs.items():
+        ev = {k: int(np.asarray(v)[-1]) for k, v in traj.evaluations.items()}
+        rows.append({"best": "", "run": name, "status": traj.status, "stopped at": getattr(traj, "stopped_at", ""),
+                     "iterations to tol": iterations_to_tol(traj, tol), "iterations": traj.iterations,
+                     "f evals": ev.get("f", 0), "∇f evals": ev.get("grad", 0), "∇²f evals": ev.get("hess", 0),
+                     "final point": "(" + ", ".join(f"{v:.5g}" for v in traj.points[-1]) + ")",
+                     "final f": float(traj.values[-1])})
+    best = best_run(rows)
+    if best is not None:
+        rows[best]["best"] = "★ best"
+    return rows
+
+
+def newton_at_starts(obj, starts) -> list[dict]:
+    """What the Hessian says at each start: det H, its eigenvalues, the Newton step, f after the
+    full and the half step, and whether the Newton direction points downhill."""
+    from optcore import analysis
+    rows = []
+    for x0 in starts:
+        f0, g, H = analysis.taylor_model(obj, x0)
+        lam = analysis.symmetric_eigenvalues(H)
+        step = analysis.newton_landing_point(g, H)
+        rows.append({"start": ", ".join(f"{v:.4g}" for v in x0), "f": f0, "det H": float(np.linalg.det(H)),
+                     "eigenvalues of H": ", ".join(f"{v:.4g}" for v in lam),
+                     "Newton step −H⁻¹∇f": ", ".join(f"{v:.3g}" for v in step) if step is not None else "H singular",
+                     "f after the full step": float(obj.value(x0 + step)) if step is not None else None,
+                     "f after half the step": float(obj.value(x0 + 0.5 * step)) if step is not None else None,
+                     "Newton direction": ("—" if step is None else "uphill (∇fᵀs > 0)" if float(g @ step) > 0
+                                          else "downhill (∇fᵀs < 0)")})
+    return rows
+
+
+def newton_models(obj, traj, k: int):
+    """The quadratic models at step k of a run: (f_k, ∇f, H, {label: model Hessian}, {label:
+    (where the model is flat, its kind)}, note). BFGS runs add their own estimate of H; `note`
+    says when that estimate is singular."""
+    from optcore import analysis
+    x_k = traj.points[k]
+    f_k, g, H = analysis.taylor_model(obj, x_k)
+    models, note = {"true Hessian": H}, None
+    inverse = (traj.extras or {}).get("bfgs_inverse")
+    if inverse is not None and len(inverse) > k:
+        try:
+            models["BFGS estimate"] = np.linalg.inv(np.asarray(inverse[k], dtype=float))
+        except np.linalg.LinAlgError:
+            note = "BFGS's estimate is singular at this step."
+    landings = {label: (analysis.newton_landing_point(g, M, x_k), analysis.quadratic_model_kind(M))
+                for label, M in models.items()}
+    return f_k, g, H, models, landings, note
+
+
+def zoom_window(window, centre) -> tuple[tuple[float, float], ...]:
+    """A window half as wide as `window` around `centre`."""
+    return tuple((float(centre[i] - 0.25 * (hi - lo)), float(centre[i] + 0.25 * (hi - lo)))
+                 for i, (lo, hi) in enumerate(window))
+
+
+def reference_hessian(obj, x0, minima) -> tuple[np.ndarray | None, np.ndarray | None, str]:
+    """Where to read the Hessian for the learning-rate theory and its eigenvalues there: anywhere
+    for a quadratic, else the known or found minimum nearest the start. (point, eigenvalues, where)."""
+    from optcore import analysis
+    if obj.is_quadratic:
+        point, where = np.asarray(x0, dtype=float), "constant (f is quadratic)"
+    elif len(minima):
+        point = minima[int(np.argmin(np.linalg.norm(minima - x0, axis=1)))]
+        where = f"at the minimum nearest the start ({', '.join(f'{v:.4g}' for v in point)})"
+    else:
+        return None, None, ""
+    return point, analysis.symmetric_eigenvalues(obj.hess(point)), where
+
+
+def convergence_orders(runs: dict, target) -> tuple[dict, dict]:
+    """Per run, the errors ‖x_k − x*‖ above rounding error and the fitted order of convergence."""
+    from optcore import analysis
+    errors, slopes = {}, {}
+    for label, t in runs.items():
+        e = analysis.errors_to_point(t.points, target)
+        errors[label] = e[np.isfinite(e) & (e > 1e-12 * max(1.0, float(np.linalg.norm(target))))]
+        slopes[label] = analysis.convergence_order(errors[label])
+    return errors, slopes
+
+
+def window_with_paths(window, runs, limit: float = 1e6) -> tuple[tuple[float, float], ...]:
+    """A one-variable window widened to hold every run's points (those beyond ±limit are left out:
+    a diverging run would squash the curve to a line)."""
+    pts = np.concatenate([t.points[:, 0] for t in runs])
+    pts = pts[np.isfinite(pts) & (np.abs(pts) < limit)]
+    lo, hi = window[0]
+    return ((min(lo, float(pts.min())), max(hi, float(pts.max()))) if pts.size else (lo, hi),)

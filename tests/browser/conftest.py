@@ -1,7 +1,7 @@
 """Browser tests: a real Streamlit server and Debian's headless Chromium driven by Playwright.
 
 Every test here is marked `browser`. Screenshots go to artifacts/screenshots/ so a person (and CI)
-can look at what the user saw. Server and browser start-up live in `optcore.bench_browser` (the
+can look at what the user saw. Server and browser start-up live in `benchmarks.browser` (the
 benchmark uses the same code).
 
 Selectors (Streamlit 1.67): a widget key `a.b` shows up as the CSS class `st-key-a-b` on its
@@ -16,8 +16,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from optcore import bench_browser as bb
-from optcore.bench_browser import (CHROMIUM_ARGS, FORMULA, chart_signature, chromium_path, free_port,  # noqa: F401
+from benchmarks import browser as bb
+from benchmarks.browser import (CHROMIUM_ARGS, FORMULA, chart_signature, chromium_path, free_port,  # noqa: F401
                                    graph, health, path_state, path_trace_index, rss_mb, set_formula,
                                    wait_for_change)
 
@@ -86,9 +86,8 @@ def new_page(browser, width: int = 1400, height: int = 1000):
 
 @pytest.fixture(scope="session")
 def warm_app(browser, server_url):
-    """Open "/" once before any test. Until one session has run app.py, Streamlit serves a deep link
-    such as /compare from the legacy pages/ directory, without the shared frame (see
-    test_export_share.py::test_deep_link_on_a_fresh_server); this also pays the first compile."""
+    """Open "/" once before any test: pays the first compile (SymPy, Plotly) so that the tests'
+    own timeouts measure the app, not the server's start-up."""
     pg = new_page(browser)
     pg.goto(server_url + "/")
     wait_idle(pg, timeout=120_000)

@@ -103,18 +103,25 @@ def test_hostile_link_is_clamped_with_a_notice(page, server_url):
     screenshot(page, "share_link_hostile")
 
 
-def test_deep_link_on_a_fresh_server(browser):
-    """The first request a new server ever gets is a share link to a page's own URL."""
+@pytest.mark.parametrize("path,query,header,chart,formula", [
+    ("/compare", {**ELLIPSE, "m.m1": "adam(lr=0.1)", "m.m2": "bfgs()"}, "Compare methods", "cmp_multiples",
+     "x^2 + 5y^2 + x*y"),
+    ("/curvature", None, "Curvature", "curv_map_chart", None),
+], ids=["share-link", "plain-page-url"])
+def test_deep_link_on_a_fresh_server(browser, path, query, header, chart, formula):
+    """The first request a new server ever gets is a page's own URL (a share link, or just the
+    address of an analysis page): the page opens inside the shared frame (sidebar, navigation)."""
     proc, url = bb.start_server(log_name="streamlit-fresh.log")
     pg = new_page(browser)
     try:
-        open_app(pg, url, {**ELLIPSE, "m.m1": "adam(lr=0.1)", "m.m2": "bfgs()"}, path="/compare",
-                 chart="cmp_multiples", timeout=120_000)
+        open_app(pg, url, query, path=path, chart=chart, timeout=120_000)
         no_exception(pg)
-        assert pg.locator("[data-testid=stHeading]").filter(has_text="Compare methods").count() == 1
-        assert sidebar_input(pg, "f(x) =").input_value() == "x^2 + 5y^2 + x*y"
-        assert pg.locator("[data-testid=stSidebarNav] a").count() >= 7
-        screenshot(pg, "share_link_fresh_server")
+        assert pg.locator("[data-testid=stHeading]").filter(has_text=header).count() == 1
+        if formula is not None:
+            assert sidebar_input(pg, "f(x) =").input_value() == formula
+        assert pg.locator("[data-testid=stSidebarNav] a").count() == 7
+        assert pg.locator(".st-key-preset_select").count() == 1      # the shared sidebar is drawn
+        screenshot(pg, f"deep_link_fresh_server_{path.strip('/')}")
     finally:
         pg.context.close()
         bb.stop_server(proc)

@@ -81,7 +81,7 @@ def test_play_animates_path_over_the_contour(page, server_url):
 
 
 def test_click_on_contour_moves_start(page, server_url):
-    """Regression: widget callbacks run outside app.py's frame guard (a click once did nothing)."""
+    """Regression: widget callbacks run before app.py draws anything (a click once did nothing)."""
     open_app(page, server_url, ELLIPSE, chart="pg_chart")
     x_in, y_in = sidebar_input(page, "x"), sidebar_input(page, "y")
     assert (x_in.input_value(), y_in.input_value()) == ("1.5", "1.5")

@@ -7,19 +7,15 @@ import math
 import numpy as np
 import streamlit as st
 
-import optcore
-from optcore import analysis
 from optcore.figures import analysis as afigs
 from optcore.figures import trajectory as tfigs
-from optcore.figures.grid import value_grid
-from ui import frame, views
+from ui import cache, charts, state, views, widgets
 
 SCALES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+PATH_STEPS = 500   # the paths panel draws at most this many steps per method
 
-obj = frame.current_objective()
-names = list(obj.variables)
-window = frame.current_window()
-x0 = frame.current_start()
+formula, obj = state.current_formula(), state.current_objective()
+names, window, x0 = list(obj.variables), state.current_window(), state.current_start()
 minima = views.known_minima()
 
 st.header("Preconditioning lab")
@@ -32,10 +28,8 @@ st.markdown(
     "not rotation; **gradient descent**, even at its best constant step, does not mind rotation but slows "
     "down in proportion to the condition number that stretching creates.")
 b1, b2 = st.columns(2)
-if b1.button("Textbook exercise: x² + 100y², badly scaled", icon=":material/school:"):
-    frame.load_preset("textbook-badly-scaled")
-if b2.button("A rotated quadratic (diagonal Newton struggles)", icon=":material/school:"):
-    frame.load_preset("rotated-quadratic")
+widgets.example_button("Textbook exercise: x² + 100y², badly scaled", "textbook-badly-scaled", b1)
+widgets.example_button("A rotated quadratic (diagonal Newton struggles)", "rotated-quadratic", b2)
 
 c1, c2, c3, c4 = st.columns(4)
 fixed_scale = float(c1.select_slider("scale s while rotating", SCALES, value=1, key="pc_scale"))
@@ -55,18 +49,8 @@ x_min = minima[int(np.argmin(np.linalg.norm(minima - x0, axis=1)))] if len(minim
 if obj.dim == 1:
     st.info("With one variable there is nothing to rotate: only the scale sweep is shown.")
 thetas = np.radians(np.arange(0, 91, 5)) if obj.dim >= 2 else np.empty(0)
-scales = np.array(SCALES, dtype=float)
-key = ("pc", obj.text, obj.variables, tuple(x0), fixed_scale, fixed_theta, steps, tol, str(gd_lr),
-       None if x_min is None else tuple(x_min))
-store = st.session_state.setdefault("_pc_memo", {})
-if key not in store:
-    bar = st.progress(0.0, text="counting iterations…")
-    store.clear()
-    store[key] = analysis.preconditioning_study(
-        obj, x0, methods, thetas, scales, fixed_scale=fixed_scale, fixed_theta=math.radians(fixed_theta),
-        x_min=x_min, steps=steps, tol=tol, on_progress=lambda f: bar.progress(f, text=f"counting iterations… {f:.0%}"))
-    bar.empty()
-study = store[key]
+study = cache.preconditioning_study(formula, x0, methods, thetas, np.array(SCALES, dtype=float), fixed_scale,
+                                    math.radians(fixed_theta), x_min, steps, tol)
 fig = afigs.preconditioning_figure(study, steps)
 st.plotly_chart(fig, key="pc_chart")
 if obj.dim > 2:
@@ -77,23 +61,12 @@ if obj.dim == 2:
     p1, p2 = st.columns(2)
     theta_deg = p1.slider("θ (degrees)", 0, 90, 45, step=5, key="pc_view_theta")
     scale = float(p2.select_slider("scale s", SCALES, value=int(fixed_scale), key="pc_view_scale"))
-    theta = math.radians(theta_deg)
-    g = analysis.rotate_and_scale(obj, theta, scale)
-    u0 = analysis.to_rotated_coordinates(x0, theta, scale)
-    corners = np.array([[a, b] for a in window[0] for b in window[1]])
-    U = np.array([analysis.to_rotated_coordinates(c, theta, scale) for c in corners])
-    u_window = tuple((float(lo), float(hi)) for lo, hi in zip(U.min(axis=0), U.max(axis=0)))
-    runs, paths = {}, []
-    for i, (label, (method, params)) in enumerate(methods.items()):
-        params = dict(params)
-        if params.get("lr") == "tuned":
-            u_min = analysis.to_rotated_coordinates(x_min, theta, scale) if x_min is not None else None
-            params["lr"] = analysis.tuned_gd_learning_rate(g, u_min, u0)
-        t = optcore.run(g, method, u0, steps=min(steps, 500), tol=tol, **params)
-        runs[label] = t
-        paths.append(tfigs.path_from_points(t.points, f"{label}: {t.iterations} step{'s' if t.iterations != 1 else ''} ({t.status})",
-                                            tfigs.default_color(i)))
-    xs, ys, Z = value_grid(g, u_window, n=150)
+    runs, (xs, ys, Z) = cache.rotated_runs(
+        formula, math.radians(theta_deg), scale, window, tuple((label, m, tuple(p.items())) for label, (m, p) in methods.items()),
+        tuple(x0), None if x_min is None else tuple(x_min), min(steps, PATH_STEPS), tol)
+    paths = [tfigs.path_from_points(t.points, f"{label}: {t.iterations} step{'s' if t.iterations != 1 else ''} "
+                                              f"({t.status})", tfigs.default_color(i))
+             for i, (label, t) in enumerate(runs.items())]
     view = tfigs.contour_paths_figure(xs, ys, Z, paths, names=[f"u_{names[0]}", f"u_{names[1]}"],
                                       clickable=False, animate=False, height=520,
                                       title=f"g(u) = f(R({theta_deg}°)·diag({scale:g}, 1)·u)")
@@ -101,7 +74,7 @@ if obj.dim == 2:
     st.caption("The axes are the new coordinates u; a stretched problem looks squashed because u₁ covers a "
                "range s times smaller than x.")
     with st.expander("Export", expanded=False):
-        frame.export_buttons(view, runs, key="pc_export_view")
+        charts.export_buttons(view, runs, key="pc_export_view")
 else:
     with st.expander("Export", expanded=False):
-        frame.export_buttons(fig, None, key="pc_export")
+        charts.export_buttons(fig, None, key="pc_export")

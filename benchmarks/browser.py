@@ -1,6 +1,6 @@
 """The app in headless Chromium: shared server/browser helpers and the browser rows of the benchmark.
 
-    from optcore.bench_browser import measure_app
+    from benchmarks.browser import measure_app
     edit_ms, play_ms = measure_app(repeats=5)
 
 `measure_app` starts `streamlit run app.py` on a free port, opens the playground in Debian's

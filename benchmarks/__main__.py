@@ -1,0 +1,32 @@
+"""python -m benchmarks [--quick] [--no-browser]: the engine's rows and the app's rows in one table."""
+from __future__ import annotations
+
+import argparse
+
+from optcore import bench
+from optcore.bench import Row
+
+
+def browser_rows(rows: list[Row], repeats: int) -> None:
+    from benchmarks.browser import measure_app
+
+    edit_ms, play_ms = measure_app(repeats)
+    rows.append(Row("browser: Enter on a new formula -> chart updated (median)", edit_ms, "ms", "<= 800 ms",
+                    edit_ms <= 800))
+    rows.append(Row("browser: play -> last frame, 200-step run", play_ms, "ms", "-", None))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test that prints the table")
+    parser.add_argument("--no-browser", action="store_true", help="skip the headless-Chromium measurements")
+    args = parser.parse_args(argv)
+    rows: list[Row] = []
+    sections = bench.engine_sections(rows, args.quick)
+    if not args.no_browser:
+        sections.append(("browser", lambda: browser_rows(rows, 2 if args.quick else 5)))
+    return bench.report(rows, sections, args.quick)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

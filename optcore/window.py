@@ -1,0 +1,101 @@
+"""Plot windows and start points: frame the stationary points, shrink toward where f is defined,
+and find a start where f has a value. Pure NumPy on an Objective (anything with `.value(X)`)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+Window = tuple[tuple[float, float], ...]
+
+UNDEFINED_SHARE = 0.45   # shrink an automatic window when f is undefined on about half of it or more
+MIN_WINDOW = 1.0         # ... but never below this width per variable (nor a tenth of the window)
+
+
+def window_around(points: np.ndarray) -> Window:
+    """A plot window that frames the stationary points: a margin of a third of their spread (at
+    least 0.5, and 2 around a single point), rounded outwards to halves. A fixed margin of 2 made
+    x^4 - 3x^2 + x, whose features lie in [-1.3, 1.1], show [-4, 4], where f climbs to 200 and the
+    two dips look flat."""
+    P = np.asarray(points, dtype=float).reshape(len(points), -1)
+    lo, hi = P.min(axis=0), P.max(axis=0)
+    spread = hi - lo
+    widest = float(spread.max()) if spread.size else 0.0
+    if widest < 1e-9:
+        pad = np.full_like(spread, 2.0)
+    else:
+        pad = np.maximum.reduce([spread / 3.0, np.full_like(spread, widest / 6.0), np.full_like(spread, 0.5)])
+    return tuple((float(np.floor(2 * (a - p)) / 2), float(np.ceil(2 * (b + p)) / 2)) for a, b, p in zip(lo, hi, pad))
+
+
+def _samples(W: np.ndarray) -> tuple[np.ndarray, int]:
+    """Points covering the window and the number of samples per axis: a fine line in 1-D, a grid in
+    2-D, random points beyond (a grid would be too big)."""
+    d = len(W)
+    if d == 1:
+        return np.linspace(W[0, 0], W[0, 1], 401)[:, None], 401
+    if d == 2:
+        g = [np.linspace(lo, hi, 61) for lo, hi in W]
+        return np.stack(np.meshgrid(*g, indexing="ij"), axis=-1).reshape(-1, 2), 61
+    rng = np.random.default_rng(0)
+    return W[:, 0] + rng.random((4000, d)) * (W[:, 1] - W[:, 0]), 40
+
+
+def defined_window(obj, window: Sequence[tuple[float, float]]) -> Window:
+    """`window` shrunk toward where f is finite, when f is undefined (nan/inf) on about half of it
+    or more: log(x) + y^2 in [-3, 3]^2 showed an empty left half. f is sampled on a coarse grid
+    (random points beyond two variables); the finite samples' bounding box is padded by a grid step
+    and 5 %, rounded outwards, kept inside the window and at least MIN_WINDOW (or a tenth of the
+    window) wide. Unchanged when f is finite almost everywhere or nowhere."""
+    W = np.array([[float(lo), float(hi)] for lo, hi in window], dtype=float)
+    unchanged = tuple((float(lo), float(hi)) for lo, hi in W)
+    if len(W) == 0 or not np.all(np.isfinite(W)) or np.any(W[:, 0] >= W[:, 1]):
+        return unchanged
+    X, n = _samples(W)
+    try:
+        with np.errstate(all="ignore"):
+            values = np.asarray(obj.value(X), dtype=float).reshape(-1)
+    except Exception:
+        return unchanged
+    finite = np.isfinite(values)
+    if not finite.any() or 1.0 - finite.mean() < UNDEFINED_SHARE:
+        return unchanged
+    F = X[finite]
+    width = W[:, 1] - W[:, 0]
+    lo, hi = F.min(axis=0), F.max(axis=0)
+    pad = width / (n - 1) + 0.05 * (hi - lo)
+    lo, hi = np.maximum(lo - pad, W[:, 0]), np.minimum(hi + pad, W[:, 1])
+    smallest = np.minimum(np.maximum(MIN_WINDOW, width / 10), width)
+    short = (hi - lo) < smallest
+    centre = (lo + hi) / 2
+    lo = np.where(short, np.clip(centre - smallest / 2, W[:, 0], W[:, 1] - smallest), lo)
+    hi = np.where(short, lo + smallest, hi)
+    out = []
+    for a, b, (wlo, whi) in zip(lo, hi, W):
+        unit = 10.0 ** np.floor(np.log10(b - a)) / 10  # 0.1 for a width of 1 to 10
+        a2, b2 = max(np.floor(a / unit) * unit, wlo), min(np.ceil(b / unit) * unit, whi)
+        out.append((float(np.round(a2, 10)), float(np.round(b2, 10))))
+    return tuple(out)
+
+
+def default_start(window: tuple[float, float]) -> float:
+    """The start coordinate a new variable gets: 80 % of the way across its window, rounded."""
+    lo, hi = window
+    return float(np.round(lo + 0.8 * (hi - lo), 3))
+
+
+def finite_start(obj, start: Sequence[float], window: Sequence[tuple[float, float]]) -> list[float]:
+    """`start` if f has a finite value there, else the first point of the window where it does
+    (log(x) + y^2 typed while the start is at x = 0 would otherwise stop before the first step)."""
+    candidates = [np.asarray(start, dtype=float), np.array([default_start(w) for w in window])]
+    for t in (0.8, 0.6, 0.9, 0.7, 0.55, 0.95, 0.3, 0.1):
+        candidates.append(np.array([lo + t * (hi - lo) for lo, hi in window]))
+    try:
+        with np.errstate(all="ignore"):
+            values = np.asarray(obj.value(np.array(candidates)), dtype=float)
+    except Exception:
+        return [float(v) for v in start]
+    for i, (point, value) in enumerate(zip(candidates, values)):
+        if np.isfinite(value):
+            return [float(v) if i == 0 else float(np.round(v, 3)) for v in point]
+    return [float(v) for v in start]

@@ -1,0 +1,56 @@
+"""optcore.window: plot windows that frame the stationary points, shrink toward where f is
+defined, and start points where f has a value."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import optcore
+from optcore.window import default_start, defined_window, finite_start, window_around
+
+
+def test_window_around_single_and_spread_points():
+    assert window_around([[0.0, 0.0]]) == ((-2.0, 2.0), (-2.0, 2.0))
+    (xlo, xhi), (ylo, yhi) = window_around([[-3.0, 0.0], [3.0, 0.0]])
+    assert xlo <= -4 and xhi >= 4 and ylo <= -0.5 and yhi >= 0.5 and yhi - ylo < xhi - xlo
+
+
+def test_window_around_contains_every_point_with_a_margin_on_half_steps():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        P = rng.normal(scale=rng.uniform(0.1, 10), size=(rng.integers(1, 6), 3))
+        W = np.array(window_around(P))
+        assert np.all(W[:, 0] < P.min(axis=0)) and np.all(W[:, 1] > P.max(axis=0))
+        assert np.all(W * 2 == np.round(W * 2))       # rounded outwards to halves
+
+
+def test_defined_window_keeps_a_minimum_size_and_whole_windows():
+    (xlo, xhi), (ylo, yhi) = defined_window(optcore.parse("sqrt(0.01 - x^2 - y^2)"), [(-5, 5), (-5, 5)])
+    assert xhi - xlo >= 1 and yhi - ylo >= 1 and xlo < 0 < xhi and ylo < 0 < yhi
+    whole = ((-3.0, 3.0), (-3.0, 3.0))
+    assert defined_window(optcore.parse("x^2 + y^2"), whole) == whole
+    assert defined_window(optcore.parse("log(-1 - x^2) + y"), whole) == whole   # defined nowhere
+
+
+@pytest.mark.parametrize("text,window", [("log(x) + y^2", [(-3, 3), (-3, 3)]), ("sqrt(x - 1)", [(-4, 4)]),
+                                         ("log(x1) + x2^2 + x3^2", [(-3, 3)] * 3)])
+def test_defined_window_shrinks_to_where_f_has_values(text, window):
+    obj = optcore.parse(text)
+    shrunk = defined_window(obj, window)
+    (lo, hi), (wlo, whi) = shrunk[0], window[0]
+    assert wlo <= lo < hi <= whi and lo >= -0.5           # the undefined half x < 0 (x < 1) is cut
+    X = np.array([np.linspace(a, b, 7) for a, b in shrunk]).T
+    assert np.isfinite(obj.value(X[1:-1])).all()          # its inside is where f is defined
+
+
+def test_finite_start_keeps_a_good_start_and_moves_a_bad_one():
+    obj = optcore.parse("log(x) + y^2")
+    assert finite_start(obj, [1.5, -2.0], [(-3, 3), (-3, 3)]) == [1.5, -2.0]
+    moved = finite_start(obj, [-1.0, 0.5], [(-3, 3), (-3, 3)])
+    assert np.isfinite(obj.value(np.array(moved)))
+    assert finite_start(optcore.parse("log(-1 - x^2)"), [0.5], [(-3, 3)]) == [0.5]   # nowhere: unchanged
+
+
+def test_default_start_is_four_fifths_across():
+    assert default_start((-3.0, 3.0)) == 1.8
+    assert default_start((0.0, 1.0)) == 0.8

@@ -1,0 +1,264 @@
+"""The one cache of the app: every run, grid and analysis a page shows comes through here.
+
+Keys are plain values: the formula as (text, variables), the method and its parameters, the
+start, steps, tol, the window and grid size. Cheap, shareable results use `st.cache_data`
+(bounded, shared by every session); the heavy studies that draw a progress bar while they run
+(basin maps, sweeps, the preconditioning study) are kept per session, the last few of each kind.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import NamedTuple, TypeVar
+
+import numpy as np
+import streamlit as st
+
+import optcore
+from optcore import analysis
+from optcore import window as windows
+
+T = TypeVar("T")
+Window = tuple[tuple[float, float], ...]
+
+
+class Formula(NamedTuple):
+    """What identifies an objective: the text and, for presets, the variables in their order."""
+    text: str
+    variables: tuple[str, ...] | None = None
+
+    def parse(self):
+        return optcore.parse(self.text, self.variables)
+
+
+def _params_key(params: dict) -> tuple:
+    return tuple(sorted((k, v) for k, v in params.items()))
+
+
+def _floats(values) -> tuple[float, ...]:
+    return tuple(float(v) for v in np.ravel(values))
+
+
+def _window_key(window) -> Window:
+    return tuple((float(lo), float(hi)) for lo, hi in window)
+
+
+# ---------------------------------------------------------------------------------- runs, grids
+@st.cache_data(max_entries=256, show_spinner=False)
+def _run(formula: Formula, method: str, params: tuple, x0: tuple, steps: int, tol: float):
+    return optcore.run(formula.parse(), method, np.array(x0, dtype=float), steps=steps, tol=tol, **dict(params))
+
+
+def run(formula: Formula, method: str, params: dict, x0: Sequence[float], steps: int, tol: float):
+    """optcore.run, cached per (formula, method, params, start, steps, tol)."""
+    return _run(Formula(*formula), method, _params_key(params), _floats(x0), int(steps), float(tol))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _grid(formula: Formula, window: Window, n: int, base: tuple | None, axes: tuple[int, int]):
+    from optcore.figures.grid import value_grid
+    return value_grid(formula.parse(), window, n, base=base, axes=axes)
+
+
+def grid(formula: Formula, window, n: int = 200, base: Sequence[float] | None = None,
+         axes: tuple[int, int] = (0, 1)):
+    """(xs, ys, Z) of f over the window (a slice through `base` for d > 2)."""
+    return _grid(Formula(*formula), _window_key(window), int(n),
+                 _floats(base) if base is not None else None, tuple(int(a) for a in axes))
+
+
+# ------------------------------------------------------------------------------ windows, points
+@st.cache_data(max_entries=64, show_spinner=False)
+def auto_window(formula: Formula) -> Window | None:
+    """A window around the stationary points found in [-5, 5]^d, or None when there are none."""
+    try:
+        obj = formula.parse()
+        pts = analysis.critical_points(obj, [(-5.0, 5.0)] * obj.dim, seeds=400 if obj.dim <= 2 else 200,
+                                       iterations=40, max_points=20)
+    except Exception:
+        return None
+    if not pts:
+        return None
+    return windows.window_around(np.array([c.point for c in pts]))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def defined_window(formula: Formula, window: Window) -> Window:
+    """`window` shrunk toward where f is defined (optcore.window.defined_window)."""
+    try:
+        obj = formula.parse()
+    except Exception:
+        return window
+    return windows.defined_window(obj, window)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def minima(formula: Formula, window: Window) -> tuple[tuple[float, ...], ...]:
+    """The local minima the engine's critical-point search finds in the window."""
+    try:
+        obj = formula.parse()
+        pts = analysis.critical_points(obj, list(window), seeds=400 if obj.dim <= 2 else 200,
+                                       iterations=40, max_points=20)
+    except Exception:
+        return ()
+    return tuple(tuple(float(v) for v in c.point) for c in pts if c.kind == "min")
+
+
+@st.cache_data(max_entries=32, show_spinner="Looking for stationary points…")
+def stationary_points(formula: Formula, window: Window):
+    return analysis.critical_points(formula.parse(), window, seeds=900 if len(window) <= 2 else 2000)
+
+
+@st.cache_data(max_entries=32, show_spinner="Computing curvature…")
+def curvature_maps(formula: Formula, window: Window, n: int, base: tuple | None, axes: tuple):
+    """(xs, ys, f, det H, curvature class, smallest eigenvalue) on an n × n grid."""
+    f = formula.parse()
+    xs, ys, XY = analysis.grid(window, n, base=base, axes=axes)
+    lam = analysis.hessian_eigenvalues_grid(f, XY)
+    return (xs, ys, f.value(XY), analysis.hessian_det_grid(f, XY), analysis.curvature_class(lam), lam[..., 0])
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def measured_contraction(formula: Formula, x0: tuple, x_star: tuple, lr: float) -> float:
+    """Per-step shrink of ‖x_k − x*‖ over the last steps of a 300-step gradient-descent run."""
+    t = run(formula, "gd", {"lr": float(lr)}, x0, 300, 1e-13)
+    return analysis.measured_contraction(analysis.errors_to_point(t.points, np.array(x_star)))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def rotated_runs(formula: Formula, theta: float, scale: float, window: Window, methods: tuple,
+                 x0: tuple, x_min: tuple | None, steps: int, tol: float):
+    """The problem g(u) = f(R(θ)·diag(s, 1)·u): each method's run from the image of x0, a window
+    of u holding the image of `window`, and g on a 150 × 150 grid there.
+    `methods` is ((label, method, params), ...); lr "tuned" is GD's best constant step for g."""
+    from optcore.figures.grid import value_grid
+    g = analysis.rotate_and_scale(formula.parse(), theta, scale)
+    u0 = analysis.to_rotated_coordinates(np.array(x0), theta, scale)
+    corners = np.array([[a, b] for a in window[0] for b in window[1]])
+    U = np.array([analysis.to_rotated_coordinates(c, theta, scale) for c in corners])
+    u_window = tuple((float(lo), float(hi)) for lo, hi in zip(U.min(axis=0), U.max(axis=0)))
+    runs = {}
+    for label, method, params in methods:
+        params = dict(params)
+        if params.get("lr") == "tuned":
+            u_min = analysis.to_rotated_coordinates(np.array(x_min), theta, scale) if x_min is not None else None
+            params["lr"] = analysis.tuned_gd_learning_rate(g, u_min, u0)
+        runs[label] = optcore.run(g, method, u0, steps=steps, tol=tol, **params)
+    return runs, value_grid(g, u_window, n=150)
+
+
+# ------------------------------------------------------------- heavy studies (per session, bounded)
+def _remember(kind: str, key: tuple, compute: Callable[[], T] | None, keep: int) -> T | None:
+    """The last `keep` results of one kind in this session; computes on a miss unless `compute`
+    is None (then returns None: the page asks the student first)."""
+    store = st.session_state.setdefault(f"_cache.{kind}", {})
+    if key not in store:
+        if compute is None:
+            return None
+        while len(store) >= keep:
+            store.pop(next(iter(store)))
+        store[key] = compute()
+    return store[key]
+
+
+def _progress(text: str):
+    bar = st.progress(0.0, text=text)
+    return bar, (lambda f, label=text: bar.progress(min(max(float(f), 0.0), 1.0), text=f"{label} {f:.0%}"))
+
+
+def basin_maps(formula: Formula, picked: Sequence[tuple[str, dict]], window, n: int, steps: int, tol: float,
+               known_minima: np.ndarray, compute: bool = True) -> list | None:
+    """One analysis.basin_map per (method, params); None when not computed yet and `compute` is off."""
+    key = (Formula(*formula), tuple((m, _params_key(p)) for m, p in picked), _window_key(window), int(n),
+           int(steps), float(tol), tuple(map(tuple, np.asarray(known_minima, dtype=float))))
+
+    def work():
+        obj = formula.parse()
+        bar = st.progress(0.0, text="running every start point…")
+        maps = []
+        for i, (method, params) in enumerate(picked):
+            maps.append(analysis.basin_map(
+                obj, method, window, n=n, steps=steps, tol=tol,
+                known_minima=known_minima if len(known_minima) else None,
+                on_progress=lambda f, i=i: bar.progress((i + f) / len(picked),
+                                                        text=f"method {i + 1} of {len(picked)}: {f:.0%}"),
+                **params))
+        bar.empty()
+        return maps
+    return _remember("basins", key, work if compute else None, keep=1)  # 3 maps of 90,000 starts are big
+
+
+def preconditioning_study(formula: Formula, x0, methods: dict, thetas, scales, fixed_scale: float,
+                          fixed_theta: float, x_min, steps: int, tol: float):
+    key = (Formula(*formula), _floats(x0), tuple((k, m, _params_key(p)) for k, (m, p) in methods.items()),
+           _floats(thetas), _floats(scales), float(fixed_scale), float(fixed_theta),
+           None if x_min is None else _floats(x_min), int(steps), float(tol))
+
+    def work():
+        bar, report = _progress("counting iterations…")
+        out = analysis.preconditioning_study(formula.parse(), np.asarray(x0, dtype=float), methods, thetas, scales,
+                                             fixed_scale=fixed_scale, fixed_theta=fixed_theta, x_min=x_min,
+                                             steps=steps, tol=tol, on_progress=report)
+        bar.empty()
+        return out
+    return _remember("preconditioning", key, work, keep=2)
+
+
+def learning_rate_sweeps(formula: Formula, methods: Sequence[str], x0, lrs, steps: int,
+                         f_star: float | None) -> dict:
+    """{method label: analysis.learning_rate_sweep} for each method over the same learning rates."""
+    key = (Formula(*formula), tuple(methods), _floats(x0), _floats(lrs), int(steps), f_star)
+
+    def work():
+        obj = formula.parse()
+        bar = st.progress(0.0, text="sweeping learning rates…")
+        out = {}
+        for i, name in enumerate(methods):
+            out[optcore.METHODS[name].label] = analysis.learning_rate_sweep(
+                obj, name, np.asarray(x0, dtype=float), lrs, steps=steps, tol=1e-8, f_star=f_star,
+                on_progress=lambda f, i=i: bar.progress((i + f) / len(methods), text="sweeping…"))
+        bar.empty()
+        return out
+    return _remember("sweeps", key, work, keep=8)
+
+
+def param_heatmap(formula: Formula, method: str, x0, lrs, second, second_name: str, steps: int,
+                  f_star: float | None):
+    key = (Formula(*formula), method, _floats(x0), _floats(lrs), _floats(second), second_name, int(steps), f_star)
+
+    def work():
+        bar, report = _progress("running the grid…")
+        out = analysis.param_heatmap(formula.parse(), method, np.asarray(x0, dtype=float), lrs, second,
+                                     beta_name=second_name, steps=steps, tol=1e-8, f_star=f_star,
+                                     on_progress=report)
+        bar.empty()
+        return out
+    return _remember("heatmap", key, work, keep=8)
+
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def curvature_curve(formula: Formula, window: Window, n: int = 600):
+    """(xs, f, f'') along the window of a one-variable f."""
+    f = formula.parse()
+    xs, _, X = analysis.grid(window, n)
+    return xs, f.value(X), f.hess(X)[:, 0, 0]
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def step_fields(formula: Formula, window: Window, density: int):
+    """(points, Newton steps, negative gradients) on a density × density grid of a 2-D window."""
+    f = formula.parse()
+    _, _, XY = analysis.grid(window, int(density))
+    return XY, analysis.newton_step_field(f, XY), analysis.gradient_field(f, XY)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def taylor_grids(formula: Formula, window: Window, n: int, x_k: tuple, f_k: float, g: np.ndarray,
+                 models: dict, axes: tuple[int, int] | None):
+    """(xs, ys, f, {label: model}) on the window: along the line for one variable (axes None),
+    else on the plane through x_k spanned by `axes`."""
+    f = formula.parse()
+    x_k = np.array(x_k)
+    xs, ys, X = analysis.grid(window, n) if axes is None else analysis.grid(window, n, base=x_k, axes=axes)
+    curves = {label: analysis.taylor_model_grid(x_k, f_k, g, M, X) for label, M in models.items()}
+    return xs, ys, f.value(X), curves

@@ -1,0 +1,115 @@
+"""The sidebar every page shares: the example gallery, the formula, the start point, the plot
+window and the formula's derivatives in LaTeX."""
+from __future__ import annotations
+
+import streamlit as st
+
+from optcore import share
+from optcore import window as windows
+from ui import state
+
+MAX_START_INPUTS = 6   # beyond this many variables the start is one text box
+SOURCE_ORDER = ("textbook", "blog", "course notes", "second-order notes", "classic")
+
+
+def gallery_label(preset) -> str:
+    """"x² (textbook, η = 0.2)", not "textbook · x² (textbook, η = 0.2)": the sidebar is narrow and
+    the source was named twice."""
+    return preset.name if preset.source in preset.name else f"{preset.source} · {preset.name}"
+
+
+def _source_rank(source: str) -> int:
+    return SOURCE_ORDER.index(source) if source in SOURCE_ORDER else len(SOURCE_ORDER)
+
+
+def _latex_name(name: str) -> str:
+    head = name.rstrip("0123456789")
+    tail = name[len(head):]
+    return f"{head}_{{{tail}}}" if tail and head else name
+
+
+def _on_preset_select() -> None:
+    key = st.session_state.get(state.PRESET_SELECT)
+    if key:
+        state.apply_preset(key)
+
+
+def _on_formula_submit() -> None:
+    text = st.session_state.get(state.FORMULA_INPUT, "")
+    preset = state.current_preset()
+    if preset is not None and text.strip() == preset.formula.strip():
+        return  # unchanged
+    state.apply_formula(text)
+
+
+def _on_start_text() -> None:
+    text = st.session_state.get("x0.all", "")
+    try:
+        values = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
+    except ValueError:
+        return
+    if len(values) == state.current_objective().dim:
+        state.set_start(values)
+
+
+def sidebar() -> None:
+    """The shared inputs: formula, preset gallery, start, window, and the formula in LaTeX."""
+    ss = st.session_state
+    sb = st.sidebar
+    presets = state.presets()
+    keys = [""] + sorted(presets, key=lambda k: (_source_rank(presets[k].source), list(presets).index(k)))
+    if ss.get(state.PRESET_SELECT) not in keys:
+        ss[state.PRESET_SELECT] = ""
+    sb.selectbox("Example gallery", keys, key=state.PRESET_SELECT, on_change=_on_preset_select,
+                 format_func=lambda k: gallery_label(presets[k]) if k else "— your own formula —",
+                 help="Every example of the course material and the classic test functions. "
+                      "Choosing one sets the formula, start, window and suggested methods.")
+    preset = state.current_preset()
+    if preset is not None:
+        sb.info(f"**What to look for:** {preset.look_for}", icon=":material/search:")
+
+    if state.FORMULA_INPUT not in ss:
+        ss[state.FORMULA_INPUT] = (ss.get(state.GOOD_FORMULA) or {}).get("text", state.default_text())
+    sb.text_input("f(x) =", key=state.FORMULA_INPUT, on_change=_on_formula_submit,
+                  placeholder="e.g. x^2 + 3y^2, sin(x)cos(y), (1-x)^2 + 100(y-x^2)^2",
+                  help="Press Enter to apply. Write powers as x^2, products as 3y or 3*y; "
+                       "functions: sin cos tan exp log sqrt abs tanh max min … Variables are any names.")
+    error = state.formula_error()
+    obj = state.current_objective()
+    if error:
+        sb.error(f"{error}\n\nStill showing: `{obj.text}`", icon=":material/warning:")
+
+    names = obj.variables
+    window = state.current_window()
+    sb.markdown(f"**Start point** ({', '.join(names)})")
+    if obj.dim <= MAX_START_INPUTS:
+        cols = sb.columns(min(obj.dim, 3))
+        for i, name in enumerate(names):
+            key = state.start_key(name)
+            if ss.get(key) is None:
+                ss[key] = windows.default_start(window[i])
+            cols[i % len(cols)].number_input(name, key=key, step=0.1, format="%.4g")
+    else:
+        ss["x0.all"] = ", ".join(share.format_number(v) for v in state.current_start())
+        sb.text_input("start (comma separated)", key="x0.all", on_change=_on_start_text,
+                      help=f"{obj.dim} values, one per variable, in the order {', '.join(names)}")
+    if obj.dim <= 2:
+        where = "curve" if obj.dim == 1 else "contour plot"
+        sb.caption(f"Tip: click anywhere on the {where} to start there.")
+
+    with sb.expander("Plot window", expanded=False):
+        for i, name in enumerate(names[:MAX_START_INPUTS]):
+            klo, khi = state.window_keys(name)
+            if ss.get(klo) is None or ss.get(khi) is None:
+                ss[klo], ss[khi] = window[i]
+            c1, c2 = st.columns(2)
+            c1.number_input(f"{name} from", key=klo, step=0.5, format="%.4g")
+            c2.number_input(f"{name} to", key=khi, step=0.5, format="%.4g")
+            if not ss[klo] < ss[khi]:
+                st.warning(f"{name}: 'from' must be less than 'to'; using {state.DEFAULT_RANGE}")
+        st.button("Fit window to stationary points", on_click=state.fit_window, key="auto_window")
+
+    with sb.expander("Formula, gradient, Hessian", expanded=False):
+        st.latex(f"f({', '.join(_latex_name(n) for n in names)}) = {obj.latex}")
+        st.latex(r"\nabla f = " + obj.gradient_latex)
+        st.latex(r"\nabla^2 f = " + obj.hessian_latex)

@@ -1,0 +1,255 @@
+"""Session state: the objective every page works on, its start, window and extra starts, and
+applying a typed formula or a gallery preset (which also sets the method pickers).
+
+State lives in widget keys of `st.session_state` (start `x0.<var>`, window `win.<var>.lo/hi`,
+method pickers `<key>.method` and `<key>.<method>.<param>`). Programmatic changes (a preset, a
+click on the contour, a shared URL) happen in callbacks or before the widgets are drawn, which is
+when Streamlit allows writing widget state.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import streamlit as st
+
+import optcore
+from optcore import share
+from optcore import window as windows
+from ui import cache, registry
+from ui.cache import Formula
+
+DEFAULT_FORMULA = "(1 - x)^2 + 5(y - x^2)^2"
+DEFAULT_PRESET = "himmelblau"
+DEFAULT_RANGE = (-3.0, 3.0)
+MAX_METHODS = share.MAX_METHODS
+
+FORMULA_INPUT = "formula_input"     # the sidebar's text box
+PRESET_SELECT = "preset_select"     # the sidebar's gallery
+EXTRA_STARTS = "extra_starts"       # list of points
+EXTRA_STARTS_TEXT = "extra_starts_text"
+GOOD_FORMULA = "_good_formula"      # {"text": str, "variables": tuple | None}: the formula shown
+FORMULA_ERROR = "_formula_error"
+ACTIVE_PRESET = "_active_preset"
+PENDING_PRESET = "_pending_preset"
+SWITCH_TO = "_switch_to"
+
+
+# ------------------------------------------------------------------------------- the objective
+def try_parse(text: str, variables: tuple[str, ...] | None = None):
+    """(objective, None) or (None, message). Never raises: the message is student-facing."""
+    try:
+        return optcore.parse(text, variables), None
+    except optcore.FormulaError as err:
+        return None, str(err)
+    except Exception as err:  # timeouts, worker failures: still a message, never a traceback
+        name = type(err).__name__
+        return None, f"could not read this formula ({name}: {err})" if str(err) else f"could not read this formula ({name})"
+
+
+def presets() -> dict:
+    return optcore.PRESETS
+
+
+def default_text() -> str:
+    return presets()[DEFAULT_PRESET].formula if DEFAULT_PRESET in presets() else DEFAULT_FORMULA
+
+
+def current_formula() -> Formula:
+    """The formula shown (the last one that parsed), as the cache keys it."""
+    good = st.session_state.get(GOOD_FORMULA)
+    if good and try_parse(good["text"], good.get("variables"))[0] is not None:
+        variables = good.get("variables")
+        return Formula(good["text"], tuple(variables) if variables else None)
+    return Formula(DEFAULT_FORMULA)
+
+
+def current_objective():
+    """The objective every page works on: the last formula that parsed (never None)."""
+    return current_formula().parse()
+
+
+def formula_error() -> str | None:
+    """The parser's message for the text in the formula box, or None when it is the shown one."""
+    return st.session_state.get(FORMULA_ERROR)
+
+
+def current_preset():
+    key = st.session_state.get(ACTIVE_PRESET)
+    return presets().get(key) if key else None
+
+
+# ---------------------------------------------------------------------------- window and start
+def window_keys(name: str) -> tuple[str, str]:
+    return f"win.{name}.lo", f"win.{name}.hi"
+
+
+def start_key(name: str) -> str:
+    return f"x0.{name}"
+
+
+def window_entry(name: str) -> tuple[float, float]:
+    """The window's range for one variable as the sidebar holds it (the default when unusable)."""
+    lo, hi = (st.session_state.get(k) for k in window_keys(name))
+    if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
+        return DEFAULT_RANGE
+    return float(lo), float(hi)
+
+
+def current_window() -> tuple[tuple[float, float], ...]:
+    """Plot range per variable, finite and ordered (a bad entry falls back to the default)."""
+    return tuple(window_entry(name) for name in current_objective().variables)
+
+
+def current_start() -> np.ndarray:
+    obj = current_objective()
+    window = current_window()
+    out = []
+    for i, name in enumerate(obj.variables):
+        value = st.session_state.get(start_key(name))
+        out.append(float(value) if value is not None and math.isfinite(value) else windows.default_start(window[i]))
+    return np.array(out, dtype=float)
+
+
+def current_starts() -> np.ndarray:
+    """All start points: the main start first, then the extra starts of the compare view."""
+    d = current_objective().dim
+    rows = [current_start()]
+    rows += [np.asarray(p, dtype=float) for p in st.session_state.get(EXTRA_STARTS) or [] if len(p) == d]
+    return np.array(rows)
+
+
+def set_start(values: Sequence[float], variables: Sequence[str] | None = None) -> None:
+    """Move the start point (call from a callback, or before the sidebar is drawn)."""
+    names = list(variables) if variables is not None else list(current_objective().variables)
+    for name, value in zip(names, values):
+        if value is not None and math.isfinite(float(value)):
+            st.session_state[start_key(name)] = float(value)
+
+
+def set_window(window: Sequence[tuple[float, float]], variables: Sequence[str]) -> None:
+    for name, (lo, hi) in zip(variables, window):
+        klo, khi = window_keys(name)
+        st.session_state[klo], st.session_state[khi] = float(lo), float(hi)
+
+
+def points_text(points) -> str:
+    return "; ".join(", ".join(share.format_number(c) for c in p) for p in points)
+
+
+def set_extra_starts(points) -> None:
+    st.session_state[EXTRA_STARTS] = [list(p) for p in points]
+    st.session_state[EXTRA_STARTS_TEXT] = points_text(points)
+
+
+def fit_window() -> None:
+    """Fit the window to the stationary points (or keep it), then shrink it to where f is defined."""
+    formula, obj = current_formula(), current_objective()
+    window = cache.auto_window(formula) or tuple(window_entry(name) for name in obj.variables)
+    set_window(cache.defined_window(formula, tuple((float(a), float(b)) for a, b in window)), obj.variables)
+
+
+# ----------------------------------------------------------------------- formula and preset
+def apply_formula(text: str, variables: tuple[str, ...] | None = None,
+                  window: Sequence[tuple[float, float]] | None = None,
+                  start: Sequence[float] | None = None, preset: str | None = None) -> bool:
+    """Make `text` the current objective if it parses; otherwise keep the last good one and
+    remember the message. Resizes start and window to the new variables. Returns success."""
+    ss = st.session_state
+    obj, message = try_parse(text, variables)
+    ss[FORMULA_INPUT] = text
+    if obj is None:
+        ss[FORMULA_ERROR] = message
+        return False
+    ss[FORMULA_ERROR] = None
+    ss[GOOD_FORMULA] = {"text": obj.text, "variables": variables}
+    ss[ACTIVE_PRESET] = preset
+    ss[PRESET_SELECT] = preset or ""
+    names, formula = obj.variables, Formula(obj.text, variables)
+    if window is None:
+        window = cache.auto_window(formula)
+        if window is None:  # keep what the user had for variables that stay, default for new ones
+            window = []
+            for name in names:
+                lo, hi = (ss.get(k) for k in window_keys(name))
+                window.append((lo, hi) if lo is not None and hi is not None and lo < hi else DEFAULT_RANGE)
+        # automatic only: a window passed in (preset, link) is never shrunk
+        window = cache.defined_window(formula, tuple((float(a), float(b)) for a, b in window))
+    set_window(window, names)
+    if start is None:
+        start = []
+        for name, (lo, hi) in zip(names, window):
+            old = ss.get(start_key(name))
+            start.append(old if old is not None and lo <= old <= hi else windows.default_start((lo, hi)))
+        start = windows.finite_start(obj, start, window)
+    set_start(start, names)
+    return True
+
+
+def set_method(key: str, method: str, params: dict | None = None) -> None:
+    """Set a method picker's method and parameters (callback or before the picker is drawn)."""
+    spec = optcore.METHODS.get(method)
+    if spec is None:
+        return
+    st.session_state[f"{key}.method"] = method
+    values = {p.name: p.default for p in spec.params}
+    values.update(params or {})
+    for pname, value in values.items():
+        if isinstance(value, (int, float, str, bool)):
+            st.session_state[f"{key}.{method}.{pname}"] = value
+
+
+def preset_learning_rates(runs) -> str:
+    """The "learning rates to compare" text for a preset: the rates its runs of the first method
+    use (the textbook's η = 0.2, 0.05, 1.1), or "" when it suggests fewer than two. Rates of other
+    methods (Newton's η = 1 beside gradient descent's 0.01) would only add a run that explodes."""
+    if not runs:
+        return ""
+    first = runs[0][0]
+    lrs: list[float] = []
+    for method, params in runs:
+        lr = params.get("lr")
+        if method == first and isinstance(lr, (int, float)) and float(lr) not in lrs:
+            lrs.append(float(lr))
+    return ", ".join(share.format_number(v) for v in lrs) if len(lrs) >= 2 else ""
+
+
+def apply_preset(key: str, switch: bool = True) -> None:
+    """Formula, window, start, steps, extra starts and methods of a gallery preset; with `switch`,
+    asks app.py to show the preset's page (a share link names its own view instead)."""
+    preset = presets().get(key)
+    if preset is None:
+        return
+    ss = st.session_state
+    apply_formula(preset.formula, tuple(preset.variables), preset.window, preset.start, preset=key)
+    ss["steps"] = int(min(preset.steps, share.MAX_STEPS))
+    set_extra_starts(preset.extra_starts)
+    runs = list(preset.runs)[:MAX_METHODS]
+    for i, (method, params) in enumerate(runs):
+        set_method(f"m{i}", method, params)
+    for page in registry.own_pickers():
+        chosen = next(((m, p) for m, p in runs if m in page.picker_prefers), (page.picker_default, {}))
+        set_method(page.picker, *chosen)
+    ss["n_methods"] = max(1, len(runs))
+    ss["lrs"] = preset_learning_rates(runs)
+    if switch and getattr(preset, "page", None):
+        ss[SWITCH_TO] = preset.page
+
+
+def load_preset(key: str) -> None:
+    """Load a preset (formula, start, window, methods) and rerun; switches to the preset's view."""
+    st.session_state[PENDING_PRESET] = key
+    st.rerun()
+
+
+def apply_pending_preset() -> None:
+    """The preset an example button asked for (load_preset), applied before any widget is drawn."""
+    pending = st.session_state.pop(PENDING_PRESET, None)
+    if pending:
+        apply_preset(pending)
+
+
+def pending_switch() -> str | None:
+    """The view a preset asked for (consumed by app.py)."""
+    return st.session_state.pop(SWITCH_TO, None)
