@@ -201,6 +201,22 @@ def bench_basins(rows: list[Row], n: int, steps: int) -> None:
     rows.append(Row(f"basin map {n}x{n} starts x {steps} Newton steps", seconds, "s", "<= 1 s", seconds <= 1.0))
 
 
+def bench_sweep(rows: list[Row], n: int, steps: int) -> None:
+    """An η × β grid of momentum runs on the course quadratic: one batched run of n² rows."""
+    import optcore
+    from .analysis import param_heatmap
+    from .presets import PRESETS
+
+    preset = PRESETS["course-quadratic"]
+    obj = optcore.parse(preset.formula, variables=preset.variables)
+    lrs, betas = np.geomspace(1e-3, 1.0, n), np.linspace(0.0, 0.99, n)
+    sweep = lambda: param_heatmap(obj, "momentum", preset.start, lrs, betas, beta_name="beta", steps=steps)  # noqa: E731
+    sweep()  # warm
+    seconds = median_time(sweep, 3, CPU_CLOCK)
+    rows.append(Row(f"{n} x {n} eta x beta sweep (momentum, course quadratic, {steps} steps)", seconds, "s",
+                    "<= 1 s", seconds <= 1.0))
+
+
 def format_table(rows: list[Row]) -> str:
     header = ["measure", "value", "target", "met"]
     body = [r.cells() for r in rows]
@@ -220,6 +236,7 @@ def engine_sections(rows: list[Row], quick: bool) -> list[tuple[str, Callable[[]
         ("scipy", lambda: bench_scipy_loop(rows, 10 if quick else 100, 2_000 if quick else 20_000)),
         ("figure", lambda: bench_figure(rows, 200, 200)),
         ("basins", lambda: bench_basins(rows, 50 if quick else 200, 50)),
+        ("sweep", lambda: bench_sweep(rows, 16 if quick else 64, 200)),
     ]
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from .methods import build_rule, get_method
 from .oracle import StepOracle, evaluate
 from .results import (CONVERGED, DIVERGED, DIVERGENCE_RADIUS, EVALUATION_KINDS, MAX_STEPS, RUNNING,
-                      STATUS_NAMES, BatchTrajectory, History, Trajectory, divergence_reasons,
+                      STATUS_NAMES, UNDERFLOW_SCALE, BatchTrajectory, History, Trajectory, divergence_reasons,
                       finish_extras)
 from .rows import put_rows, row_norm, take_rows, take_tree
 from .rules import trial_memo
@@ -51,18 +51,62 @@ def run(objective, method: str, x0, *, steps: int = 100, tol: float = 1e-8, **pa
     return _drive(objective, method, x0, steps=steps, tol=tol, record_extras=True, **params).row(0)
 
 
+MAX_RUN_STEPS = 1_000_000
+
+
+def _checked_steps(steps: Any) -> int:
+    try:
+        whole = not isinstance(steps, bool) and float(steps).is_integer()
+    except (TypeError, ValueError, OverflowError):
+        whole = False
+    if not whole or not 0 <= float(steps) <= MAX_RUN_STEPS:
+        raise ValueError(f"steps must be a whole number in [0, {MAX_RUN_STEPS:,}], got {steps!r}")
+    return int(float(steps))
+
+
+def _checked_tol(tol: Any) -> float:
+    try:
+        value = float(tol)
+    except (TypeError, ValueError, OverflowError):
+        value = float("nan")
+    if not np.isfinite(value):
+        raise ValueError(f"tol must be a finite number (tol <= 0 runs every step), got {tol!r}")
+    return value
+
+
 def _drive(objective, method: str, X0, *, steps: int, tol: float, record_extras: bool, **params: Any) -> BatchTrajectory:
+    """The front door: every parameter is checked (finite, within its hard bounds) before any work."""
     spec = get_method(method)
+    steps, tol = _checked_steps(steps), _checked_tol(tol)
     rule, used_params = build_rule(spec, **params)
-    steps = int(steps)
-    if steps < 0:
-        raise ValueError(f"steps must be >= 0, got {steps}")
     X = np.array(X0, dtype=float, ndmin=2)
     d = objective.dim
     if X.ndim != 2 or X.shape[1] != d:
         raise ValueError(f"start points must have shape (m, {d}) for variables {tuple(objective.variables)}, got {X.shape}")
+    X = _rows_for_per_row_params(X, used_params, record_extras)
     with np.errstate(all="ignore"):
         return _loop(objective, spec, rule, used_params, X, steps, float(tol), record_extras)
+
+
+def _rows_for_per_row_params(X: np.ndarray, used_params: dict[str, Any], single: bool) -> np.ndarray:
+    """Check per-row parameters (arrays of shape (m,)) against the rows of X; one start point is
+    repeated for every row (a ladder of learning rates from one start)."""
+    sizes = {name: value.shape[0] for name, value in used_params.items() if isinstance(value, np.ndarray)}
+    if not sizes:
+        return X
+    if single:
+        raise ValueError(f"run takes one value per parameter; {', '.join(sizes)} "
+                         "given per row: use run_batch for one value per start")
+    if len(set(sizes.values())) > 1:
+        raise ValueError("per-row parameters must all have the same length, got "
+                         + ", ".join(f"{name}: {size}" for name, size in sizes.items()))
+    m = next(iter(sizes.values()))
+    if X.shape[0] == 1:
+        return np.repeat(X, m, axis=0)
+    if X.shape[0] != m:
+        raise ValueError(f"per-row parameters ({', '.join(sizes)}) have {m} values but there are "
+                         f"{X.shape[0]} start points; give one start, or one per value")
+    return X
 
 
 @dataclass
@@ -140,6 +184,8 @@ def _start(objective, rule, X, tol, record_extras, needs_hessian) -> tuple[_Work
     book.stop(start_bad, DIVERGED, 0, "the start point has no finite value")
     if tol > 0:
         at_minimum = ~start_bad & (gnorm <= tol)
+        if at_minimum.any():
+            at_minimum &= ~_underflowed(objective, X, f, g, at_minimum, book, None)
         book.stop(at_minimum, CONVERGED, 0, "grad")
     work = _Working(X, f, g, gnorm, H, rule.init(X))
     if (book.status != RUNNING).any():
@@ -157,7 +203,7 @@ def _advance(objective, rule, work: _Working, book: _Book, k: int, tol: float, r
     f_new, g_new, H_new = _next_point(objective, trial_memo(state), X_new, needs_hessian)
     gnorm_new = row_norm(g_new)
     new = [X_new, f_new, g_new, gnorm_new, H_new]
-    ok, finished, step_counts = _terminate(work, book, k, new, oracle.counts, tol)
+    ok, finished, step_counts = _terminate(objective, work, book, k, new, oracle.counts, tol)
     _bookkeep(work, book, oracle, ok, new, step_counts, record_extras)
     work.X, work.f, work.g, work.gnorm, work.H = new
     work.state = state
@@ -191,7 +237,7 @@ def _next_point(objective, memo, X_new: np.ndarray, needs_hessian: bool):
     return f_new, g_new, None
 
 
-def _terminate(work: _Working, book: _Book, k: int, new: list, step_counts, tol: float):
+def _terminate(objective, work: _Working, book: _Book, k: int, new: list, step_counts, tol: float):
     """Stop the rows that diverged (they stay at their last finite point, this step uncounted) or
     converged. Returns ``(ok, finished, step_counts)`` over the working rows."""
     X_new, f_new, g_new, gnorm_new, H_new = new
@@ -212,9 +258,29 @@ def _terminate(work: _Working, book: _Book, k: int, new: list, step_counts, tol:
         # a minimum, and calling it "converged" would mislead.
         small_grad = (gnorm_new <= tol) & ok
         if small_grad.any():
+            small_grad &= ~_underflowed(objective, X_new, f_new, g_new, small_grad, book, work.rows)
+        if small_grad.any():
             book.stop(work.global_rows(np.flatnonzero(small_grad)), CONVERGED, k + 1, "grad")
             finished = finished | small_grad
     return ok, finished, step_counts
+
+
+def _underflowed(objective, X, f, g, candidates: np.ndarray, book: _Book, rows: np.ndarray | None) -> np.ndarray:
+    """Rows among ``candidates`` (small gradient) where f, ∇f and ∇²f are all tiny but not all
+    exactly 0: values too small to be evidence of a stationary point (an exponential's tail).
+    Noted per row; exact zeros (x⁴ at 0) are left to the curvature words."""
+    tiny = candidates & (np.abs(f) < UNDERFLOW_SCALE) & (np.abs(g) < UNDERFLOW_SCALE).all(axis=-1)
+    if not tiny.any():
+        return tiny
+    local = np.flatnonzero(tiny)
+    H = np.asarray(objective.hess(X[local]), dtype=float).reshape(local.size, -1)
+    nonzero = (f[local] != 0) | (g[local] != 0).any(axis=-1) | (H != 0).any(axis=-1)
+    under = np.zeros_like(tiny)
+    under[local] = nonzero & (np.abs(H) < UNDERFLOW_SCALE).all(axis=-1)
+    if under.any():
+        counts = book.notes.setdefault("underflow", np.zeros(book.status.shape[0], dtype=np.int64))
+        counts[under.nonzero()[0] if rows is None else rows[under]] += 1
+    return under
 
 
 def _counts_without(step_counts: tuple, bad: np.ndarray, n: int) -> tuple[np.ndarray, None]:

@@ -157,7 +157,7 @@ def _eps(default: float, help_text: str) -> ParamSpec:
 
 NOISE = ParamSpec("noise", 0.0, 0.0, 10.0, False, None, "std of Gaussian noise added to each gradient (simulated SGD)",
                   "gradient noise σ", 0.0, MAX_NOISE, per_row=True)
-SEED = ParamSpec("seed", 0, 0, 2**31 - 1, False, None, "random seed of the gradient noise", "noise seed", 0, 2**63 - 1)
+SEED = ParamSpec("seed", 0, 0, 2**31 - 1, False, None, "random seed of the gradient noise", "noise seed", 0, 2**32 - 1)
 FIRST_ORDER_EXTRAS = (NOISE, SEED)
 _BETA = _decay("beta", 0.9, 0.999, "momentum: weight β of the previous velocity", "momentum β")
 _BETA1 = _decay("beta1", 0.9, 0.999, "decay β₁ of the first moment", "β₁")

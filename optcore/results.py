@@ -23,6 +23,9 @@ from .rows import put_rows
 from .rules import STEP_DIAGNOSTICS
 
 DIVERGENCE_RADIUS = 1e8
+# Below this size f, ∇f and ∇²f are no evidence of a stationary point: squares underflow (‖∇f‖
+# reads 0), and exp(100x) at x = -5 has ∇f = 7e-216 with no stationary point anywhere.
+UNDERFLOW_SCALE = 1e-150
 
 RUNNING, CONVERGED, MAX_STEPS, DIVERGED = 0, 1, 2, 3
 STATUS_NAMES = np.array(["running", "converged", "max_steps", "diverged"])
@@ -36,6 +39,8 @@ NOTE_TEXT = {
     "line_search_failed": "the line search found no decrease at {n} step(s), so the point stayed put",
     "bfgs_skipped": "the quasi-Newton update was skipped at {n} step(s) because s·y ≤ 0",
     "lbfgs_reset": "the L-BFGS memory was cleared at {n} step(s) because s·y ≤ 0",
+    "underflow": "f, ∇f and ∇²f were all below 1e-150 in size at {n} point(s): they underflow there, so a "
+                 "small gradient says nothing about a stationary point and was not taken as convergence",
 }
 
 
@@ -352,7 +357,8 @@ class BatchTrajectory:
             evaluations={kind: counts[:, j].astype(np.int64) for j, kind in enumerate(EVALUATION_KINDS)},
             extras=self.extras[i] if self.extras is not None else {},
             method=self.method,
-            params=dict(self.params),
+            params={name: float(value[i]) if isinstance(value, np.ndarray) else value
+                    for name, value in self.params.items()},
             variables=self.variables,
             stopped_at=str(self.stopped_at[i]),
         )
@@ -441,6 +447,7 @@ def _message(status: str, iterations: int, reason: str, grad_norm: float, notes:
     elif status == "diverged":
         text = reason
     else:
-        text = f"stopped after {iterations} steps; ‖∇f‖ = {grad_norm:.3g}"
+        shown = "< 1e-150" if grad_norm == 0 and "underflow" in notes else f"= {grad_norm:.3g}"  # ‖∇f‖² underflowed
+        text = f"stopped after {iterations} steps; ‖∇f‖ {shown}"
     details = [NOTE_TEXT.get(name, name + " at {n} step(s)").format(n=n) for name, n in notes.items()]
     return text + (f" ({'; '.join(details)})" if details else "")

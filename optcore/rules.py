@@ -145,6 +145,32 @@ def learning_rate_at(lr: Schedule, k: int) -> float:
     return float(lr(k)) if callable(lr) else float(lr)
 
 
+# ---------------------------------------------------------------- per-row hyperparameters
+#
+# ``run_batch`` accepts some parameters as arrays of one value per start (a ladder of learning
+# rates, an lr x beta grid). A rule keeps such a value in its *state* as an (m, 1) column, so the
+# driver gathers it with the rows when finished rows are dropped (as optax's inject_hyperparams
+# keeps hyperparameters in the state). A plain number stays a number: single runs compute exactly
+# what they always did, and row i of a batch multiplies by the same number elementwise.
+
+
+def per_row(value: Any) -> Any:
+    """A parameter as a rule keeps it: a number as is, an ``(m,)`` array as an ``(m, 1)`` column."""
+    if isinstance(value, np.ndarray):
+        return np.array(value, dtype=float).reshape(-1, 1)
+    return value
+
+
+def _flat(value: Any) -> Any:
+    """An ``(m, 1)`` column as ``(m,)`` (for per-row scalars such as a step length); numbers as is."""
+    return value[:, 0] if isinstance(value, np.ndarray) else value
+
+
+def _rate_at(lr: Any, k: int) -> Any:
+    """The learning rate for step ``k`` from a rule's state: a column passes through."""
+    return lr if isinstance(lr, np.ndarray) else learning_rate_at(lr, k)
+
+
 def chain(*rules: StepRule) -> StepRule:
     """Apply rules one after another; the state is the tuple of the links' states."""
 
@@ -164,6 +190,10 @@ def chain(*rules: StepRule) -> StepRule:
 # ---------------------------------------------------------------- first-order building blocks
 
 
+class NoiseState(NamedTuple):
+    std: Any  # a number, or an (m, 1) column of per-row values
+
+
 def add_noise(std: float, seed: int) -> StepRule:
     """Add Gaussian noise ``std * xi_k`` to the gradient (a stand-in for stochastic gradients).
 
@@ -172,48 +202,52 @@ def add_noise(std: float, seed: int) -> StepRule:
     """
 
     def init(X):
-        return EmptyState()
+        return NoiseState(per_row(std))
 
     def update(U, state, X, k, oracle):
-        if std == 0:
+        if not np.any(state.std):
             return U, state
         xi = np.random.default_rng([int(seed), int(k)]).standard_normal(U.shape[-1])
-        return U + std * xi, state
+        return U + state.std * xi, state
 
     return StepRule(init, update)
 
 
 class MomentumState(NamedTuple):
     velocity: np.ndarray
+    beta: Any = None  # a number or an (m, 1) column (see per_row)
 
 
 def scale_by_momentum(beta: float, nesterov: bool = False) -> StepRule:
     """Heavy ball: ``v <- beta v + g``, output ``v`` (Nesterov: ``g + beta v``)."""
 
     def init(X):
-        return MomentumState(np.zeros_like(X))
+        return MomentumState(np.zeros_like(X), per_row(beta))
 
     def update(U, state, X, k, oracle):
-        velocity = beta * state.velocity + U
-        out = U + beta * velocity if nesterov else velocity
-        return out, MomentumState(velocity)
+        b = state.beta
+        velocity = b * state.velocity + U
+        out = U + b * velocity if nesterov else velocity
+        return out, MomentumState(velocity, b)
 
     return StepRule(init, update)
 
 
 class SumOfSquaresState(NamedTuple):
     sum_of_squares: np.ndarray
+    decay: Any = None  # gamma (RMSProp): a number or an (m, 1) column
+    eps: Any = None
 
 
 def scale_by_adagrad(eps: float) -> StepRule:
     """AdaGrad: ``s <- s + g^2``, output ``g / sqrt(s + eps)`` (per coordinate)."""
 
     def init(X):
-        return SumOfSquaresState(np.zeros_like(X))
+        return SumOfSquaresState(np.zeros_like(X), None, per_row(eps))
 
     def update(U, state, X, k, oracle):
         total = state.sum_of_squares + U * U
-        return U / np.sqrt(total + eps), SumOfSquaresState(total)
+        return U / np.sqrt(total + state.eps), state._replace(sum_of_squares=total)
 
     return StepRule(init, update)
 
@@ -222,24 +256,33 @@ def scale_by_rms(gamma: float, eps: float) -> StepRule:
     """RMSProp: ``s <- gamma s + (1 - gamma) g^2``, output ``g / sqrt(s + eps)``."""
 
     def init(X):
-        return SumOfSquaresState(np.zeros_like(X))
+        return SumOfSquaresState(np.zeros_like(X), per_row(gamma), per_row(eps))
 
     def update(U, state, X, k, oracle):
-        average = gamma * state.sum_of_squares + (1.0 - gamma) * U * U
-        return U / np.sqrt(average + eps), SumOfSquaresState(average)
+        g = state.decay
+        average = g * state.sum_of_squares + (1.0 - g) * U * U
+        return U / np.sqrt(average + state.eps), state._replace(sum_of_squares=average)
 
     return StepRule(init, update)
 
 
-def _array_power(base: float, exponent: int) -> float:
+def _array_power(base: Any, exponent: int) -> Any:
     """``base ** exponent`` through numpy's array loop, which may round differently from libm's
-    ``pow`` (SIMD builds): the same bits as when the exponent was a per-row array."""
+    ``pow`` (SIMD builds): the same bits as when the exponent was a per-row array. A per-row
+    ``(m, 1)`` base goes through the same one-element loop row by row value (few distinct values)."""
+    if isinstance(base, np.ndarray):
+        values, inverse = np.unique(base, return_inverse=True)
+        powers = np.array([_array_power(float(v), exponent) for v in values])
+        return powers[inverse.reshape(-1)].reshape(base.shape)
     return float(np.power(base, np.array([float(exponent)]))[0])
 
 
 class AdamState(NamedTuple):
     mu: np.ndarray  # first moment m
     nu: np.ndarray  # second moment v
+    b1: Any = None  # numbers, or (m, 1) columns of per-row values
+    b2: Any = None
+    eps: Any = None
 
 
 def scale_by_adam(b1: float, b2: float, eps: float) -> StepRule:
@@ -252,27 +295,30 @@ def scale_by_adam(b1: float, b2: float, eps: float) -> StepRule:
     """
 
     def init(X):
-        return AdamState(np.zeros_like(X), np.zeros_like(X))
+        return AdamState(np.zeros_like(X), np.zeros_like(X), per_row(b1), per_row(b2), per_row(eps))
 
     def update(U, state, X, k, oracle):
-        mu = b1 * state.mu
-        mu += (1.0 - b1) * U
-        nu = b2 * state.nu
-        nu += (1.0 - b2) * U * U
-        mu_hat = mu / (1.0 - _array_power(b1, k + 1))
-        nu_hat = nu / (1.0 - _array_power(b2, k + 1))
+        beta1, beta2 = state.b1, state.b2
+        mu = beta1 * state.mu
+        mu += (1.0 - beta1) * U
+        nu = beta2 * state.nu
+        nu += (1.0 - beta2) * U * U
+        mu_hat = mu / (1.0 - _array_power(beta1, k + 1))
+        nu_hat = nu / (1.0 - _array_power(beta2, k + 1))
         if oracle.recording:
             oracle.log("adam_m", mu)
             oracle.log("adam_v", nu)
         denominator = np.sqrt(nu_hat, out=nu_hat)
-        denominator += eps
-        return np.divide(mu_hat, denominator, out=mu_hat), AdamState(mu, nu)
+        denominator += state.eps
+        return np.divide(mu_hat, denominator, out=mu_hat), state._replace(mu=mu, nu=nu)
 
     return StepRule(init, update)
 
 
 class LionState(NamedTuple):
     mu: np.ndarray  # momentum m
+    b1: Any = None  # numbers, or (m, 1) columns of per-row values
+    b2: Any = None
 
 
 def scale_by_lion(b1: float, b2: float) -> StepRule:
@@ -283,18 +329,23 @@ def scale_by_lion(b1: float, b2: float) -> StepRule:
     """
 
     def init(X):
-        return LionState(np.zeros_like(X))
+        return LionState(np.zeros_like(X), per_row(b1), per_row(b2))
 
     def update(U, state, X, k, oracle):
-        blend = b1 * state.mu
-        blend += (1.0 - b1) * U
-        mu = b2 * state.mu
-        mu += (1.0 - b2) * U
+        beta1, beta2 = state.b1, state.b2
+        blend = beta1 * state.mu
+        blend += (1.0 - beta1) * U
+        mu = beta2 * state.mu
+        mu += (1.0 - beta2) * U
         if oracle.recording:
             oracle.log("momentum_m", mu)
-        return np.sign(blend), LionState(mu)
+        return np.sign(blend), state._replace(mu=mu)
 
     return StepRule(init, update)
+
+
+class DecayState(NamedTuple):
+    weight_decay: Any  # a number, or an (m, 1) column of per-row values
 
 
 def add_decayed_weights(weight_decay: float) -> StepRule:
@@ -302,12 +353,12 @@ def add_decayed_weights(weight_decay: float) -> StepRule:
     so x also shrinks by ``lr wd x``, apart from whatever the gradient part does)."""
 
     def init(X):
-        return EmptyState()
+        return DecayState(per_row(weight_decay))
 
     def update(U, state, X, k, oracle):
-        if np.all(np.asarray(weight_decay) == 0):
+        if not np.any(state.weight_decay):
             return U, state
-        return U + weight_decay * X, state
+        return U + state.weight_decay * X, state
 
     return StepRule(init, update)
 
@@ -439,7 +490,8 @@ def precondition_newton(
 
     def init(X):
         if mode == "reg":
-            return LevenbergState(np.full(X.shape[0], float(lambda0)), np.full(X.shape[0], np.nan))
+            start = np.array(lambda0, dtype=float) if isinstance(lambda0, np.ndarray) else np.full(X.shape[0], float(lambda0))
+            return LevenbergState(start, np.full(X.shape[0], np.nan))
         return EmptyState()
 
     def update(U, state, X, k, oracle):
@@ -737,16 +789,20 @@ def cg(beta_rule: str = "PR+") -> StepRule:
 # ---------------------------------------------------------------- last links: how far to go
 
 
+class RateState(NamedTuple):
+    lr: Any  # a number, a schedule k -> lr, or an (m, 1) column of per-row values
+
+
 def scale_by_lr(lr: Schedule) -> StepRule:
     """Fixed step: output ``-lr_k p`` (``lr`` a number or a schedule ``k -> float``)."""
 
     def init(X):
-        return EmptyState()
+        return RateState(per_row(lr))
 
     def update(U, state, X, k, oracle):
-        rate = learning_rate_at(lr, k)
+        rate = _rate_at(state.lr, k)
         if oracle.recording:
-            oracle.log("lr", np.full(X.shape[0], rate))
+            oracle.log("lr", np.full(X.shape[0], rate) if not isinstance(rate, np.ndarray) else rate[:, 0].copy())
         return -rate * U, state
 
     return StepRule(init, update)
@@ -754,9 +810,11 @@ def scale_by_lr(lr: Schedule) -> StepRule:
 
 class LineSearchState(NamedTuple):
     """What the last search evaluated: f and ∇f at its trial points, when it may end on one
-    (backtracking with ``oracle.trial_grads``), else None. See :func:`trial_memo`."""
+    (backtracking with ``oracle.trial_grads``), else None. See :func:`trial_memo`. ``lr``: the
+    first trial step (a number, a schedule, or an (m, 1) column of per-row values)."""
 
     trials: TrialMemo | None
+    lr: Any = None
 
 
 def trial_memo(state: Any) -> TrialMemo | None:
@@ -784,7 +842,7 @@ def line_search(kind: str = "backtracking", lr: Schedule = 1.0, *, c1: float = 1
         raise ValueError(f"unknown line search {kind!r}; use none, backtracking or exact")
 
     def init(X):
-        return LineSearchState(None)
+        return LineSearchState(None, per_row(lr))
 
     def update(U, state, X, k, oracle):
         direction = -U
@@ -802,7 +860,7 @@ def line_search(kind: str = "backtracking", lr: Schedule = 1.0, *, c1: float = 1
             memo.remember(trial, f, g, rows)
             return f
 
-        first_trial = learning_rate_at(lr, k)
+        first_trial = _flat(_rate_at(state.lr, k))
         if kind == "backtracking":
             slope = _rowdot(oracle.grad, direction)
             result = linesearch.backtracking(phi, f0, slope, first_trial, c1=c1, shrink=shrink)
@@ -813,6 +871,6 @@ def line_search(kind: str = "backtracking", lr: Schedule = 1.0, *, c1: float = 1
         if oracle.recording:
             oracle.log("lr", result.alpha)
             oracle.log("line_search_trials", [result.trials(row) for row in range(X.shape[0])])
-        return _scale_rows(result.alpha, direction), LineSearchState(memo)
+        return _scale_rows(result.alpha, direction), LineSearchState(memo, state.lr)
 
     return StepRule(init, update)

@@ -213,3 +213,25 @@ def test_batch_rows_that_did_not_converge_have_no_kind():
     assert batch.status.tolist() == ["converged", "diverged"]  # the second row runs off along y
     assert batch.stopped_at[1] == ""
     assert batch.stopped_at[0] == "saddle point"  # GD from y = 0 stays on the axis and stops at the saddle
+
+
+# ------------------------------------------------------------------ only true statements (issue 10)
+@pytest.mark.parametrize("method", ["gd", "newton", "bfgs", "adam"])
+def test_values_that_underflow_are_not_taken_as_convergence(method):
+    # exp(100x) at x = -5: f = 7e-218 and f' = 7e-216, which passes any gradient test, yet the
+    # function has no stationary point anywhere.
+    t = run(parse("exp(100x)"), method, [-5.0], steps=20)
+    assert t.status != "converged" and t.stopped_at == ""
+    assert "underflow" in t.message and "not taken as convergence" in t.message
+    assert "‖∇f‖ = 0" not in t.message
+    batch = run_batch(parse("exp(100x)"), method, np.array([[-5.0], [-6.0], [1.0]]), steps=20)
+    assert "converged" not in set(batch.status[:2])
+    assert batch.message[0] == t.message
+
+
+@pytest.mark.parametrize("formula, x0, stopped_at", [("x^2", 0.0, "minimum"), ("x^2", 1e-80, "minimum"),
+                                                     ("x^4", 0.0, "flat point"), ("-x^2", 0.0, "maximum")])
+def test_true_stationary_points_with_tiny_values_still_converge(formula, x0, stopped_at):
+    t = run(parse(formula), "gd", [x0], steps=20)
+    assert t.status == "converged" and t.iterations == 0 and t.stopped_at == stopped_at
+    assert "underflow" not in t.message

@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ..driver import run_batch
+from ..methods import get_method
+from ..results import STATUS_NAMES
 from ..objective import Objective
 from .grids import Progress, report_progress as _report
 
@@ -25,29 +27,48 @@ class Sweep:
     f_star: float
 
 
-def _sweep_one(obj: Objective, method: str, X0: np.ndarray, steps: int, tol: float,
-               params: Mapping) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    batch = run_batch(obj, method, X0, steps=steps, tol=tol, **params)
-    final_value = obj.value(batch.final_points)
-    return final_value, np.asarray(batch.iterations, dtype=float), np.asarray(batch.status)
+CHUNK = 10_000  # rows per batched run (a 64 x 64 grid is one run)
+
+
+def _sweep_rows(obj: Objective, method: str, x0: np.ndarray, steps: int, tol: float, params: Mapping,
+                per_row: Mapping[str, np.ndarray], on_progress: Progress
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """f at the end, iterations and status of one run per row of the ``per_row`` values, all from
+    x0: batched runs of up to CHUNK rows when every swept parameter may vary per row (row i is the
+    run with row i's values, bit for bit), else one run per row."""
+    spec = get_method(method)
+    rows_ok = {p.name for p in spec.params if p.per_row}
+    m = len(next(iter(per_row.values())))
+    finals, iters = np.empty(m), np.empty(m)
+    status = np.empty(m, dtype=STATUS_NAMES.dtype)
+    step = CHUNK if set(per_row) <= rows_ok else 1
+    for start in range(0, m, step):
+        stop = min(m, start + step)
+        if step == 1:
+            values = {name: float(v[start]) for name, v in per_row.items()}
+        else:
+            values = {name: v[start:stop] for name, v in per_row.items()}
+        batch = run_batch(obj, method, x0, steps=steps, tol=tol, **params, **values)
+        finals[start:stop] = obj.value(batch.final_points)
+        iters[start:stop] = batch.iterations
+        status[start:stop] = batch.status
+        _report(on_progress, stop / m)
+    return finals, iters, status
 
 
 def learning_rate_sweep(obj: Objective, method: str, x0: Sequence[float], lrs: Sequence[float],
                         steps: int = 100, tol: float = 1e-8, f_star: float | None = None,
                         on_progress: Progress = None, **params) -> Sweep:
-    """Run `method` from x0 once per learning rate in `lrs` (other settings from `params`).
+    """Run `method` from x0 once per learning rate in `lrs` (other settings from `params`), all
+    in one batched run.
 
     Reports f(x_final) − f* (f* given, else the lowest final value of the sweep) and the
     iterations to reach ‖∇f‖ ≤ tol (nan when the run did not converge).
     """
     lrs = np.asarray(lrs, dtype=float)
     x0 = np.asarray(x0, dtype=float)[None, :]
-    finals, iters, status = [], [], []
-    for i, lr in enumerate(lrs):
-        fv, it, st = _sweep_one(obj, method, x0, steps, tol, {**params, "lr": float(lr)})
-        finals.append(fv[0]), iters.append(it[0]), status.append(st[0])
-        _report(on_progress, (i + 1) / len(lrs))
-    return _finish_sweep("lr", lrs, np.array(finals), np.array(iters), np.array(status), f_star)
+    finals, iters, status = _sweep_rows(obj, method, x0, steps, tol, params, {"lr": lrs}, on_progress)
+    return _finish_sweep("lr", lrs, finals, iters, status, f_star)
 
 
 def _finish_sweep(param: str, values: np.ndarray, finals: np.ndarray, iters: np.ndarray,
@@ -79,25 +100,19 @@ def param_heatmap(obj: Objective, method: str, x0: Sequence[float], lrs: Sequenc
                   betas: Sequence[float], beta_name: str = "momentum", steps: int = 100,
                   tol: float = 1e-8, f_star: float | None = None, on_progress: Progress = None,
                   **params) -> ParamHeatmap:
-    """Final gap and iterations for every (lr, β) pair, one run per pair from x0.
+    """Final gap and iterations for every (lr, β) pair from x0, all pairs in one batched run.
 
     `beta_name` is the method's parameter on the second axis (momentum, damping, ...).
     """
     lrs = np.asarray(lrs, dtype=float)
     betas = np.asarray(betas, dtype=float)
     x0 = np.asarray(x0, dtype=float)[None, :]
-    finals = np.empty((len(betas), len(lrs)))
-    iters = np.empty_like(finals)
-    status = np.empty(finals.shape, dtype=object)
-    total, done = len(lrs) * len(betas), 0
-    for i, beta in enumerate(betas):
-        for j, lr in enumerate(lrs):
-            fv, it, st = _sweep_one(obj, method, x0, steps, tol,
-                                    {**params, "lr": float(lr), beta_name: float(beta)})
-            finals[i, j], iters[i, j], status[i, j] = fv[0], it[0], st[0]
-            done += 1
-            _report(on_progress, done / total)
-    flat = _finish_sweep("lr", lrs, finals.ravel(), iters.ravel(), status.ravel().astype(str), f_star)
+    shape = (len(betas), len(lrs))
+    grid_betas, grid_lrs = np.meshgrid(betas, lrs, indexing="ij")  # row-major: β rows, lr columns
+    finals, iters, status = _sweep_rows(obj, method, x0, steps, tol, params,
+                                        {"lr": grid_lrs.ravel(), beta_name: grid_betas.ravel()}, on_progress)
+    finals = finals.reshape(shape)
+    flat = _finish_sweep("lr", lrs, finals.ravel(), iters, status, f_star)
     return ParamHeatmap(lrs=lrs, second_name=beta_name, second_values=betas,
                         gap=flat.gap.reshape(finals.shape), iterations=flat.iterations.reshape(finals.shape),
                         status=flat.status.reshape(finals.shape), f_star=flat.f_star)
