@@ -262,3 +262,12 @@ def taylor_grids(formula: Formula, window: Window, n: int, x_k: tuple, f_k: floa
     xs, ys, X = analysis.grid(window, n) if axes is None else analysis.grid(window, n, base=x_k, axes=axes)
     curves = {label: analysis.taylor_model_grid(x_k, f_k, g, M, X) for label, M in models.items()}
     return xs, ys, f.value(X), curves
+
+
+def measured_rates(formula: Formula, x0, x_star, alphas) -> list[tuple[float, float]]:
+    """(α, measured per-step shrink) for each α whose gradient-descent run gives a finite rate."""
+    if x_star is None:
+        return []
+    rates = [(float(a), measured_contraction(Formula(*formula), _floats(x0), _floats(x_star), float(a)))
+             for a in alphas]
+    return [(a, r) for a, r in rates if np.isfinite(r)]
