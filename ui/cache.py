@@ -264,6 +264,15 @@ def taylor_grids(formula: Formula, window: Window, n: int, x_k: tuple, f_k: floa
     return xs, ys, f.value(X), curves
 
 
+def measured_rates(formula: Formula, x0, x_star, alphas) -> list[tuple[float, float]]:
+    """(α, measured per-step shrink) for each α whose gradient-descent run gives a finite rate."""
+    if x_star is None:
+        return []
+    rates = [(float(a), measured_contraction(Formula(*formula), _floats(x0), _floats(x_star), float(a)))
+             for a in alphas]
+    return [(a, r) for a, r in rates if np.isfinite(r)]
+
+
 def race(formula: Formula, picked: Sequence[tuple[str, dict]], starts, budget, tune: bool, criterion: str,
          f_star: float | None, compute: bool = True):
     """optcore.race.race, the last few per session; None when not computed yet and `compute` is off."""

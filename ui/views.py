@@ -296,3 +296,42 @@ def window_with_paths(window, runs, limit: float = 1e6) -> tuple[tuple[float, fl
     pts = pts[np.isfinite(pts) & (np.abs(pts) < limit)]
     lo, hi = window[0]
     return ((min(lo, float(pts.min())), max(hi, float(pts.max()))) if pts.size else (lo, hi),)
+
+
+def rate_metrics(eigs, where: str) -> None:
+    """The numbers of gradient descent's rate theory for a positive-definite Hessian."""
+    from optcore import analysis
+    m = st.columns(5)
+    m[0].metric("eigenvalues λ", ", ".join(f"{v:.4g}" for v in eigs))
+    m[1].metric("κ = λmax/λmin", f"{analysis.condition_number(eigs):.4g}")
+    m[2].metric("α* = 2/(λmin+λmax)", f"{analysis.optimal_learning_rate(eigs):.4g}")
+    m[3].metric("r* = (κ−1)/(κ+1)", f"{analysis.optimal_rate(eigs):.4g}")
+    m[4].metric("stability edge 2/λmax", f"{analysis.stability_edge(eigs):.4g}")
+    st.caption(f"Hessian {where}.")
+
+
+def rate_target(obj, x0, x_ref):
+    """x* for the measured rates: the reference minimum, or for a quadratic where Newton lands."""
+    from optcore import analysis
+    if not obj.is_quadratic:
+        return x_ref
+    return analysis.newton_landing_point(*analysis.taylor_model(obj, x0)[1:], x0)
+
+
+def order_target(runs: dict, minima: np.ndarray):
+    """x* for the order of convergence: where a converged Newton run ended, else the known minimum
+    nearest the end of the gradient-descent run, else None."""
+    if runs["Newton"].status == "converged":
+        return runs["Newton"].points[-1]
+    if len(minima):
+        end = runs["gradient descent"].points[-1]
+        return minima[int(np.argmin(np.linalg.norm(minima - end, axis=1)))]
+    return None
+
+
+def order_caption(target, runs: dict, errors: dict, slopes: dict) -> str:
+    fitted = [f"{k}: {v:.2f}" if np.isfinite(v) else
+              f"{k}: reached x* exactly in {runs[k].iterations} step(s), no order to fit" if errors[k].size <= 2
+              else f"{k}: too few points" for k, v in slopes.items()]
+    return (f"x* = ({', '.join(f'{v:.6g}' for v in target)}); slopes fitted over the last three pairs above "
+            "rounding error. " + " · ".join(fitted))

@@ -6,16 +6,16 @@ import pytest
 
 import optcore
 from conftest import no_exception, open_app, screenshot, sidebar_input, wait_idle, wait_until
+from ui import registry
 
-# page path, header, example button text (a unique part of it), preset it loads
-PAGES = [("curvature", "Curvature", "Open the blog post's example", "blog-sin-saddle"),
-         ("newton_model", "Newton's model", "Blog example: Newton from (3.1, 1.8)", "blog-sin-convex-start"),
-         ("lr_lab", "Learning-rate lab", "Textbook: x² with η = 0.2, 0.05, 1.1", "textbook-x2-divergent"),
-         ("basins", "Basins of attraction", "Open the classic example: Himmelblau", "himmelblau"),
-         ("preconditioning", "Preconditioning", "Textbook exercise: x² + 100y²", "textbook-badly-scaled")]
-TITLES = {"curvature": "Curvature", "newton_model": "Newton's model", "lr_lab": "Learning-rate lab",
-          "basins": "Basins of attraction", "preconditioning": "Preconditioning", "playground": "Playground",
-          "compare": "Compare methods"}
+# page path, example button text (a unique part of it), preset it loads
+EXAMPLES = [("curvature", "Open the blog post's example", "blog-sin-saddle"),
+            ("newton_model", "Blog example: Newton from (3.1, 1.8)", "blog-sin-convex-start"),
+            ("lr_lab", "Textbook: x² with η = 0.2, 0.05, 1.1", "textbook-x2-divergent"),
+            ("basins", "Open the classic example: Himmelblau", "himmelblau"),
+            ("preconditioning", "Textbook exercise: x² + 100y²", "textbook-badly-scaled")]
+PAGES = [(path, registry.BY_KEY[path].title, button, preset) for path, button, preset in EXAMPLES]
+TITLES = {p.key: p.title for p in registry.PAGES}   # each page's header starts with its title
 
 
 def drawn_charts(page) -> int:

@@ -2,8 +2,6 @@
 the empirical order of convergence."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import streamlit as st
 
@@ -74,22 +72,12 @@ with tab_rate:
                    "positive, so gradient descent has no stable rate there.")
     else:
         a_star, r_star = analysis.optimal_learning_rate(eigs), analysis.optimal_rate(eigs)
-        m = st.columns(5)
-        m[0].metric("eigenvalues λ", ", ".join(f"{v:.4g}" for v in eigs))
-        m[1].metric("κ = λmax/λmin", f"{analysis.condition_number(eigs):.4g}")
-        m[2].metric("α* = 2/(λmin+λmax)", f"{a_star:.4g}")
-        m[3].metric("r* = (κ−1)/(κ+1)", f"{r_star:.4g}")
-        m[4].metric("stability edge 2/λmax", f"{edge:.4g}")
-        st.caption(f"Hessian {where}.")
+        views.rate_metrics(eigs, where)
         alpha = st.slider("learning rate of your run", 0.0, float(1.3 * edge), float(round(a_star, 6)),
                           format="%.4g", key="lr_alpha")
-        x_star = x_ref if not obj.is_quadratic else analysis.newton_landing_point(
-            *analysis.taylor_model(obj, x0)[1:], x0)
-        measure = (lambda a: cache.measured_contraction(formula, tuple(x0), tuple(x_star), float(a))) \
-            if x_star is not None else None
-        measured = [(a, r) for a in np.linspace(0.1 * edge, 1.05 * edge, 12) if measure and math.isfinite(r := measure(a))]
-        chosen = (alpha, measure(alpha)) if measure and alpha > 0 else None
-        chosen = chosen if chosen and math.isfinite(chosen[1]) else None
+        x_star = views.rate_target(obj, x0, x_ref)
+        measured = cache.measured_rates(formula, x0, x_star, np.linspace(0.1 * edge, 1.05 * edge, 12))
+        chosen = next(iter(cache.measured_rates(formula, x0, x_star, [alpha] if alpha > 0 else [])), None)
         alphas = np.linspace(0, 1.3 * edge, 400)
         st.plotly_chart(afigs.rate_curve_figure(alphas, analysis.contraction_factor(alphas, eigs), a_star, r_star,
                                                 edge, measured=measured, chosen=chosen), key="lr_rate_chart")
@@ -144,19 +132,13 @@ with tab_order:
     order_steps = int(o2.number_input("steps", 5, 5000, 500, step=100, key="lr_order_steps"))
     order_runs = {"gradient descent": cache.run(formula, "gd", {"lr": float(gd_lr)}, x0, order_steps, 1e-14),
                   "Newton": cache.run(formula, "newton", {}, x0, min(order_steps, 100), 1e-14)}
-    target = order_runs["Newton"].points[-1] if order_runs["Newton"].status == "converged" else None
-    if target is None and len(minima):
-        target = minima[int(np.argmin(np.linalg.norm(minima - order_runs["gradient descent"].points[-1], axis=1)))]
+    target = views.order_target(order_runs, minima)
     if target is None:
         st.info("Neither a converged Newton run nor a known minimum gives x*; try another start.")
     else:
         errors, slopes = views.convergence_orders(order_runs, target)
         st.plotly_chart(afigs.convergence_order_figure(errors, slopes), key="lr_order_chart")
-        st.caption(f"x* = ({', '.join(f'{v:.6g}' for v in target)}); slopes fitted over the last three pairs "
-                   "above rounding error. "
-                   + " · ".join(f"{k}: {v:.2f}" if math.isfinite(v) else
-                                f"{k}: reached x* exactly in {order_runs[k].iterations} step(s), no order to fit"
-                                if errors[k].size <= 2 else f"{k}: too few points" for k, v in slopes.items()))
+        st.caption(views.order_caption(target, order_runs, errors, slopes))
 
 with st.expander("Export", expanded=False):
     charts.export_buttons(fig, runs, key="lr_export")
