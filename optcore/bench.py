@@ -217,6 +217,21 @@ def bench_sweep(rows: list[Row], n: int, steps: int) -> None:
                     "<= 1 s", seconds <= 1.0))
 
 
+def bench_race_tuning(rows: list[Row], starts: int, steps: int) -> None:
+    """Tune 4 methods (48 learning rates, x 3 momenta where a method has one) over many starts on
+    Rosenbrock: one batched run per method."""
+    import optcore
+    from .race import Budget, race, random_starts
+
+    obj = optcore.parse("(1-x)^2 + 100(y-x^2)^2")
+    X0 = random_starts([(-2.0, 2.0), (-1.0, 3.0)], starts, seed=0, first=[-1.2, 1.0])
+    methods = [(m, {}) for m in ("gd", "momentum", "adam", "bfgs")]
+    tune = lambda: race(obj, methods, X0, Budget("iterations", steps), tune=True, f_star=0.0)  # noqa: E731
+    seconds = median_time(tune, 3, CPU_CLOCK)
+    rows.append(Row(f"race: tune 4 methods x 48 eta x {starts} starts x {steps} steps (Rosenbrock)", seconds, "s",
+                    "<= 2 s", seconds <= 2.0))
+
+
 def format_table(rows: list[Row]) -> str:
     header = ["measure", "value", "target", "met"]
     body = [r.cells() for r in rows]
@@ -237,6 +252,7 @@ def engine_sections(rows: list[Row], quick: bool) -> list[tuple[str, Callable[[]
         ("figure", lambda: bench_figure(rows, 200, 200)),
         ("basins", lambda: bench_basins(rows, 50 if quick else 200, 50)),
         ("sweep", lambda: bench_sweep(rows, 16 if quick else 64, 200)),
+        ("race", lambda: bench_race_tuning(rows, 4 if quick else 16, 100 if quick else 500)),
     ]
 
 

@@ -335,7 +335,7 @@ def _label(method: str, params: dict[str, Any]) -> str:
 
 
 def race(obj, methods: Sequence[tuple[str, dict[str, Any]]], starts, budget: Budget, *, tune: bool = False,
-         criterion: str = "gap", f_star: float | None = None, f_tol: float | None = None, tol: float = 1e-10,
+         criterion: str = "gap", f_star: float | None = None, f_tol: float | None = None, tol: float = 1e-8,
          n_lrs: int = 48, on_progress: Progress = None) -> Race:
     """Run every method from every start to the same budget; with ``tune``, first pick each method's
     lr (and momentum) by a sweep scored by ``criterion`` over the same starts and budget.

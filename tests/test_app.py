@@ -354,3 +354,23 @@ def test_gif_is_only_offered_for_animated_flat_charts():
     assert gif_data(figs.convergence_figure([dict(name="f", x=np.arange(3), y=np.ones(3), color="#000")],
                                             y_title="f")) is None
     assert gif_data(None) is None
+
+
+def test_race_page_and_command_line_tune_the_same_values():
+    """The Fair race page and `optcore compare --tune` pick the same learning rates for the same
+    preset, budget, starts and seed."""
+    import io
+    import json
+
+    from optcore.cli import main
+    at = _app(view="race", p="rosenbrock", **{"o.race_budget_kind": "gradient evaluations", "o.race_budget": "200",
+                                              "o.race_starts": "6", "o.race_seed": "3", "o.race_tune": "true"})
+    assert not at.exception
+    table = at.dataframe[0].value
+    out = io.StringIO()
+    assert main(["compare", "--preset", "rosenbrock", "--methods", "gd,momentum,adam,bfgs", "--starts", "6",
+                 "--seed", "3", "--budget", "grad=200", "--tune", "--format", "json"], out, io.StringIO()) == 0
+    cli = json.loads(out.getvalue())
+    assert list(table["tuned"]) == [m["tuned"] for m in cli["methods"]]
+    assert all(t.startswith("lr=") for t in table["tuned"])
+    assert list(table["success rate"]) == [m["success rate"] for m in cli["methods"]]

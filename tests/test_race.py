@@ -40,7 +40,7 @@ def test_every_method_keeps_within_the_budget(rosenbrock, starts, kind):
     result = race(rosenbrock, methods, starts, budget)
     weights = {"f": [1, 0, 0], "grad": [0, 1, 0], "hess": [0, 0, 1], "cost": [1, 1, 2]}
     for entry, (method, params) in zip(result.entries, methods):
-        batch = optcore.run_batch(rosenbrock, method, starts, steps=budget.iteration_cap(method), tol=1e-10, **params)
+        batch = optcore.run_batch(rosenbrock, method, starts, steps=budget.iteration_cap(method), tol=1e-8, **params)
         if kind == "iterations":
             spent = np.minimum(np.arange(batch.steps + 1)[None, :], batch.iterations[:, None])
         else:
