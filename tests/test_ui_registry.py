@@ -56,3 +56,16 @@ def test_parameter_labels_prefer_the_registry_label():
     class Labelled:
         name, label = "lr", "step size"
     assert widgets.param_label(Labelled()) == "step size"
+
+
+def test_only_the_app_and_ui_import_streamlit_and_the_engine_imports_no_ui():
+    import ast
+    for path in list((ROOT / "optcore").rglob("*.py")) + list((ROOT / "benchmarks").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                    for alias in node.names}
+        imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+                     if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
+        assert "streamlit" not in imported, path
+        if path.is_relative_to(ROOT / "optcore"):
+            assert not imported & {"ui", "benchmarks"}, path

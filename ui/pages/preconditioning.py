@@ -61,9 +61,9 @@ if obj.dim == 2:
     p1, p2 = st.columns(2)
     theta_deg = p1.slider("θ (degrees)", 0, 90, 45, step=5, key="pc_view_theta")
     scale = float(p2.select_slider("scale s", SCALES, value=int(fixed_scale), key="pc_view_scale"))
-    runs, (xs, ys, Z) = cache.rotated_runs(
-        formula, math.radians(theta_deg), scale, window, tuple((label, m, tuple(p.items())) for label, (m, p) in methods.items()),
-        tuple(x0), None if x_min is None else tuple(x_min), min(steps, PATH_STEPS), tol)
+    recipes = tuple((label, m, tuple(p.items())) for label, (m, p) in methods.items())
+    runs, (xs, ys, Z) = cache.rotated_runs(formula, math.radians(theta_deg), scale, window, recipes, tuple(x0),
+                                           None if x_min is None else tuple(x_min), min(steps, PATH_STEPS), tol)
     paths = [tfigs.path_from_points(t.points, f"{label}: {t.iterations} step{'s' if t.iterations != 1 else ''} "
                                               f"({t.status})", tfigs.default_color(i))
              for i, (label, t) in enumerate(runs.items())]
