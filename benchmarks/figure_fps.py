@@ -20,8 +20,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script from the repository root
+if __name__ == "__main__":  # run as a script: import this checkout's optcore
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright's own browser download does not work here
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
 
 LISTEN = """() => {
   const gd = document.querySelector('.plotly-graph-div');
@@ -51,14 +56,12 @@ def measure_play_fps(fig, *, button: str = "Play", repeats: int = 3, timeout_s: 
     """
     from playwright.sync_api import sync_playwright
 
-    from optcore.bench_browser import launch_browser
-
     with tempfile.TemporaryDirectory() as tmp:
         page_path = write_html(fig, Path(tmp) / "figure.html")
         html_bytes = page_path.stat().st_size
         runs = []
         with sync_playwright() as p:
-            browser = launch_browser(p, chromium)
+            browser = p.chromium.launch(executable_path=chromium or CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": width, "height": height or int(fig.layout.height or 700) + 40})
             page.goto(page_path.as_uri())
             page.wait_for_selector(".plotly-graph-div .main-svg", timeout=timeout_s * 1e3)
