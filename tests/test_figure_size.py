@@ -177,3 +177,27 @@ def test_plain_frames_serialise_copy_and_read_like_plotly_frames(compare):
     assert list(clone.frames[-1].data[0].x) == list(overlay.frames[-1].data[0].x)
     clone.frames = ()
     assert overlay.frames and not clone.frames
+
+
+def test_analysis_figures_draw_thinned_paths(compare):
+    """The analysis views draw the same long runs: curvature-map paths, 1-D traces and value
+    histories are thinned too, and their hover still names the true step."""
+    from optcore.figures import analysis as afigs
+
+    _, runs, *_ = compare
+    traces = afigs.path_traces({t.method: t.points for t in runs})
+    lines = [t for t in traces if t.name in {r.method for r in runs}]
+    assert len(lines) == len(runs)
+    for line, run in zip(lines, runs):
+        assert 2 <= len(line.x) <= 400 and line.customdata[-1] == len(run.points) - 1
+        k = int(line.customdata[len(line.x) // 2])
+        assert (line.x[len(line.x) // 2], line.y[len(line.x) // 2]) == tuple(run.points[k])
+    history = afigs.value_history_figure({t.method: t.values for t in runs}, f_star=0.0)
+    assert all(2 <= len(t.x) <= 400 and t.x[-1] == 5000 for t in history.data)
+    one = optcore.parse("x^4 - 3x^2 + x")
+    traj = optcore.run(one, "gd", [2.0], steps=3000, tol=0, lr=1e-3)
+    xline = np.linspace(-2.5, 2.5, 100)
+    fig = afigs.traces_1d_figure(xline, one.value(xline[:, None]), {"gd": (traj.points[:, 0], traj.values)})
+    assert 2 <= len(fig.data[1].x) <= 400 and fig.data[1].customdata[-1] == 3000
+    short = afigs.traces_1d_figure(xline, one.value(xline[:, None]), {"gd": (traj.points[:30, 0], traj.values[:30])})
+    assert len(short.data[1].x) == 30 and short.data[1].mode == "lines+markers"
