@@ -3,7 +3,6 @@ animated comparison stays small and quick to build."""
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pytest
@@ -125,18 +124,12 @@ def test_animation_controls(setting):
     assert len(slider.steps) == len(fig.frames)
 
 
-def test_size_and_speed_budget(setting):
-    """3 methods x 200 steps on a 200 x 200 grid: <= 1.5 MB of JSON; built quickly."""
+def test_size_budget(setting):
+    """3 methods x 200 steps on a 200 x 200 grid: <= 1.5 MB of JSON (build time: optcore.bench)."""
     _, xs, ys, Z, _, paths = setting
-    times = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        fig = figs.contour_paths_figure(xs, ys, Z, paths)
-        times.append(time.perf_counter() - t0)
+    fig = figs.contour_paths_figure(xs, ys, Z, paths)
     size = len(fig.to_json())
     assert size <= 1_500_000, size
-    # The target is 150 ms; the bound is looser so a loaded CI machine does not flake.
-    assert min(times) < 0.5, times
 
 
 def test_small_multiples_share_one_timeline(setting):

@@ -2,6 +2,7 @@
 
     base.py        shared template, colours, marker styles
     grid.py        value grids for contours and surfaces (NumPy; the builders receive the result)
+    thinning.py    which points of a long path or curve to draw (`thin_indices`; NumPy only)
     trajectory.py  animated paths on a contour, small multiples, surface, 1-D curve, convergence
     analysis.py    curvature maps, Newton model, learning-rate and basin plots (analysis pages)
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_MODULES = ("trajectory", "base", "grid", "analysis")
+_MODULES = ("trajectory", "base", "grid", "thinning", "analysis")
 
 
 def __getattr__(name: str) -> Any:

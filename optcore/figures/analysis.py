@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .base import END_MARKER, START_MARKER, method_color, styled
+from .thinning import MAX_POINTS, thin_indices, thin_series
 
 # Negative (saddle-shaped / concave) purple, zero white, positive (convex) green: both stay clear
 # of the warm colours used for paths.
@@ -87,6 +88,12 @@ def critical_point_traces(points: Sequence, axes: tuple[int, int] = (0, 1), lege
     return traces
 
 
+def _drawn(points, max_points: int = MAX_POINTS) -> np.ndarray:
+    """Indices of a path's points worth drawing (all of a short path; see `thinning`)."""
+    P = np.asarray(points, dtype=float)
+    return thin_indices(P, max_points) if len(P) else np.arange(0)
+
+
 def path_traces(paths: Mapping[str, np.ndarray], axes: tuple[int, int] = (0, 1), legend: bool = True,
                 **kwargs) -> list[go.Scatter]:
     """A line-and-dots trace per labelled path (k+1, d), a white start marker, an end cross."""
@@ -96,10 +103,12 @@ def path_traces(paths: Mapping[str, np.ndarray], axes: tuple[int, int] = (0, 1),
         if P.ndim != 2 or len(P) == 0:
             continue
         color = method_color(i)
-        traces.append(go.Scatter(x=P[:, axes[0]], y=P[:, axes[1]], mode="lines+markers", name=label,
+        keep = _drawn(P[:, list(axes)])
+        traces.append(go.Scatter(x=P[keep, axes[0]], y=P[keep, axes[1]], customdata=keep, name=label,
+                                 mode="lines+markers" if len(keep) == len(P) else "lines",
                                  line=dict(color=color, width=2.5), marker=dict(size=5, color=color),
                                  legendgroup=f"path{i}", showlegend=legend,
-                                 hovertemplate=f"{label}<br>step %{{pointNumber}}: (%{{x:.4g}}, %{{y:.4g}})"
+                                 hovertemplate=f"{label}<br>step %{{customdata}}: (%{{x:.4g}}, %{{y:.4g}})"
                                                "<extra></extra>", **kwargs))
         traces.append(go.Scatter(x=[P[-1, axes[0]]], y=[P[-1, axes[1]]], mode="markers",
                                  marker={**END_MARKER, "color": color}, legendgroup=f"path{i}",
@@ -204,8 +213,10 @@ def curvature_1d_figure(xs, f, f2, critical=None, paths=None, name: str = "x",
                                  hovertemplate=f"{KIND_NAMES[c.kind]}<br>x = %{{x:.6g}}<br>f = %{{y:.6g}}"
                                                "<extra></extra>"), 1, 1)
     for i, (label, (px, pf)) in enumerate((paths or {}).items()):
-        fig.add_trace(go.Scatter(x=px, y=pf, mode="lines+markers", name=label,
-                                 line=dict(color=method_color(i), width=2), marker=dict(size=7)), 1, 1)
+        px, pf = np.asarray(px, dtype=float), np.asarray(pf, dtype=float)
+        keep = _drawn(np.column_stack([px, pf]))
+        fig.add_trace(go.Scatter(x=px[keep], y=pf[keep], mode="lines+markers" if len(keep) == len(px) else "lines",
+                                 name=label, line=dict(color=method_color(i), width=2), marker=dict(size=7)), 1, 1)
     fig.update_xaxes(title_text=name, row=2, col=1)
     fig.update_yaxes(title_text="f", row=1, col=1)
     fig.update_yaxes(title_text="f''", row=2, col=1)
@@ -330,6 +341,7 @@ def taylor_model_figure(xs, ys, F, models: Mapping[str, np.ndarray], x_k, landin
                              hovertemplate="f = %{z:.4g}<extra></extra>"), 1, 1)
     if path is not None and len(path):
         P = np.asarray(path, dtype=float)
+        P = P[_drawn(P[:, :2])]
         fig.add_trace(go.Scatter(x=P[:, 0], y=P[:, 1], mode="lines+markers", name="path",
                                  line=dict(color=method_color(0), width=2.5), marker=dict(size=5)), 1, 1)
     shown_kinds: set[str] = set()
@@ -539,10 +551,13 @@ def traces_1d_figure(xs, f, paths: Mapping[str, tuple[np.ndarray, np.ndarray]], 
     traces for η too small, right and too large, on one plot)."""
     fig = go.Figure(go.Scatter(x=xs, y=f, mode="lines", name="f", line=dict(color="#1b3a6b", width=3)))
     for i, (label, (px, pf)) in enumerate(paths.items()):
-        fig.add_trace(go.Scatter(x=px, y=pf, mode="lines+markers", name=label,
+        px, pf = np.asarray(px, dtype=float), np.asarray(pf, dtype=float)
+        keep = _drawn(np.column_stack([px, pf]))
+        fig.add_trace(go.Scatter(x=px[keep], y=pf[keep], customdata=keep, name=label,
+                                 mode="lines+markers" if len(keep) == len(px) else "lines",
                                  line=dict(color=method_color(i), width=1.5),
                                  marker=dict(size=8, color=method_color(i), line=dict(color="white", width=1)),
-                                 hovertemplate="step %{pointNumber}: x = %{x:.4g}, f = %{y:.4g}<extra>" + label
+                                 hovertemplate="step %{customdata}: x = %{x:.4g}, f = %{y:.4g}<extra>" + label
                                                + "</extra>"))
     fig.update_layout(xaxis_title=name, yaxis_title="f", height=440, meta={"view": "traces_1d"},
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
@@ -556,7 +571,8 @@ def value_history_figure(histories: Mapping[str, np.ndarray], f_star: float | No
     for i, (label, values) in enumerate(histories.items()):
         v = np.asarray(values, dtype=float)
         y = np.maximum(v - f_star, 1e-16) if f_star is not None else v
-        fig.add_trace(go.Scatter(x=np.arange(len(v)), y=y, mode="lines+markers", name=label,
+        k = thin_series(np.arange(len(v)), y, log_y=f_star is not None)
+        fig.add_trace(go.Scatter(x=k, y=y[k], mode="lines+markers" if len(k) == len(v) else "lines", name=label,
                                  line=dict(color=method_color(i), width=2), marker=dict(size=5)))
     fig.update_xaxes(title_text="iteration k")
     if f_star is not None:

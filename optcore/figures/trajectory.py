@@ -2,8 +2,14 @@
 convergence plots. Pure: arrays in, `go.Figure` out (grids are computed by `grid.value_grid`).
 
 Animation recipe (small JSON, smooth playback): the contour is drawn once in `fig.data`; each frame
-carries only the moving traces (the path so far and its head, per run) with `redraw=False`; path
-arrays in frames are float32 (base64 typed arrays once serialised).
+carries only the moving traces (the path so far and its head, per run) with `redraw=False`, as
+short rounded lists (plotly.js does not decode typed arrays inside frames).
+
+Size does not grow with the number of steps: every path is drawn thinned (`thinning.thin_indices`,
+at most `MAX_PATH_POINTS` points: the first steps, the turning points, the end), and the frames
+restate "the path so far" from a coarser thinning chosen so that all frames of a figure hold at
+most `FRAME_POINT_BUDGET` points whatever the number of runs and steps. The last frame shows the
+same path as the figure's data; the head marker of each frame sits on the exact iterate k.
 
 A path is a dict: ``{"name": str, "x": array (k+1,), "y": array (k+1,), "color": str}`` plus
 optional ``"z"`` (surface height) and ``"steps"`` (the iteration index of each point, default 0..k).
@@ -16,10 +22,20 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .base import CONTOUR_SCALE, END_MARKER, MINIMUM_MARKER, START_MARKER, banded_raster, method_color, styled
+from .base import (CONTOUR_SCALE, END_MARKER, MINIMUM_MARKER, START_MARKER, TEMPLATE, banded_raster,
+                   method_color, set_plain_frames, styled)
+from .thinning import thin_indices, thin_series
 
 MAX_FRAMES = 100
-SPEEDS = (("▶ Play", 120), ("▶▶ Fast", 40), ("▶ Slow", 400))
+MAX_PATH_POINTS = 400        # points drawn per path (the full run stays in the exports)
+FRAME_POINT_BUDGET = 24_000  # points restated by all the frames of one figure together
+MIN_FRAME_POINTS = 40        # ... but never fewer than this per path and frame
+MAX_SERIES_POINTS = 400      # points drawn per convergence curve
+CLICK_GRID_DRAWN = 4         # markers of the invisible click grid actually drawn
+# plotly.js shows the next frame at the first requestAnimationFrame tick (60 Hz) *more* than
+# `duration` ms after the last one began: 30 ms lands on every second tick (30 fps, 100 frames in
+# ~3.3 s), while 33 ms often waited for the third (20 fps). 10 ms is every tick.
+SPEEDS = (("▶ Play", 30), ("▶▶ Fast", 10), ("▶ Slow", 120))
 PAUSE_LABEL = "■ Pause"
 
 
@@ -69,7 +85,29 @@ def _short(a, decimals: int = 5) -> list[float]:
     finite = a[np.isfinite(a)]
     scale = float(np.max(np.abs(finite))) if finite.size else 1.0
     digits = int(np.clip(decimals - np.floor(np.log10(scale if scale > 0 else 1.0)), 0, 12))
-    return [v if np.isfinite(v) else None for v in np.round(a, digits).tolist()]
+    out = np.round(a, digits).tolist()
+    for i in np.flatnonzero(~np.isfinite(a)).tolist():
+        out[i] = None
+    return out
+
+
+def _contour_parts(xs, ys, Z, *, xref: str = "x", yref: str = "y", showscale: bool = True,
+                   bands: int = 24) -> tuple[dict, dict | None]:
+    """The banded contour picture (a layout image) and the invisible colour-bar point, as dicts."""
+    Zc, label, _ = display_values(np.asarray(Z, dtype=float))
+    finite = Zc[np.isfinite(Zc)]
+    zmin, zmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    image = dict(source=banded_raster(Zc, zmin, zmax, bands=bands, upsample=3), xref=xref, yref=yref,
+                 x=float(xs[0]), y=float(ys[-1]), sizex=float(xs[-1] - xs[0]), sizey=float(ys[-1] - ys[0]),
+                 xanchor="left", yanchor="top", sizing="stretch", layer="below", name="contour")
+    if not showscale:
+        return image, None
+    bar = dict(type="scatter", x=[float(xs[0])], y=[float(ys[0])], mode="markers", name="f", showlegend=False,
+               hoverinfo="skip", xaxis=xref, yaxis=yref,
+               marker=dict(size=0.1, opacity=0, color=[zmin], cmin=zmin, cmax=zmax, colorscale=CONTOUR_SCALE,
+                           showscale=True, colorbar=dict(title=dict(text=label, side="right"), thickness=14,
+                                                         len=0.9, nticks=6)))
+    return image, bar
 
 
 def contour_layer(fig: go.Figure, xs, ys, Z, *, xref: str = "x", yref: str = "y", showscale: bool = True,
@@ -79,24 +117,13 @@ def contour_layer(fig: go.Figure, xs, ys, Z, *, xref: str = "x", yref: str = "y"
 
     Not a go.Contour trace: plotly.js drops contour layers when a redraw=False animation starts
     (plotly.js #4491; seen in Chromium), and the picture is also smaller than the z grid."""
-    Zc, label, _ = display_values(np.asarray(Z, dtype=float))
-    finite = Zc[np.isfinite(Zc)]
-    zmin, zmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    fig.add_layout_image(source=banded_raster(Zc, zmin, zmax, bands=bands, upsample=3), xref=xref, yref=yref,
-                         x=float(xs[0]), y=float(ys[-1]), sizex=float(xs[-1] - xs[0]), sizey=float(ys[-1] - ys[0]),
-                         xanchor="left", yanchor="top", sizing="stretch", layer="below", name="contour")
-    if showscale:
-        fig.add_trace(go.Scatter(x=[float(xs[0])], y=[float(ys[0])], mode="markers", name="f", showlegend=False,
-                                 hoverinfo="skip", xaxis=xref, yaxis=yref,
-                                 marker=dict(size=0.1, opacity=0, color=[zmin], cmin=zmin, cmax=zmax,
-                                             colorscale=CONTOUR_SCALE, showscale=True,
-                                             colorbar=dict(title=dict(text=label, side="right"), thickness=14,
-                                                           len=0.9, nticks=6))))
+    image, bar = _contour_parts(xs, ys, Z, xref=xref, yref=yref, showscale=showscale, bands=bands)
+    fig.add_layout_image(**image)
+    if bar is not None:
+        fig.add_trace(go.Scatter(bar))
 
 
-def click_grid_trace(xs, ys, Z=None, n: int = 45, names: Sequence[str] = ("x", "y")) -> go.Scatter:
-    """An invisible grid of points over the plot: Streamlit selection events come from scatter
-    points, so clicking anywhere picks the nearest grid point (and its hover shows f there)."""
+def _click_grid(xs, ys, Z=None, n: int = 45, names: Sequence[str] = ("x", "y")) -> dict:
     gx = np.linspace(xs[0], xs[-1], n)
     gy = np.linspace(ys[0], ys[-1], n)
     GX, GY = np.meshgrid(gx, gy)
@@ -108,9 +135,22 @@ def click_grid_trace(xs, ys, Z=None, n: int = 45, names: Sequence[str] = ("x", "
         custom = _f32(np.asarray(Z)[np.ix_(iy, ix)].ravel())
         hover = (f"{names[0]} = %{{x:.3g}}, {names[1]} = %{{y:.3g}}<br>f = %{{customdata:.4g}}"
                  "<br>click to start here<extra></extra>")
-    return go.Scatter(x=_f32(GX.ravel()), y=_f32(GY.ravel()), mode="markers", customdata=custom,
-                      marker=dict(size=max(4, int(380 / n)), opacity=0, color="white"), hovertemplate=hover,
-                      name="click grid", showlegend=False)
+    trace = dict(type="scatter", x=_f32(GX.ravel()), y=_f32(GY.ravel()), mode="markers",
+                 marker=dict(size=max(4, int(380 / n)), opacity=0, color="white", maxdisplayed=CLICK_GRID_DRAWN),
+                 hovertemplate=hover, name="click grid", showlegend=False)
+    if custom is not None:
+        trace["customdata"] = custom
+    return trace
+
+
+def click_grid_trace(xs, ys, Z=None, n: int = 45, names: Sequence[str] = ("x", "y")) -> go.Scatter:
+    """An invisible grid of points over the plot: Streamlit selection events come from scatter
+    points, so clicking anywhere picks the nearest grid point (and its hover shows f there).
+
+    Only `CLICK_GRID_DRAWN` of its points are drawn (`marker.maxdisplayed`): hover and click work
+    from the data, not the drawing, and every animation frame redraws this trace (see
+    `_frames`): drawing ~2,000 invisible markers per frame halved the frame rate of Play."""
+    return go.Scatter(_click_grid(xs, ys, Z, n, names))
 
 
 def _steps_of(path: dict) -> np.ndarray:
@@ -118,23 +158,67 @@ def _steps_of(path: dict) -> np.ndarray:
     return np.asarray(steps) if steps is not None else np.arange(len(path["x"]))
 
 
-def _upto(path: dict, k: int) -> int:
-    """Number of points of `path` reached by iteration k (finished runs stay at their end)."""
-    return int(np.searchsorted(_steps_of(path), k, side="right"))
+class _DrawnPath:
+    """A path as a figure draws it: the thinned points in `fig.data`, coarser prefixes in frames.
+
+    `x`, `y` and `steps` cover every point (rounded lists for the JSON); `drawn` indexes the
+    points in the figure's data (all of them when the run is short)."""
+
+    def __init__(self, path: dict, max_points: int = MAX_PATH_POINTS):
+        self.path = path
+        x, y = np.asarray(path["x"], dtype=float), np.asarray(path["y"], dtype=float)
+        self.points = np.column_stack([x, y])
+        self.steps = _steps_of(path)
+        self.drawn = thin_indices(self.points, max_points) if len(x) else np.arange(0)
+        self.x, self.y = _short(x), _short(y)
+        self.step_list = [int(k) for k in self.steps.tolist()]
+
+    @property
+    def thinned(self) -> bool:
+        return len(self.drawn) < len(self.x)
+
+    def lists(self, indices) -> tuple[list, list, list]:
+        return ([self.x[i] for i in indices], [self.y[i] for i in indices], [self.step_list[i] for i in indices])
+
+    def frame_states(self, ks: np.ndarray, frame_points: int) -> list[tuple[list, list, list, int]]:
+        """(x, y, steps) of the path so far and the index of its head, for each frame k: the kept
+        points reached by k plus the exact iterate at k; the last frame is the whole drawn path."""
+        n = len(self.x)
+        if n == 0:
+            return [([], [], [], -1) for _ in ks]
+        kept = self.drawn if len(self.drawn) <= frame_points else thin_indices(self.points, frame_points)
+        kept_steps = self.steps[kept]
+        reached = np.searchsorted(kept_steps, ks, side="right")
+        heads = np.searchsorted(self.steps, ks, side="right") - 1
+        kx, ky, ksteps = self.lists(kept)
+        states = []
+        for u, j in zip(reached.tolist(), heads.tolist()):
+            u, j = max(u, 1), max(j, 0)
+            x, y, st = kx[:u], ky[:u], ksteps[:u]
+            if kept[u - 1] != j:
+                x, y, st = x + [self.x[j]], y + [self.y[j]], st + [self.step_list[j]]
+            states.append((x, y, st, j))
+        last = self.lists(self.drawn)
+        states[-1] = (*last, n - 1) if heads[-1] == n - 1 else states[-1]
+        return states
 
 
-def _path_traces(path: dict, upto: int | None = None, show_legend: bool = True,
-                 legendgroup: str | None = None) -> list[go.Scatter]:
-    n = len(path["x"]) if upto is None else max(1, upto)
-    x, y = _short(path["x"][:n]), _short(path["y"][:n])
+def _path_traces(drawn: _DrawnPath, show_legend: bool = True, legendgroup: str | None = None) -> list[dict]:
+    """The path's line (thinned; step numbers in customdata for the hover) and its head marker, as
+    plain trace dicts (no plotly.py validation: they are built from checked numbers)."""
+    path = drawn.path
+    x, y, steps = drawn.lists(drawn.drawn)
     group = legendgroup or path["name"]
-    line = go.Scatter(x=x, y=y, mode="lines+markers", name=path["name"], legendgroup=group,
-                      showlegend=show_legend, line=dict(color=path["color"], width=2.5, dash=path.get("dash")),
-                      marker=dict(size=5, color=path["color"]),
-                      hovertemplate=f"{path['name']}<br>k = %{{pointNumber}}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>")
-    head = go.Scatter(x=x[-1:], y=y[-1:], mode="markers", name=f"{path['name']} now", legendgroup=group,
-                      showlegend=False, marker=dict(size=13, color=path["color"], line=dict(color="black", width=1.5)),
-                      hoverinfo="skip")
+    line = dict(type="scatter", x=x, y=y, customdata=steps, mode="lines" if drawn.thinned else "lines+markers",
+                name=path["name"], legendgroup=group, showlegend=show_legend,
+                line=dict(color=path["color"], width=2.5, dash=path.get("dash")),
+                marker=dict(size=5, color=path["color"]),
+                hovertemplate=f"{path['name']}<br>k = %{{customdata}}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>")
+    head = dict(type="scatter", x=x[-1:], y=y[-1:], mode="markers", name=f"{path['name']} now", legendgroup=group,
+                showlegend=False, marker=dict(size=13, color=path["color"], line=dict(color="black", width=1.5)),
+                hoverinfo="skip")
+    if line["line"]["dash"] is None:
+        del line["line"]["dash"]
     return [line, head]
 
 
@@ -143,7 +227,7 @@ CONTROLS_PX = 130 + SLIDER_ROW_PX  # room below the x axis for the play buttons 
 SLIDER_BELOW_PX = 38  # slider top below the buttons' top: clear of them even on a narrow plot
 
 
-def _animation_controls(fig: go.Figure, ks: np.ndarray, plot_px: float) -> None:
+def _animation_controls(ks: np.ndarray, plot_px: float) -> dict:
     """Play buttons (three speeds) and pause ~60 px under the x axis title, and the frame slider
     across the whole width on its own row below them, whatever the figure height (`plot_px` is the
     height of the plotting area). The slider used to start at 36 % of the width on the buttons' row:
@@ -159,7 +243,7 @@ def _animation_controls(fig: go.Figure, ks: np.ndarray, plot_px: float) -> None:
     buttons.append(dict(label=PAUSE_LABEL, method="animate",
                         args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
                                            transition=dict(duration=0))]))
-    fig.update_layout(
+    return dict(
         updatemenus=[dict(type="buttons", direction="right", showactive=False, x=0.0, y=y, xanchor="left",
                           yanchor="top", pad=dict(t=0, r=6), buttons=buttons, font=dict(size=12))],
         sliders=[dict(active=len(names) - 1, x=0.0, y=y - SLIDER_BELOW_PX / max(plot_px, 100), len=1.0,
@@ -171,9 +255,16 @@ def _animation_controls(fig: go.Figure, ks: np.ndarray, plot_px: float) -> None:
                                                   transition=dict(duration=0))]) for n in names])])
 
 
-def _add_frames(fig: go.Figure, paths_by_trace: list[tuple[int, dict]], ks: np.ndarray) -> None:
-    """Frames that update only the path traces: `paths_by_trace` pairs each path with the index of
-    its line trace (its head trace follows right after).
+def frame_points_per_path(n_frames: int, n_paths: int, budget: int = FRAME_POINT_BUDGET) -> int:
+    """Points of "the path so far" each frame may restate per path: all frames of a figure
+    together restate at most about `budget` points, whatever the number of steps."""
+    share = budget // max(1, n_frames * n_paths)
+    return int(np.clip(share, MIN_FRAME_POINTS, MAX_PATH_POINTS))
+
+
+def _frames(data: Sequence[dict], paths_by_trace: list[tuple[int, _DrawnPath]], ks: np.ndarray) -> list[dict]:
+    """Frames that update only the path traces: `paths_by_trace` pairs each drawn path with the
+    index of its line trace in `data` (its head trace follows right after).
 
     Every other scatter trace (click grid, markers, colour-bar point) is named in each frame too,
     with an empty update. Plotly.animate recomputes the calcdata of *all* traces but redraws only
@@ -181,53 +272,66 @@ def _add_frames(fig: go.Figure, paths_by_trace: list[tuple[int, dict]], ks: np.n
     the next click in "event+select" mode throws inside plotly.js ("Cannot read properties of
     undefined (reading 'selectAll')") before `plotly_selected` is sent: after Play or Pause a click
     on the contour did nothing. Naming them costs a few bytes per frame and keeps them drawn."""
-    frames = []
     indices = [i for i, _ in paths_by_trace for i in (i, i + 1)]
-    static = [i for i, t in enumerate(fig.data) if t.type == "scatter" and i not in indices]
-    short = [(_short(p["x"]), _short(p["y"])) for _, p in paths_by_trace]
-    for k in ks:
-        data = []
-        for (_, path), (px, py) in zip(paths_by_trace, short):
-            n = max(1, _upto(path, int(k)))
-            x, y = px[:n], py[:n]
-            data.append({"type": "scatter", "x": x, "y": y})
-            data.append({"type": "scatter", "x": x[-1:], "y": y[-1:]})
-        data.extend({"type": "scatter"} for _ in static)
-        # Plain dicts: the frames setter builds its own Frame objects anyway (a Frame passed in is
-        # copied deeply), and with validation off dicts are the cheapest input; the data are plain
-        # lists made above.
-        frames.append({"name": str(int(k)), "data": data, "traces": indices + static})
-    validate, fig._validate = fig._validate, False
-    try:
-        fig.frames = frames
-    finally:
-        fig._validate = validate
+    static = [i for i, t in enumerate(data) if t.get("type", "scatter") == "scatter" and i not in indices]
+    per_path = frame_points_per_path(len(ks), len(paths_by_trace))
+    states = [drawn.frame_states(ks, per_path) for _, drawn in paths_by_trace]
+    frames = []
+    for f, k in enumerate(ks):
+        moving = []
+        for path_states in states:
+            x, y, steps, _ = path_states[f]
+            moving.append({"type": "scatter", "x": x, "y": y, "customdata": steps})
+            moving.append({"type": "scatter", "x": x[-1:], "y": y[-1:]})
+        moving.extend({"type": "scatter"} for _ in static)
+        frames.append({"name": str(int(k)), "data": moving, "traces": indices + static})
+    return frames
+
+
+def _figure(data: list[dict], layout: dict, frames: list[dict] | None = None) -> go.Figure:
+    """One go.Figure from plain dicts: plotly.py checks data and layout once (~25 ms for a compare
+    figure, against ~150 ms of add_trace/update_* calls), frames stay plain (`PlainFrame`)."""
+    fig = go.Figure(dict(data=data, layout=layout))
+    if frames:
+        set_plain_frames(fig, frames)  # the frame data are plain lists of checked numbers
+    return fig
+
+
+def _layout(title: str | None = None, **layout) -> dict:
+    """The shared look (`styled`) as a layout dict."""
+    out = dict(template=TEMPLATE, **layout)
+    if title:
+        out["title"] = dict(text=title, x=0.01, xanchor="left", font=dict(size=16))
+    return out
 
 
 def _longest(paths: Sequence[dict]) -> int:
     return max((int(_steps_of(p)[-1]) if len(p["x"]) else 0) for p in paths) if paths else 0
 
 
-def _markers(fig: go.Figure, paths: Sequence[dict], minima: Sequence[Sequence[float]], row=None, col=None,
-             legend: bool = True) -> None:
-    kw = dict(row=row, col=col) if row else {}
+def _markers(paths: Sequence[dict], minima: Sequence[Sequence[float]], legend: bool = True,
+             axes: dict | None = None) -> list[dict]:
+    """Known minima, start points and one end cross per path, as trace dicts."""
+    axes = axes or {}
+    traces = []
     if minima is not None and len(minima):
         m = np.asarray(minima, dtype=float)
-        fig.add_trace(go.Scatter(x=m[:, 0], y=m[:, 1], mode="markers", name="known minimum", marker=MINIMUM_MARKER,
-                                 showlegend=legend, legendgroup="minimum",
-                                 hovertemplate="minimum (%{x:.4g}, %{y:.4g})<extra></extra>"), **kw)
-    starts = np.array([[p["x"][0], p["y"][0]] for p in paths if len(p["x"])])
+        traces.append(dict(type="scatter", x=m[:, 0], y=m[:, 1], mode="markers", name="known minimum",
+                           marker=MINIMUM_MARKER, showlegend=legend, legendgroup="minimum",
+                           hovertemplate="minimum (%{x:.4g}, %{y:.4g})<extra></extra>", **axes))
+    starts = np.array([[p["x"][0], p["y"][0]] for p in paths if len(p["x"])], dtype=float)
     if len(starts):
         starts = np.unique(starts, axis=0)
-        fig.add_trace(go.Scatter(x=starts[:, 0], y=starts[:, 1], mode="markers", name="start", marker=START_MARKER,
-                                 showlegend=legend, legendgroup="start",
-                                 hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>"), **kw)
+        traces.append(dict(type="scatter", x=starts[:, 0], y=starts[:, 1], mode="markers", name="start",
+                           marker=START_MARKER, showlegend=legend, legendgroup="start",
+                           hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>", **axes))
     for p in paths:
         if len(p["x"]) > 1:
-            fig.add_trace(go.Scatter(x=[p["x"][-1]], y=[p["y"][-1]], mode="markers", name=f"{p['name']} end",
-                                     marker=dict(END_MARKER, color=p["color"]), showlegend=False,
-                                     legendgroup=p["name"],
-                                     hovertemplate=f"{p['name']} end (%{{x:.4g}}, %{{y:.4g}})<extra></extra>"), **kw)
+            traces.append(dict(type="scatter", x=[float(p["x"][-1])], y=[float(p["y"][-1])], mode="markers",
+                               name=f"{p['name']} end", marker=dict(END_MARKER, color=p["color"]),
+                               showlegend=False, legendgroup=p["name"],
+                               hovertemplate=f"{p['name']} end (%{{x:.4g}}, %{{y:.4g}})<extra></extra>", **axes))
+    return traces
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,40 +340,46 @@ def _markers(fig: go.Figure, paths: Sequence[dict], minima: Sequence[Sequence[fl
 def contour_paths_figure(xs, ys, Z, paths: Sequence[dict], *, minima: Sequence[Sequence[float]] = (),
                          names: Sequence[str] = ("x", "y"), title: str | None = None, animate: bool = True,
                          clickable: bool = True, click_axes: Sequence[int] = (0, 1),
-                         max_frames: int = MAX_FRAMES, height: int = 620) -> go.Figure:
+                         max_frames: int = MAX_FRAMES, height: int = 620,
+                         max_path_points: int = MAX_PATH_POINTS) -> go.Figure:
     """Filled contour of f with one or several paths on it, animated along the iterations.
 
     Trace order: contour, [click grid], path lines and heads (pairs), minima, start, end markers.
     An animated figure is `SLIDER_ROW_PX` taller than `height` (the frame slider's own row).
     The contour and the grid appear once in `fig.data`; frames update only the path pairs.
     """
-    fig = go.Figure()
-    contour_layer(fig, xs, ys, Z)
+    image, bar = _contour_parts(xs, ys, Z)
+    data = [bar]
     if clickable:
-        fig.add_trace(click_grid_trace(xs, ys, Z, names=names))
+        data.append(_click_grid(xs, ys, Z, names=names))
     pairs = []
     for p in paths:
-        pairs.append((len(fig.data), p))
-        fig.add_traces(_path_traces(p))
-    _markers(fig, paths, minima)
-    fig.update_xaxes(title_text=names[0], range=[float(xs[0]), float(xs[-1])], showgrid=False)
-    fig.update_yaxes(title_text=names[1], range=[float(ys[0]), float(ys[-1])], showgrid=False)
+        drawn = _DrawnPath(p, max_path_points)
+        pairs.append((len(data), drawn))
+        data.extend(_path_traces(drawn))
+    data.extend(_markers(paths, minima))
     animate = bool(animate and paths)
     if animate:
         height += SLIDER_ROW_PX  # the slider's own row: the plot keeps its size
-    styled(fig, title, height=height, meta=dict(click_axes=list(click_axes)), dragmode=False,
-           legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", xanchor="left"),
-           margin=dict(l=60, r=20, t=70 if title else 40, b=CONTROLS_PX if animate else 50), hovermode="closest")
+    top = 70 if title else 40
+    layout = _layout(title, height=height, meta=dict(click_axes=list(click_axes)), dragmode=False,
+                     legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", xanchor="left"),
+                     margin=dict(l=60, r=20, t=top, b=CONTROLS_PX if animate else 50), hovermode="closest",
+                     images=[image],
+                     xaxis=dict(title=dict(text=names[0]), range=[float(xs[0]), float(xs[-1])], showgrid=False),
+                     yaxis=dict(title=dict(text=names[1]), range=[float(ys[0]), float(ys[-1])], showgrid=False))
+    frames = None
     if animate:
         ks = frame_indices(_longest(paths), max_frames)
-        _add_frames(fig, pairs, ks)
-        _animation_controls(fig, ks, plot_px=height - (70 if title else 40) - CONTROLS_PX)
-    return fig
+        frames = _frames(data, pairs, ks)
+        layout.update(_animation_controls(ks, plot_px=height - top - CONTROLS_PX))
+    return _figure(data, layout, frames)
 
 
 def small_multiples_figure(xs, ys, Z, panels: Sequence[tuple[str, Sequence[dict]]], *,
                            minima: Sequence[Sequence[float]] = (), names: Sequence[str] = ("x", "y"),
-                           max_frames: int = 80, cols: int | None = None, height_per_row: int = 330) -> go.Figure:
+                           max_frames: int = 80, cols: int | None = None, height_per_row: int = 330,
+                           max_path_points: int = MAX_PATH_POINTS) -> go.Figure:
     """One contour panel per method (its paths on it), all driven by one shared animation timeline.
 
     The panels share one colour axis; every frame updates the path traces of all panels at once.
@@ -277,42 +387,55 @@ def small_multiples_figure(xs, ys, Z, panels: Sequence[tuple[str, Sequence[dict]
     n = max(1, len(panels))
     cols = cols or min(n, 3)
     rows = (n + cols - 1) // cols
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[t for t, _ in panels], shared_xaxes=True,
-                        shared_yaxes=True, horizontal_spacing=0.04, vertical_spacing=0.1 if rows > 1 else 0.05)
+    # make_subplots only for the grid of axes (domains, shared axes, titles): ~20 ms
+    layout = make_subplots(rows=rows, cols=cols, subplot_titles=[t for t, _ in panels], shared_xaxes=True,
+                           shared_yaxes=True, horizontal_spacing=0.04,
+                           vertical_spacing=0.1 if rows > 1 else 0.05).to_dict()["layout"]
+    layout.pop("template", None)
+    data: list[dict] = []
+    images = []
     pairs = []
     all_paths = []
     for i, (_, paths) in enumerate(panels):
-        r, c = i // cols + 1, i % cols + 1
         suffix = "" if i == 0 else str(i + 1)
-        contour_layer(fig, xs, ys, Z, xref=f"x{suffix}", yref=f"y{suffix}", showscale=(i == 0), bands=20)
+        axes = dict(xaxis=f"x{suffix}", yaxis=f"y{suffix}")
+        image, bar = _contour_parts(xs, ys, Z, xref=axes["xaxis"], yref=axes["yaxis"], showscale=(i == 0), bands=20)
+        images.append(image)
+        if bar is not None:
+            data.append(bar)
         for p in paths:
-            pairs.append((len(fig.data), p))
-            for t in _path_traces(p, show_legend=False):
-                fig.add_trace(t, row=r, col=c)
+            drawn = _DrawnPath(p, max_path_points)
+            pairs.append((len(data), drawn))
+            data.extend(dict(t, **axes) for t in _path_traces(drawn, show_legend=False))
             all_paths.append(p)
-        _markers(fig, paths, minima, row=r, col=c, legend=(i == 0))
-    fig.update_xaxes(range=[float(xs[0]), float(xs[-1])], showgrid=False)
-    fig.update_yaxes(range=[float(ys[0]), float(ys[-1])], showgrid=False)
-    for c in range(1, cols + 1):
-        fig.update_xaxes(title_text=names[0], row=rows, col=c)
-    for r in range(1, rows + 1):
-        fig.update_yaxes(title_text=names[1], row=r, col=1)
+        data.extend(_markers(paths, minima, legend=(i == 0), axes=axes))
+    for key, axis in layout.items():
+        if key.startswith(("xaxis", "yaxis")):
+            axis.update(range=[float(xs[0]), float(xs[-1])] if key[0] == "x" else [float(ys[0]), float(ys[-1])],
+                        showgrid=False)
+            index = int(key[5:] or 1) - 1
+            if key[0] == "x" and index // cols == rows - 1:
+                axis["title"] = dict(text=names[0])
+            if key[0] == "y" and index % cols == 0:
+                axis["title"] = dict(text=names[1])
+    for note in layout.get("annotations", []):
+        note["font"] = dict(size=13)
     height = rows * height_per_row + 150 + SLIDER_ROW_PX
-    styled(fig, None, height=height, dragmode=False, hovermode="closest",
-        legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", xanchor="left", yref="container"),
-        margin=dict(l=60, r=20, t=60, b=CONTROLS_PX))
-    fig.update_annotations(font=dict(size=13))
+    layout.update(_layout(None, height=height, dragmode=False, hovermode="closest",
+                          legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", xanchor="left", yref="container"),
+                          margin=dict(l=60, r=20, t=60, b=CONTROLS_PX), images=images))
+    frames = None
     if all_paths:
         ks = frame_indices(_longest(all_paths), max_frames)
-        _add_frames(fig, pairs, ks)
-        _animation_controls(fig, ks, plot_px=height - 60 - CONTROLS_PX)
-    return fig
+        frames = _frames(data, pairs, ks)
+        layout.update(_animation_controls(ks, plot_px=height - 60 - CONTROLS_PX))
+    return _figure(data, layout, frames)
 
 
 def surface_figure(xs, ys, Z, paths: Sequence[dict], *, names: Sequence[str] = ("x", "y"),
                    minima: Sequence[Sequence[float]] = (), minima_values: Sequence[float] = (),
-                   height: int = 620) -> go.Figure:
-    """3-D surface of f with each path lifted onto it (`path["z"]` = f at the iterates)."""
+                   height: int = 620, max_path_points: int = MAX_PATH_POINTS) -> go.Figure:
+    """3-D surface of f with each path lifted onto it (`path["z"]` = f at the iterates), thinned."""
     Z = np.asarray(Z, dtype=float)
     finite = Z[np.isfinite(Z)]
     top = float(np.percentile(finite, 98)) if finite.size else 1.0
@@ -321,8 +444,14 @@ def surface_figure(xs, ys, Z, paths: Sequence[dict], *, names: Sequence[str] = (
                                showscale=False, name="f", hovertemplate="f = %{z:.4g}<extra></extra>",
                                contours=dict(z=dict(show=True, usecolormap=True, project=dict(z=True), width=1))))
     for p in paths:
-        z = np.asarray(p.get("z", np.zeros(len(p["x"]))), dtype=float)
-        fig.add_trace(go.Scatter3d(x=_f32(p["x"]), y=_f32(p["y"]), z=_f32(z), mode="lines+markers", name=p["name"],
+        x, y = np.asarray(p["x"], dtype=float), np.asarray(p["y"], dtype=float)
+        z = np.asarray(p.get("z", np.zeros(len(x))), dtype=float)
+        keep = thin_indices(np.column_stack([x, y, z]), max_path_points) if len(x) else np.arange(0)
+        fig.add_trace(go.Scatter3d(x=_f32(x[keep]), y=_f32(y[keep]), z=_f32(z[keep]), name=p["name"],
+                                   mode="lines" if len(keep) < len(x) else "lines+markers",
+                                   customdata=_steps_of(p)[keep],
+                                   hovertemplate=f"{p['name']}<br>k = %{{customdata}}<br>(%{{x:.4g}}, %{{y:.4g}})"
+                                                 "<br>f = %{z:.4g}<extra></extra>",
                                    line=dict(color=p["color"], width=6), marker=dict(size=3, color=p["color"])))
     if len(minima) and len(minima_values) == len(minima):
         m = np.asarray(minima, dtype=float)
@@ -339,54 +468,59 @@ def surface_figure(xs, ys, Z, paths: Sequence[dict], *, names: Sequence[str] = (
 
 def curve_figure(xs, fx, paths: Sequence[dict], *, name: str = "x", minima: Sequence[float] = (),
                  minima_values: Sequence[float] = (), title: str | None = None, animate: bool = True,
-                 max_frames: int = MAX_FRAMES, height: int = 560) -> go.Figure:
+                 max_frames: int = MAX_FRAMES, height: int = 560,
+                 max_path_points: int = MAX_PATH_POINTS) -> go.Figure:
     """1-D: the curve y = f(x) with the iterates of each run drawn on it (x_k, f(x_k)), animated.
     Clicking the curve sets the start x."""
     xs = np.asarray(xs, dtype=float)
     fx = np.asarray(fx, dtype=float)
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=_f32(xs), y=_f32(fx), mode="lines+markers", name="f", showlegend=False,
-                             line=dict(color="#1b3a6b", width=2), marker=dict(size=6, opacity=0, color="#1b3a6b"),
-                             hovertemplate=f"{name} = %{{x:.4g}}<br>f = %{{y:.4g}}<br>click to start here<extra></extra>"))
+    data = [dict(type="scatter", x=_f32(xs), y=_f32(fx), mode="lines+markers", name="f", showlegend=False,
+                 line=dict(color="#1b3a6b", width=2), marker=dict(size=6, opacity=0, color="#1b3a6b"),
+                 hovertemplate=f"{name} = %{{x:.4g}}<br>f = %{{y:.4g}}<br>click to start here<extra></extra>")]
     pairs = []
     for p in paths:
-        pairs.append((len(fig.data), p))
-        fig.add_traces(_path_traces(p))
+        drawn = _DrawnPath(p, max_path_points)
+        pairs.append((len(data), drawn))
+        data.extend(_path_traces(drawn))
     if len(minima) and len(minima_values) == len(minima):
-        fig.add_trace(go.Scatter(x=list(minima), y=list(minima_values), mode="markers", name="known minimum",
-                                 marker=MINIMUM_MARKER))
+        data.append(dict(type="scatter", x=[float(v) for v in minima], y=[float(v) for v in minima_values],
+                         mode="markers", name="known minimum", marker=MINIMUM_MARKER))
     if paths:
-        fig.add_trace(go.Scatter(x=[paths[0]["x"][0]], y=[paths[0]["y"][0]], mode="markers", name="start",
-                                 marker=START_MARKER))
+        data.append(dict(type="scatter", x=[float(paths[0]["x"][0])], y=[float(paths[0]["y"][0])], mode="markers",
+                         name="start", marker=START_MARKER))
     finite = fx[np.isfinite(fx)]
     yrange = None
     if finite.size:
         lo, hi = float(finite.min()), float(np.percentile(finite, 99))
         pad = 0.08 * max(hi - lo, 1e-9)
         yrange = [lo - pad, hi + pad]
-    fig.update_xaxes(title_text=name, range=[float(xs[0]), float(xs[-1])])
-    fig.update_yaxes(title_text=f"f({name})", range=yrange)
     animate = bool(animate and paths)
     if animate:
         height += SLIDER_ROW_PX
-    styled(fig, title, height=height, meta=dict(click_axes=[0]), dragmode=False, hovermode="closest",
-           legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
-           margin=dict(l=60, r=20, t=70 if title else 40, b=CONTROLS_PX if animate else 50))
+    top = 70 if title else 40
+    layout = _layout(title, height=height, meta=dict(click_axes=[0]), dragmode=False, hovermode="closest",
+                     legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
+                     margin=dict(l=60, r=20, t=top, b=CONTROLS_PX if animate else 50),
+                     xaxis=dict(title=dict(text=name), range=[float(xs[0]), float(xs[-1])]),
+                     yaxis=dict(title=dict(text=f"f({name})"), range=yrange))
+    frames = None
     if animate:
         ks = frame_indices(_longest(paths), max_frames)
-        _add_frames(fig, pairs, ks)
-        _animation_controls(fig, ks, plot_px=height - (70 if title else 40) - CONTROLS_PX)
-    return fig
+        frames = _frames(data, pairs, ks)
+        layout.update(_animation_controls(ks, plot_px=height - top - CONTROLS_PX))
+    return _figure(data, layout, frames)
 
 
 def convergence_figure(series: Sequence[dict], *, y_title: str, x_title: str = "iteration k",
                        log_y: bool = True, title: str | None = None, height: int = 340,
-                       floor: float = 1e-16) -> go.Figure:
+                       floor: float = 1e-16, max_points: int = MAX_SERIES_POINTS) -> go.Figure:
     """Lines of a per-iteration quantity (f − f*, ‖∇f‖, distance to x*) on a log scale.
     Each series: {"name", "x", "y", "color", optional "dash", optional "diverged"}; values ≤ floor
-    are drawn at floor. A diverged series is dashed, says "(diverged)" in the legend and does not
-    set the y range: the range spans the other series (with a margin), so one run that shot off to
-    1e25 does not squash the rest into a flat line at the bottom."""
+    are drawn at floor. Long series are thinned to `max_points` in the space they are drawn in
+    (log10 y on a log axis), so the shape on screen is kept. A diverged series is dashed, says
+    "(diverged)" in the legend and does not set the y range: the range spans the other series
+    (with a margin), so one run that shot off to 1e25 does not squash the rest into a flat line
+    at the bottom."""
     fig = go.Figure()
     kept: list[np.ndarray] = []
     any_diverged = False
@@ -399,7 +533,10 @@ def convergence_figure(series: Sequence[dict], *, y_title: str, x_title: str = "
         if not diverged:
             kept.append(y[np.isfinite(y)])
         name = f"{s['name']} (diverged)" if diverged else s["name"]
-        fig.add_trace(go.Scatter(x=np.asarray(s["x"]), y=y, mode="lines", name=name,
+        x = np.asarray(s["x"])
+        x, y = x[:len(y)], y[:len(x)]
+        keep = thin_series(x, y, max_points, log_y=log_y)
+        fig.add_trace(go.Scatter(x=x[keep], y=y[keep], mode="lines", name=name,
                                  line=dict(color=s.get("color"), width=2,
                                            dash="dash" if diverged else s.get("dash")),
                                  hovertemplate=f"{name}<br>{x_title} = %{{x}}<br>%{{y:.3e}}<extra></extra>"))
