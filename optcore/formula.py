@@ -521,6 +521,11 @@ def _power(base: _Value, exponent: _Value, column: int) -> _Value:
         _check_constant_power(base.number, exponent.number, column)
         number = _checked(base.number**exponent.number, column)
         return _value(sympy.Pow(base.expr, exponent.expr), number, column, depth)
+    if base.number is not None and base.number < 0:
+        raise FormulaError(
+            "a negative number to a variable power is not real-valued ((-2)^x is complex for x = 1/2); "
+            "write -(2^x), or cos(pi x) for (-1)^x at whole numbers", column
+        )
     if exponent.number is not None and abs(exponent.number) > MAX_SYMBOLIC_EXPONENT:
         raise FormulaError(f"exponent too large (at most {MAX_SYMBOLIC_EXPONENT})", column)
     return _value(sympy.Pow(base.expr, exponent.expr), None, column, depth)

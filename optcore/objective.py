@@ -48,8 +48,24 @@ def _drop_step_derivatives(expr: sp.Expr) -> sp.Expr:
     """floor, ceil and sign are piecewise constant: SymPy leaves their derivative unevaluated
     (and the NumPy printer cannot print it); it is zero almost everywhere, which is what a plot
     and a gradient step should see."""
-    return expr.replace(lambda e: isinstance(e, sp.Derivative)
+    expr = expr.replace(lambda e: isinstance(e, sp.Derivative)
                         and isinstance(e.expr, (sp.floor, sp.ceiling, sp.sign)), lambda e: sp.S.Zero)
+    # ceil(x^2)' is Subs(Derivative(ceiling(u), u), u, x^2) * 2x: the inner derivative is now 0,
+    # and the Subs around it must go too (the NumPy printer has no Subs).
+    if expr.has(sp.Subs):
+        expr = expr.replace(lambda e: isinstance(e, sp.Subs), lambda e: e.doit())
+    return expr
+
+
+def _refuse_unevaluable(exprs: Sequence[sp.Expr]) -> None:
+    """Every derivative must be a real expression NumPy can evaluate, or the formula is refused here
+    (not with a NameError or a dropped imaginary part at the first evaluation)."""
+    for e in exprs:
+        if e.has(sp.I):
+            raise FormulaError("the derivative of this formula is complex-valued (a negative number to a "
+                               "variable power?); only real-valued functions can be minimised")
+        if e.has(sp.Subs, sp.Derivative):
+            raise FormulaError("the derivative of this formula cannot be written out in closed form")
 
 
 def derive(expr: sp.Expr, names: Sequence[str]) -> tuple[tuple[sp.Expr, ...], tuple[tuple[sp.Expr, ...], ...]]:
@@ -64,6 +80,7 @@ def derive(expr: sp.Expr, names: Sequence[str]) -> tuple[tuple[sp.Expr, ...], tu
     gradient = tuple(_drop_step_derivatives(sp.diff(expr, s)) for s in symbols)
     upper = {(i, j): _drop_step_derivatives(sp.diff(gradient[i], symbols[j])) for i in range(d) for j in range(i, d)}
     hessian = tuple(tuple(upper[min(i, j), max(i, j)] for j in range(d)) for i in range(d))
+    _refuse_unevaluable([expr, *gradient, *upper.values()])
     # Same bound as counting every entry: off-diagonal entries count twice.
     size = sum(sp.count_ops(h) * (1 if i == j else 2) for (i, j), h in upper.items())
     if size > MAX_DERIVATIVE_OPS:
