@@ -39,10 +39,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from collections.abc import Callable
+from typing import NamedTuple
 
 import sympy
 
-__all__ = ["FormulaError", "parse_formula", "NAMED_FUNCTIONS", "NAMED_CONSTANTS", "GREEK_NAMES"]
+__all__ = ["FormulaError", "ParsedFormula", "parse_formula", "read_formula", "NAMED_FUNCTIONS", "NAMED_CONSTANTS", "GREEK_NAMES"]
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 100  # parentheses, checked in the tokenizer so the recursive parser stays shallow
@@ -364,7 +365,7 @@ def _name_tokens(word: str, column: int, followed_by_paren: bool, after_number: 
     return tokens
 
 
-def _tokenize(text: str) -> list[_Token]:
+def _tokenize(text: str, notices: list[str] | None = None) -> list[_Token]:
     tokens: list[_Token] = []
     open_columns: list[int] = []  # columns of unclosed '(' — balance and depth checked here, not by recursion
     i, n = 0, len(text)
@@ -521,6 +522,11 @@ def _power(base: _Value, exponent: _Value, column: int) -> _Value:
         _check_constant_power(base.number, exponent.number, column)
         number = _checked(base.number**exponent.number, column)
         return _value(sympy.Pow(base.expr, exponent.expr), number, column, depth)
+    if base.number is not None and base.number < 0:
+        raise FormulaError(
+            "a negative number to a variable power is not real-valued ((-2)^x is complex for x = 1/2); "
+            "write -(2^x), or cos(pi x) for (-1)^x at whole numbers", column
+        )
     if exponent.number is not None and abs(exponent.number) > MAX_SYMBOLIC_EXPONENT:
         raise FormulaError(f"exponent too large (at most {MAX_SYMBOLIC_EXPONENT})", column)
     return _value(sympy.Pow(base.expr, exponent.expr), None, column, depth)
@@ -753,6 +759,12 @@ def _natural_key(name: str) -> tuple:
     return chunks, name.swapcase()
 
 
+class ParsedFormula(NamedTuple):
+    expr: sympy.Expr
+    names: tuple[str, ...]
+    notices: tuple[str, ...]  # how ambiguous text was read ("read pix as p·i·x"), for the student to see
+
+
 def parse_formula(text: str) -> tuple[sympy.Expr, tuple[str, ...]]:
     """Parse what a student typed into a real SymPy expression and its variable names.
 
@@ -761,13 +773,20 @@ def parse_formula(text: str) -> tuple[sympy.Expr, tuple[str, ...]]:
 
     Raises FormulaError (a ValueError) with a message and, where known, a 1-based column.
     """
+    parsed = read_formula(text)
+    return parsed.expr, parsed.names
+
+
+def read_formula(text: str) -> ParsedFormula:
+    """`parse_formula` plus the notices of how ambiguous names were read."""
     if not isinstance(text, str):
         raise FormulaError("the formula must be text")
     if len(text) > MAX_LENGTH:
         raise FormulaError(f"the formula is too long ({len(text)} characters; at most {MAX_LENGTH})")
     if not text.strip(" \t"):
         raise FormulaError("type a formula, e.g. x^2 + 3y^2")
-    value = _Parser(_tokenize(text)).parse()
+    notices: list[str] = []
+    value = _Parser(_tokenize(text, notices)).parse()
     expr = value.expr
     if expr.has(sympy.I):
         raise FormulaError("complex numbers are not supported")
@@ -776,4 +795,4 @@ def parse_formula(text: str) -> tuple[sympy.Expr, tuple[str, ...]]:
     names = tuple(sorted((s.name for s in expr.free_symbols), key=_natural_key))
     if not names:
         raise FormulaError("the formula has no variable")
-    return expr, names
+    return ParsedFormula(expr, names, tuple(dict.fromkeys(notices)))

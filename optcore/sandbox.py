@@ -1,10 +1,14 @@
-"""Run a function in a worker process with a wall-clock limit, from any thread.
+"""Run a function in a worker process with a CPU-time limit, from any thread.
 
 Streamlit runs page scripts in non-main threads, where ``signal.alarm`` cannot be used, and a long
 SymPy call cannot be interrupted from inside the process. So the work goes to a small pool of warm
 worker processes (fresh interpreters, like multiprocessing's "spawn": no state inherited from the
-caller's threads or locks, POSIX only); when a job runs past its limit, its worker is killed and
-replaced.
+caller's threads or locks, POSIX only).
+
+The limit is on the CPU time the job itself uses (``cpu_limit``, enforced inside the worker, whose
+main thread can take signals), so a busy machine does not turn easy input into a refusal; the
+worker survives a job stopped this way. A generous wall-clock limit stays as the last resort (a job
+stuck in one long C call never sees the signal): then the worker is killed and replaced.
 
     expr, names = run_limited(parse_formula, "x^2 + y^2", seconds=2.0)
 
@@ -15,6 +19,7 @@ must be picklable. ``seconds=None`` runs ``fn`` in the calling process with no l
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib
 import json
 import multiprocessing.connection
@@ -24,22 +29,114 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from typing import Any, TypeVar
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from optcore.formula import FormulaError
 
-__all__ = ["FormulaTimeout", "run_limited", "shutdown", "warm_up"]
+__all__ = ["CpuBudgetExceeded", "FormulaTimeout", "cpu_limit", "run_limited", "shutdown", "warm_up"]
 
 T = TypeVar("T")
 
 MAX_WORKERS = 2  # one long job must not block every other session; each worker holds SymPy (~100 MB)
 STARTUP_SECONDS = 60.0  # a cold worker imports SymPy; that time is not charged to the job's limit
-PRELOAD_MODULES = ("sympy", "optcore.formula")
+PRELOAD_MODULES = ("sympy", "optcore.formula", "optcore.objective")
+WALL_FACTOR = 10.0  # last-resort wall-clock limit: this many times the CPU budget, at least MIN_WALL_SECONDS
+MIN_WALL_SECONDS = 30.0
 
 
 class FormulaTimeout(FormulaError):
-    """The job ran past its wall-clock limit; the worker that ran it was killed."""
+    """The job ran past its limit (CPU time, or the last-resort wall clock)."""
+
+    def __init__(self, message: str, column: int | None = None, *, load_dependent: bool = False) -> None:
+        super().__init__(message, column)
+        self.load_dependent = load_dependent  # wall clock: the same job may pass on a quieter machine
+
+    def __reduce__(self):
+        return (_timeout, (self.message, self.column, self.load_dependent))
+
+
+def _timeout(message: str, column: int | None, load_dependent: bool) -> FormulaTimeout:
+    return FormulaTimeout(message, column, load_dependent=load_dependent)
+
+
+# --------------------------------------------------------------------------------------------------
+# CPU budgets (in the process's main thread; elsewhere they only count)
+# --------------------------------------------------------------------------------------------------
+
+class CpuBudgetExceeded(BaseException):
+    """Raised inside a ``cpu_limit`` block past its CPU time. A BaseException, so SymPy's own
+    ``except Exception`` blocks cannot swallow it."""
+
+    def __init__(self, budget: _Budget) -> None:
+        super().__init__(f"over {budget.seconds:g} CPU-seconds")
+        self.budget = budget
+
+
+class _Budget:
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.process_time() + seconds
+        self.enforced = False
+        self.closed = False
+
+    @property
+    def used(self) -> float:
+        return time.process_time() - (self.deadline - self.seconds)
+
+
+_budgets: list[_Budget] = []  # open cpu_limit blocks of the main thread, outermost first
+
+
+def _arm() -> None:
+    if not _budgets:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        return
+    remaining = min(b.deadline for b in _budgets) - time.process_time()
+    # Re-armed every 0.1 s past a deadline, in case C code or a bare except delayed the first signal.
+    signal.setitimer(signal.ITIMER_PROF, max(remaining, 0.001), 0.1)
+
+
+def _on_sigprof(_signum, _frame) -> None:
+    now = time.process_time()
+    for budget in _budgets:  # outermost first: the job's own limit wins over a sub-budget
+        if budget.deadline <= now + 1e-4 and not budget.closed:
+            raise CpuBudgetExceeded(budget)
+    _arm()
+
+
+@contextlib.contextmanager
+def cpu_limit(seconds: float) -> Iterator[_Budget]:
+    """Raise CpuBudgetExceeded (carrying this block's budget) once the block has used ``seconds`` of CPU.
+
+    Enforced only in the main thread of a POSIX process (the workers' case); elsewhere it only
+    measures (``budget.used``), so in-process callers rely on size limits. Blocks nest.
+
+        try:
+            with cpu_limit(2.0) as budget:
+                text = slow_latex(expr)
+        except CpuBudgetExceeded as err:
+            if err.budget is not budget:
+                raise  # an outer limit: not ours to handle
+            text = fallback
+    """
+    budget = _Budget(seconds)
+    enforce = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not enforce:
+        yield budget
+        return
+    budget.enforced = True
+    if not _budgets:
+        signal.signal(signal.SIGPROF, _on_sigprof)
+    _budgets.append(budget)
+    _arm()
+    try:
+        yield budget
+    finally:
+        budget.closed = True
+        _budgets.remove(budget)
+        _arm()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -67,6 +164,7 @@ def _worker_main(connection: multiprocessing.connection.Connection, preload: tup
             importlib.import_module(module)
         except Exception:  # a missing optional module must not stop the worker; jobs will report it
             pass
+    _warm_lazy_imports()
     connection.send(("ready",))
     while True:
         try:
@@ -77,8 +175,12 @@ def _worker_main(connection: multiprocessing.connection.Connection, preload: tup
             job = pickle.loads(data)
             if job is None:  # clean shutdown
                 return
-            fn, args = job
-            reply: tuple = ("ok", fn(*args))
+            fn, args, seconds = job
+            with cpu_limit(seconds):
+                result = fn(*args)
+            reply: tuple = ("ok", result)
+        except CpuBudgetExceeded:
+            reply = ("cpu_limit",)
         except FormulaError as err:
             reply = ("formula_error", err.message, err.column)
         except ValueError as err:
@@ -91,6 +193,17 @@ def _worker_main(connection: multiprocessing.connection.Connection, preload: tup
             return
         except Exception as err:  # noqa: BLE001 — e.g. an unpicklable result
             connection.send(("error", type(err).__name__, f"the result could not be sent back: {err}"))
+
+
+def _warm_lazy_imports() -> None:
+    """SymPy imports modules on first use (diff, cse, count_ops, latex, lambdify): load them before the
+    first job so that its budget, and a busy machine, are not charged for imports."""
+    try:
+        from optcore.objective import _parse_and_derive
+
+        _parse_and_derive("sin(x y)^2 + max(x, y)", None)
+    except Exception:  # noqa: BLE001 — a broken warm-up must not stop the worker
+        pass
 
 
 # --------------------------------------------------------------------------------------------------
@@ -244,21 +357,25 @@ def _current_pool() -> _Pool:
 
 
 def run_limited(
-    fn: Callable[..., T], *args: Any, seconds: float | None = 5.0, task: str = "differentiate"
+    fn: Callable[..., T], *args: Any, seconds: float | None = 5.0, task: str = "differentiate",
+    wall_seconds: float | None = None,
 ) -> T:
-    """``fn(*args)`` in a worker process, killed after ``seconds`` of wall-clock time.
+    """``fn(*args)`` in a worker process, stopped after ``seconds`` of its own CPU time.
 
-    Raises FormulaTimeout past the limit; FormulaError and ValueError raised by ``fn`` come back as
-    themselves; any other exception comes back as a FormulaError naming it. ``task`` completes the
-    timeout message: "this formula takes too long to {task} ...".
+    ``wall_seconds`` (default: WALL_FACTOR times ``seconds``, at least MIN_WALL_SECONDS) is the last
+    resort: past it the worker is killed and replaced. Raises FormulaTimeout past either limit;
+    FormulaError and ValueError raised by ``fn`` come back as themselves; any other exception comes
+    back as a FormulaError naming it. ``task`` completes the timeout message.
     """
     if seconds is None:
         return fn(*args)
-    payload = pickle.dumps((fn, args))  # here, so an unpicklable job fails before any worker is involved
+    if wall_seconds is None:
+        wall_seconds = max(MIN_WALL_SECONDS, WALL_FACTOR * seconds)
+    payload = pickle.dumps((fn, args, seconds))  # here, so an unpicklable job fails before any worker is involved
     pool = _current_pool()
     worker = pool.acquire()
     try:
-        reply = worker.call(payload, seconds)
+        reply = worker.call(payload, wall_seconds)
     except _WorkerCrashed:
         pool.replace(worker)
         raise FormulaError(f"the computation stopped unexpectedly while trying to {task} this formula") from None
@@ -267,11 +384,15 @@ def run_limited(
         raise
     if reply is None:
         pool.replace(worker)
-        raise FormulaTimeout(f"this formula takes too long to {task} (over {seconds:g} s); try a simpler one")
+        raise FormulaTimeout(f"this formula takes too long to {task} (over {wall_seconds:g} s, the server "
+                             "may be busy); try again or try a simpler one", load_dependent=True)
     pool.release(worker)
     kind = reply[0]
     if kind == "ok":
         return reply[1]
+    if kind == "cpu_limit":
+        raise FormulaTimeout(f"this formula takes too long to {task} (more than {seconds:g} CPU-seconds); "
+                             "try a simpler one")
     if kind == "formula_error":
         raise FormulaError(reply[1], reply[2])
     if kind == "value_error":

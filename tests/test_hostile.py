@@ -364,13 +364,35 @@ def test_sandbox_reports_other_exceptions_as_formula_errors() -> None:
         run_limited(int, "not a number", seconds=30)
 
 
-def test_sandbox_times_out_and_recovers() -> None:
+def spin(seconds: float) -> float:
+    """Burn `seconds` of this process's CPU time (a stand-in for a slow SymPy call)."""
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+    return seconds
+
+
+def test_sandbox_stops_a_job_at_its_cpu_budget_and_the_worker_lives_on() -> None:
     run_limited(operator.add, 1, 2, seconds=30)  # warm, so start-up time is not measured below
+    with pytest.raises(FormulaTimeout, match=r"more than 0.5 CPU-seconds") as caught:
+        run_limited(spin, 30, seconds=0.5, task="differentiate")
+    assert isinstance(caught.value, FormulaError) and not caught.value.load_dependent
+    assert run_limited(spin, 0.1, seconds=30) == 0.1
+    assert run_limited(operator.add, 2, 3, seconds=30) == 5
+
+
+def test_sandbox_does_not_count_waiting_against_the_cpu_budget() -> None:
+    # A sleeping job uses no CPU: a busy machine (the job waiting for a core) is not a refusal.
+    assert run_limited(time.sleep, 1.0, seconds=0.5) is None
+
+
+def test_sandbox_wall_clock_is_the_last_resort_and_recovers() -> None:
+    run_limited(operator.add, 1, 2, seconds=30)
     start = time.perf_counter()
     with pytest.raises(FormulaTimeout, match="takes too long to differentiate") as caught:
-        run_limited(time.sleep, 30, seconds=0.5, task="differentiate")
+        run_limited(time.sleep, 30, seconds=5, wall_seconds=0.5, task="differentiate")
     assert time.perf_counter() - start < 0.5 + 1.0
-    assert isinstance(caught.value, FormulaError)
+    assert caught.value.load_dependent
     assert run_limited(operator.add, 2, 3, seconds=30) == 5
 
 
