@@ -163,8 +163,10 @@ def caption_lines(prov: Mapping[str, Any]) -> list[str]:
     for r in prov["runs"]:
         where = "" if len(starts) == 1 else f" from {_point_text(r['start'])}"
         params = _params_text(r["params"])
+        outcome = {"converged": "converged after {k} steps", "max_steps": "stopped at the step limit ({k} steps)",
+                   "diverged": "diverged at step {k}"}.get(r["status"], r["status"] + " after {k} steps")
         lines.append(f"{r['name']}: {r['method_label']}{' (' + params + ')' if params else ''}{where}: "
-                     f"{r['status'].replace('_', ' ')} after {r['iterations']} steps at {_point_text(r['final_point'])}")
+                     f"{outcome.format(k=r['iterations'])}, at {_point_text(r['final_point'])}")
     lines.append(f"made with optcore {prov['optcore_version']}")
     return lines
 
@@ -208,6 +210,8 @@ def trajectories_json(trajectories: Mapping[str, object], provenance: Mapping[st
 # -- figures -------------------------------------------------------------------------------------
 
 HTML_MAX_POINTS = 400  # points per drawn path in an HTML export (the CSV/JSON keep every step)
+HTML_MAX_FRAMES = 60  # animation frames kept (the slider follows)
+HTML_FRAME_POINTS = 120  # points per path inside a frame: 60 frames x 4 paths stay small
 _VENDOR = Path(__file__).resolve().parent / "vendor"
 _BASIC_BUNDLE = _VENDOR / "plotly-basic.min.js"
 _BASIC_BUNDLE_VERSION = "4.1.1"
@@ -257,17 +261,31 @@ def _thin_trace(trace: dict, max_points: int) -> None:
             cut(marker, key)
 
 
-def _thinned_dict(fig, max_points: int) -> dict:
-    """The figure as a plain dict with every long path (in data and in frames) thinned."""
+def _thinned_dict(fig, max_points: int, max_frames: int = HTML_MAX_FRAMES,
+                  frame_points: int = HTML_FRAME_POINTS) -> dict:
+    """The figure as a plain dict with every long path thinned (to `max_points` in the still data,
+    `frame_points` inside frames) and at most `max_frames` frames (the slider keeps the steps
+    whose frame is kept; the last frame always stays)."""
     data = fig.to_plotly_json() if hasattr(fig, "to_plotly_json") else copy.deepcopy(fig)
     data = json.loads(json.dumps(data, cls=_PlotlyJSONEncoder()))
     for trace in data.get("data", []):
         if trace.get("type", "scatter") in ("scatter", "scattergl"):
             _thin_trace(trace, max_points)
-    for frame in data.get("frames", []) or []:
+    frames = data.get("frames") or []
+    if len(frames) > max_frames:
+        keep = np.unique(np.round(np.linspace(0, len(frames) - 1, max_frames)).astype(int))
+        frames = [frames[i] for i in keep]
+        names = {str(f.get("name")) for f in frames}
+        for slider in (data.get("layout", {}).get("sliders") or []):
+            slider["steps"] = [st for st in slider.get("steps", [])
+                               if not (st.get("method") == "animate" and st.get("args")
+                                       and isinstance(st["args"][0], list)
+                                       and any(str(n) not in names for n in st["args"][0]))]
+        data["frames"] = frames
+    for frame in frames:
         for trace in frame.get("data", []):
             if trace.get("type", "scatter") in ("scatter", "scattergl"):
-                _thin_trace(trace, max_points)
+                _thin_trace(trace, frame_points)
     return data
 
 
