@@ -350,7 +350,7 @@ def with_caption(fig, lines: Sequence[str], font_size: int = 12):
         captioned.layout.height = captioned.layout.height + extra
     captioned.add_annotation(text="<br>".join(_html.escape(line) for line in lines), xref="paper",
                              yref="paper", x=0, y=0, xanchor="left", yanchor="top", align="left",
-                             yshift=-(bottom - 4), showarrow=False, font=dict(size=font_size, color="#444"))
+                             yshift=-(bottom + 2), showarrow=False, font=dict(size=font_size, color="#444"))
     return captioned
 
 
@@ -438,24 +438,65 @@ def _to_images(figs, fmt: str, width: int | None, height: int | None, scale: flo
     return _renderer.render(plain, opts, on_progress)
 
 
-def _still_with_caption(fig, caption: Sequence[str] | str | None):
-    still = static_copy(fig)
-    if caption:
-        still = with_caption(still, [caption] if isinstance(caption, str) else list(caption))
+IMAGE_MAX_POINTS = 600  # per path in a still image: thousands of markers made a render take ~15 s
+
+
+def _still_dict(fig) -> dict:
+    """The figure as a plain JSON-ready dict without frames or animation controls. Works on the
+    figure's own dict: a deepcopy of a go.Figure with 100 frames took seconds."""
+    if hasattr(fig, "to_plotly_json"):  # traces and layout only: to_plotly_json() copies every frame
+        raw = {"data": [trace.to_plotly_json() for trace in fig.data], "layout": fig.layout.to_plotly_json()}
+    else:
+        raw = fig
+    layout = {k: v for k, v in raw.get("layout", {}).items() if k not in ("updatemenus", "sliders")}
+    still = json.loads(json.dumps({"data": raw.get("data", []), "layout": layout}, cls=_PlotlyJSONEncoder()))
+    margin = still["layout"].setdefault("margin", {})
+    if margin.get("b") is not None and margin["b"] > 60:  # the controls' room is not needed
+        margin["b"] = 60
     return still
+
+
+def _caption_dict(still: dict, lines: Sequence[str], font_size: int = 12) -> dict:
+    layout = still["layout"]
+    margin = layout.setdefault("margin", {})
+    bottom = margin.get("b") if margin.get("b") is not None else 50
+    extra = 12 + (font_size + 6) * len(lines)
+    margin["b"] = bottom + extra
+    if layout.get("height"):
+        layout["height"] = layout["height"] + extra
+    layout.setdefault("annotations", []).append(dict(
+        text="<br>".join(_html.escape(line) for line in lines), xref="paper", yref="paper", x=0, y=0,
+        xanchor="left", yanchor="top", align="left", yshift=-(bottom + 2), showarrow=False,
+        font=dict(size=font_size, color="#444")))
+    return still
+
+
+def _still_with_caption(fig, caption: Sequence[str] | str | None) -> dict:
+    """The still figure (captioned) as a plain dict with long paths thinned for drawing."""
+    still = _still_dict(fig)
+    if caption:
+        still = _caption_dict(still, [caption] if isinstance(caption, str) else list(caption))
+    for trace in still["data"]:
+        if trace.get("type", "scatter") in ("scatter", "scattergl"):
+            _thin_trace(trace, IMAGE_MAX_POINTS)
+    return still
+
+
+def _height(still: dict, height: int | None) -> int:
+    return int(height or still.get("layout", {}).get("height") or 600)
 
 
 def png_bytes(fig, caption: Sequence[str] | str | None = None, *, width: int | None = 1100,
               height: int | None = None, scale: float = 2, on_progress: Progress = None) -> bytes:
     """The figure's final state as PNG with `caption` lines under it (e.g. `caption_lines(prov)`)."""
     still = _still_with_caption(fig, caption)
-    return _to_image(still, "png", width, height or (still.layout.height or 600), scale, on_progress)
+    return _to_image(still, "png", width, _height(still, height), scale, on_progress)
 
 
 def svg_bytes(fig, caption: Sequence[str] | str | None = None, *, width: int | None = 1100,
               height: int | None = None, on_progress: Progress = None) -> bytes:
     still = _still_with_caption(fig, caption)
-    return _to_image(still, "svg", width, height or (still.layout.height or 600), 1, on_progress)
+    return _to_image(still, "svg", width, _height(still, height), 1, on_progress)
 
 
 def figure_png(fig, width: int | None = 1100, height: int | None = None, scale: float = 2,
