@@ -279,7 +279,9 @@ def render_gif(obj, trajectories: Mapping[str, object], window: Sequence[tuple[f
         plot.paste(markers_layer, (0, 0), markers_layer)
         for (x, y), color, finished, traj in heads:
             r = 7
-            if finished and traj.status != "converged":
+            if j == 0:  # the starts: white, ringed in the colour of the run that leaves from there
+                pdraw.ellipse([x - 9, y - 9, x + 9, y + 9], fill="white", outline=_rgb(color), width=4)
+            elif finished and traj.status != "converged":
                 pdraw.line([(x - r, y - r), (x + r, y + r)], fill=(0, 0, 0), width=5)
                 pdraw.line([(x - r, y + r), (x + r, y - r)], fill=(0, 0, 0), width=5)
                 pdraw.line([(x - r, y - r), (x + r, y + r)], fill=_rgb(color), width=3)
