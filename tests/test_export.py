@@ -201,3 +201,19 @@ def test_python_script_from_export(rosenbrock_runs):
     source = export.python_script(obj, runs["newton"], steps=5000, tol=1e-8)
     assert "optcore 0.1.0 got: converged" in source or "optcore " in source
     compile(source, "rerun.py", "exec")
+
+
+@needs_chromium
+@pytest.mark.slow
+def test_the_kept_browser_restarts_after_it_is_gone(runs_and_fig):
+    _, fig = runs_and_fig
+    first = export.png_bytes(fig, width=300, height=250, scale=1)
+    export._renderer.stop()  # as if the browser had died
+    again = export.png_bytes(fig, width=300, height=250, scale=1)
+    assert first[:8] == again[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_html_of_other_trace_types_inlines_the_full_plotly():
+    import plotly.graph_objects as go
+    page = export.figure_html(go.Figure(go.Heatmap(z=[[1, 2], [3, 4]])))
+    assert "plotly.js (basic" not in page[:2000] and "Plotly.newPlot" in page

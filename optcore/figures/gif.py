@@ -102,11 +102,17 @@ class _Canvas:
 
     def pixels(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """(n, 2) pixel coordinates inside the plot image (origin at its top left), clipped."""
-        w, h = self.size
-        with np.errstate(all="ignore"):
-            px = (np.asarray(x, dtype=float) - self.xr[0]) / (self.xr[1] - self.xr[0]) * (w - 1)
-            py = (1.0 - (np.asarray(y, dtype=float) - self.yr[0]) / (self.yr[1] - self.yr[0])) * (h - 1)
-        return np.clip(np.nan_to_num(np.column_stack([px, py]), nan=-1e4), -1e4, 1e4)
+        return _to_pixels(x, y, self.xr, self.yr, self.size)
+
+
+def _to_pixels(x, y, xr, yr, size: tuple[int, int]) -> np.ndarray:
+    """Data coordinates -> (n, 2) pixels of a `size` picture showing `xr` x `yr`; nan and far-off
+    points are clipped (Pillow needs finite, moderate coordinates)."""
+    w, h = size
+    with np.errstate(all="ignore"):
+        px = (np.asarray(x, dtype=float) - xr[0]) / (xr[1] - xr[0]) * (w - 1)
+        py = (1.0 - (np.asarray(y, dtype=float) - yr[0]) / (yr[1] - yr[0])) * (h - 1)
+    return np.clip(np.nan_to_num(np.column_stack([px, py]), nan=-1e4), -1e4, 1e4)
 
 
 def _contour_image(obj, window, size: tuple[int, int]) -> Image.Image:
@@ -142,9 +148,7 @@ def _curve_image(obj, window, size: tuple[int, int], yr: tuple[float, float]) ->
     from .grid import value_grid
     xs, _, fx = value_grid(obj, window, n=600)
     img = Image.new("RGB", size, (250, 251, 253))
-    canvas = _Canvas(size[0] + 86 + 16, size[1], (float(xs[0]), float(xs[-1])), yr, 16, 0, 0)
-    canvas.left, canvas.right, canvas.top, canvas.bottom = 0, size[0], 0, size[1]
-    pts = canvas.pixels(xs, fx)
+    pts = _to_pixels(xs, fx, (float(xs[0]), float(xs[-1])), yr, size)
     draw = ImageDraw.Draw(img)
     ok = np.isfinite(np.asarray(fx, dtype=float))
     run: list[tuple[float, float]] = []
