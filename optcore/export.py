@@ -316,7 +316,9 @@ def figure_html(fig, provenance: Mapping[str, Any] | None = None, *, title: str 
     figure = _thinned_dict(fig, max_points)
     lines = caption_lines(provenance) if provenance else []
     if title is None:
-        title = lines[0] if lines else "optcore figure"
+        figure_title = (figure.get("layout", {}).get("title") or {})
+        figure_title = figure_title.get("text") if isinstance(figure_title, dict) else figure_title
+        title = lines[0] if lines else (str(figure_title) if figure_title else "optcore figure")
     body = pio.to_html(figure, include_plotlyjs=False, full_html=False, auto_play=False,
                        config={"displaylogo": False}, validate=False)
     caption = "".join(f"<div>{_html.escape(line)}</div>" for line in lines)
@@ -509,21 +511,27 @@ def figure_svg(fig, width: int | None = 1100, height: int | None = None,
     return svg_bytes(fig, caption, width=width, height=height)
 
 
+GIF_MAX_BYTES = 3_000_000
+
+
 def gif_bytes(obj, trajectories: Mapping[str, object], window: Sequence[tuple[float, float]], *,
               minima: Sequence[Sequence[float]] = (), provenance: Mapping[str, Any] | None = None,
               on_progress: Progress = None, **options: Any) -> bytes:
     """An animated GIF of the runs on the contour of f (d = 2) or its curve (d = 1), drawn with
     Pillow (no browser): 30-90 frames, denser early, step counter, formula, legend, starts in frame
     0, a pause on the last frame; `options` go to `figures.gif.render_gif` (width, height, frames)."""
-    from .figures.gif import render_gif
+    from .figures.gif import MIN_FRAMES, render_gif
 
     caption = []
     if provenance:  # the formula is the GIF's title; the caption carries the settings and version
         lines = caption_lines(provenance)
         settings = lines[0].split("   ", 1)[1] if "   " in lines[0] else ""
         caption = [", ".join(part for part in (settings, lines[-1]) if part)]
-    return render_gif(obj, trajectories, window, minima=minima, caption=caption,
-                      on_progress=on_progress, **options)
+    gif = render_gif(obj, trajectories, window, minima=minima, caption=caption, on_progress=on_progress, **options)
+    if len(gif) > GIF_MAX_BYTES:  # paths sweeping the whole picture every frame: fewer, smaller frames
+        options.update(frames=MIN_FRAMES, width=800, height=500)
+        gif = render_gif(obj, trajectories, window, minima=minima, caption=caption, on_progress=on_progress, **options)
+    return gif
 
 
 def python_script(obj, traj, *, steps: int | None = None, tol: float | None = None) -> str:

@@ -233,13 +233,16 @@ def render_gif(obj, trajectories: Mapping[str, object], window: Sequence[tuple[f
     for i, line in enumerate(caption):
         draw.text((16, height - 12 - 17 * (len(caption) - i)), _fit(draw, line, small, width - 32), font=small, fill=MUTED)
     legend_x = width - legend_width + 4
+    # Rows of 46 px (name, then status); many runs get tighter rows and no status line.
+    row = int(max(20, min(46, (canvas.bottom - top - 90) // len(names))))
+    show_status = row >= 40
     draw.text((legend_x, top), "runs", font=bold, fill=INK)
     for i, (name, color) in enumerate(zip(names, colors)):
-        y = top + 28 + 46 * i
+        y = top + 28 + row * i
         draw.line([(legend_x, y + 9), (legend_x + 26, y + 9)], fill=_rgb(color), width=4)
         draw.ellipse([legend_x + 8, y + 4, legend_x + 18, y + 14], fill=_rgb(color), outline=(0, 0, 0))
         draw.text((legend_x + 34, y), _fit(draw, str(name), font, legend_width - 44), font=font, fill=INK)
-    mark_y = top + 34 + 46 * len(names)
+    mark_y = top + 34 + row * len(names)
     draw.ellipse([legend_x + 8, mark_y, legend_x + 20, mark_y + 12], fill="white", outline=(0, 0, 0), width=2)
     draw.text((legend_x + 34, mark_y - 1), "start", font=small, fill=MUTED)
     if minima:
@@ -256,30 +259,48 @@ def render_gif(obj, trajectories: Mapping[str, object], window: Sequence[tuple[f
     for pix in pixel_paths:
         x, y = pix[0]
         mdraw.ellipse([x - 7, y - 7, x + 7, y + 7], fill="white", outline=(0, 0, 0), width=2)
+    drawn = [_pixel_distinct(pix) for pix in pixel_paths]
     dots = longest <= 150
 
     palette = _palette(base, colors)
     images: list[Image.Image] = []
     durations: list[int] = []
+    # Paths only grow: each frame adds its new segments to `trail` (drawing every path from step 0
+    # in every frame cost ~10 s for 8 runs of 3000 wandering steps).
+    trail = plot_bg.copy()
+    tdraw = ImageDraw.Draw(trail)
+    drawn_upto = [0] * len(runs)
     for j, tau in enumerate(times):
         frame = base.copy()
-        plot = plot_bg.copy()
-        pdraw = ImageDraw.Draw(plot)
         heads = []
-        for pix, traj, color in zip(pixel_paths, runs, colors):
-            last = int(traj.iterations)
+        partial = []
+        for i, (pix, (kept, kept_points), traj, color) in enumerate(zip(pixel_paths, drawn, runs, colors)):
+            last = min(int(traj.iterations), len(pix) - 1)
             upto = min(tau, float(last))
             k = int(math.floor(upto))
-            pts = [tuple(p) for p in pix[: k + 1]]
+            done = drawn_upto[i]
+            if k > done:
+                a = int(np.searchsorted(kept, done, side="right"))
+                b = int(np.searchsorted(kept, k, side="right"))
+                segment = [tuple(pix[done]), *kept_points[a:b]]
+                if kept[b - 1] != k:
+                    segment.append(tuple(pix[k]))
+                if len(segment) > 1:
+                    tdraw.line(segment, fill=_rgb(color), width=3)
+                if dots:
+                    for p in pix[done + 1: k + 1]:
+                        tdraw.ellipse([p[0] - 2.5, p[1] - 2.5, p[0] + 2.5, p[1] + 2.5], fill=_rgb(color))
+                drawn_upto[i] = k
+            head = tuple(pix[k])
             frac = upto - k
             if frac > 1e-9 and k + 1 < len(pix):  # the move under way
-                pts.append(tuple(pix[k] + frac * (pix[k + 1] - pix[k])))
-            if len(pts) > 1:
-                pdraw.line(_dedupe(pts), fill=_rgb(color), width=3, joint="curve")
-            if dots:
-                for p in pts[1: k + 1]:
-                    pdraw.ellipse([p[0] - 2.5, p[1] - 2.5, p[0] + 2.5, p[1] + 2.5], fill=_rgb(color))
-            heads.append((pts[-1], color, tau >= last and j > 0, traj))
+                head = tuple(pix[k] + frac * (pix[k + 1] - pix[k]))
+                partial.append(([tuple(pix[k]), head], color))
+            heads.append((head, color, tau >= last and j > 0, traj))
+        plot = trail.copy()
+        pdraw = ImageDraw.Draw(plot)
+        for segment, color in partial:
+            pdraw.line(segment, fill=_rgb(color), width=3)
         plot.paste(markers_layer, (0, 0), markers_layer)
         for (x, y), color, finished, traj in heads:
             r = 7
@@ -297,8 +318,8 @@ def render_gif(obj, trajectories: Mapping[str, object], window: Sequence[tuple[f
         step_now = int(math.floor(tau))
         counter = f"step {step_now} of {longest}" if j else "start"
         fdraw.text((width - 16, 16), counter, font=title_font, fill=INK, anchor="ra")
-        for i, traj in enumerate(runs):
-            y = top + 28 + 46 * i + 20
+        for i, traj in enumerate(runs if show_status else ()):
+            y = top + 28 + row * i + 20
             last = int(traj.iterations)
             if j and tau >= last:
                 text, fill = STATUS_TEXT.get(traj.status, traj.status + " at {k}").format(k=last), INK
@@ -320,18 +341,18 @@ def render_gif(obj, trajectories: Mapping[str, object], window: Sequence[tuple[f
     return buf.getvalue()
 
 
-def _dedupe(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Drop consecutive points that land on the same pixel (thousands of tiny steps draw as one)."""
-    out = [points[0]]
-    for p in points[1:]:
-        q = out[-1]
-        if abs(p[0] - q[0]) >= 0.75 or abs(p[1] - q[1]) >= 0.75:
-            out.append(p)
-    if out[-1] != points[-1]:
-        out.append(points[-1])
-    if len(out) == 1:
-        out.append(points[-1])
-    return out
+def _pixel_distinct(pix: np.ndarray) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """Indices and points of a pixel path without the iterates that land within a pixel of the
+    last one kept: thousands of tiny steps draw as one line, found once for all frames."""
+    kept = [0]
+    qx, qy = pix[0]
+    for i in range(1, len(pix)):
+        x, y = pix[i]
+        if abs(x - qx) >= 0.75 or abs(y - qy) >= 0.75:
+            kept.append(i)
+            qx, qy = x, y
+    index = np.array(kept)
+    return index, [(float(pix[i, 0]), float(pix[i, 1])) for i in kept]
 
 
 def _value(obj, point) -> float:
