@@ -237,9 +237,12 @@ def thin_indices(points: np.ndarray, max_points: int = HTML_MAX_POINTS) -> np.nd
 
 
 def _thin_trace(trace: dict, max_points: int) -> None:
-    """Thin a scatter trace dict in place: x, y and every per-point array of the same length."""
+    """Thin a path (a scatter trace dict drawn with lines) in place: x, y and every per-point
+    array of the same length. Marker-only traces (click grids, point clouds) are left whole."""
     x, y = trace.get("x"), trace.get("y")
     if x is None or y is None or isinstance(x, (str, dict)) or isinstance(y, (str, dict)):
+        return
+    if "lines" not in str(trace.get("mode", "lines")):  # a path, not a cloud or grid of points
         return
     n = len(x)
     if n <= max_points or len(y) != n:

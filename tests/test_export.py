@@ -217,3 +217,13 @@ def test_html_of_other_trace_types_inlines_the_full_plotly():
     import plotly.graph_objects as go
     page = export.figure_html(go.Figure(go.Heatmap(z=[[1, 2], [3, 4]])))
     assert "plotly.js (basic" not in page[:2000] and "Plotly.newPlot" in page
+
+
+def test_thinning_leaves_point_clouds_whole():
+    import plotly.graph_objects as go
+    fig = go.Figure([go.Scatter(x=list(range(3000)), y=list(range(3000)), mode="markers", name="grid"),
+                     go.Scatter(x=list(range(3000)), y=[v * v for v in range(3000)], mode="lines", name="path")])
+    figure = export._thinned_dict(fig, 400)
+    grid, path = figure["data"]
+    assert len(grid["x"]) == 3000
+    assert len(path["x"]) <= 400 and path["x"][0] == 0 and path["x"][-1] == 2999
