@@ -12,6 +12,7 @@ to see the traceback of an unexpected failure.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
@@ -193,10 +194,23 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError("--every must be 1 or more")
 
     traj = run(obj, method, x0, steps=steps, tol=args.tol, **params)
+    if args.format in ("json", "csv", "py"):
+        from . import export
+        label = _label(method, traj.params if args.format != "csv" else params)
+        prov = export.provenance(obj, {label: traj}, steps=steps, tol=args.tol)
     if args.format == "json":
-        out.write(traj.to_json() + "\n")
+        data = json.loads(traj.to_json())
+        data["provenance"] = prov
+        out.write(json.dumps(data, allow_nan=False) + "\n")
     elif args.format == "csv":
+        if args.header:  # `#` lines saying what the table is (pandas: comment="#")
+            out.write("".join(f"# {' '.join(line.split())}\n" for line in export.caption_lines(prov)))
         out.write(traj.to_csv())
+    elif args.format == "py":
+        try:
+            out.write(export.python_script(obj, traj, steps=steps, tol=args.tol))
+        except ValueError as error:
+            raise CommandFailed(str(error)) from None
     else:
         _table(traj, out, every=args.every)
     return 0
@@ -274,8 +288,13 @@ def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
     window = _window(args.window, obj, preset, trajectories)
     minima = preset.minima if preset else _known_minima(obj.text, obj.variables)
 
-    fig = trajectory_figure(obj, trajectories, window, minima, animate=not args.static, title=obj.text)
-    write_figure(fig, target)
+    from . import export
+    prov = export.provenance(obj, trajectories, steps=steps, tol=args.tol, window=window)
+    if suffix == ".gif":  # drawn with Pillow from the runs themselves: no browser needed
+        target.write_bytes(export.gif_bytes(obj, trajectories, window, minima=minima, provenance=prov))
+    else:
+        fig = trajectory_figure(obj, trajectories, window, minima, animate=not args.static, title=obj.text)
+        write_figure(fig, target, provenance=prov)
     for label, traj in trajectories.items():
         out.write(f"{label}: {traj.status}: {traj.message}\n")
     out.write(f"wrote {target}\n")
@@ -299,11 +318,15 @@ def trajectory_figure(obj, trajectories: dict, window, minima=(), *, animate: bo
                                         animate=animate, clickable=False)
 
 
-def write_figure(fig, target: Path) -> None:
-    """HTML (self-contained, animated), or a still PNG/SVG or an animated GIF (these need Chromium)."""
+def write_figure(fig, target: Path, provenance: dict | None = None) -> None:
+    """HTML (self-contained, animated), or a still PNG/SVG (these need Chromium) or an animated GIF
+    of the figure's frames; with `provenance`, the file says what it shows (title, caption)."""
     from . import export
 
-    writers = {".html": export.figure_html, ".png": export.figure_png, ".svg": export.figure_svg,
+    caption = export.caption_lines(provenance) if provenance else None
+    writers = {".html": lambda f: export.figure_html(f, provenance),
+               ".png": lambda f: export.png_bytes(f, caption),
+               ".svg": lambda f: export.svg_bytes(f, caption),
                ".gif": export.figure_gif}
     try:
         data = writers[target.suffix.lower()](fig)
@@ -373,7 +396,11 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Run one method and print its trajectory.")
     common(run_p)
     run_p.add_argument("--method", metavar="M", help="method name (default gd, or the preset's first run)")
-    run_p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    run_p.add_argument("--format", choices=("table", "json", "csv", "py"), default="table",
+                       help="py: a standalone NumPy script that re-runs this run (python -m optcore run ... "
+                            "--format py > rerun.py)")
+    run_p.add_argument("--header", action="store_true",
+                       help="csv: start with # lines saying formula, method, start and settings")
     run_p.add_argument("--every", type=int, default=1, metavar="K",
                        help="table: print every K-th step (and the last)")
     run_p.set_defaults(handler=cmd_run)

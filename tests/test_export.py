@@ -80,3 +80,150 @@ def test_missing_browser_is_reported(monkeypatch, runs_and_fig):
     monkeypatch.setattr(export, "chromium_path", lambda: None)
     with pytest.raises(export.NoBrowserError, match="HTML"):
         export.figure_png(fig)
+
+
+# -- provenance --------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def rosenbrock_runs():
+    """The teacher's case from issue 12: Rosenbrock, four methods, 5000 steps."""
+    obj = optcore.parse("(1-x)^2 + 100(y-x^2)^2")
+    settings = [("gd (lr=0.001)", "gd", {"lr": 0.001}), ("momentum", "momentum", {"lr": 0.001}),
+                ("bfgs", "bfgs", {}), ("newton", "newton", {})]
+    runs = {name: optcore.run(obj, method, [-1.2, 1.0], steps=5000, tol=1e-8, **params)
+            for name, method, params in settings}
+    window = [(-2.0, 2.0), (-1.0, 3.0)]
+    return obj, runs, window, export.provenance(obj, runs, steps=5000, tol=1e-8, window=window)
+
+
+def test_provenance_names_everything_needed_to_redo_the_runs(rosenbrock_runs):
+    obj, runs, _, prov = rosenbrock_runs
+    assert prov["formula"] == obj.text and prov["variables"] == ["x", "y"]
+    assert prov["steps"] == 5000 and prov["tol"] == 1e-8
+    assert prov["optcore_version"] and prov["optcore_version"] != "unknown"
+    assert [r["name"] for r in prov["runs"]] == list(runs)
+    for r, traj in zip(prov["runs"], runs.values()):
+        assert r["method"] == traj.method and r["status"] == traj.status
+        assert r["iterations"] == traj.iterations
+        assert r["start"] == [-1.2, 1.0]
+        assert r["params"]["lr"] == traj.params["lr"]
+    json.dumps(prov, allow_nan=False)  # plain data
+
+
+def test_csv_with_and_without_header_lines(rosenbrock_runs):
+    _, runs, _, prov = rosenbrock_runs
+    annotated = export.trajectories_csv(runs, prov)
+    plain = export.trajectories_csv(runs)
+    comments = [line for line in annotated.splitlines() if line.startswith("#")]
+    assert comments and annotated.startswith("# f(x, y) = (1-x)^2 + 100(y-x^2)^2")
+    assert any("momentum" in line and "converged" in line for line in comments)
+    assert any("optcore" in line for line in comments) and any("5000 steps" in line for line in comments)
+    assert not any(line.startswith("#") for line in plain.splitlines())
+    # the data part is the same table, and every step is in it
+    body = "\n".join(line for line in annotated.splitlines() if not line.startswith("#")) + "\n"
+    assert body == plain
+    rows = list(csv.DictReader(io.StringIO(plain)))
+    assert len(rows) == sum(len(t.points) for t in runs.values())
+
+
+def test_json_carries_provenance_and_every_step(rosenbrock_runs):
+    _, runs, _, prov = rosenbrock_runs
+    data = json.loads(export.trajectories_json(runs, prov))
+    assert data["provenance"]["formula"] == prov["formula"]
+    assert {r["method"] for r in data["provenance"]["runs"]} == {"gd", "momentum", "bfgs", "newton"}
+    assert len(data["runs"]["gd (lr=0.001)"]["points"]) == 5001
+
+
+def test_html_is_small_titled_captioned_and_offline(rosenbrock_runs):
+    from optcore.cli import trajectory_figure
+    obj, runs, window, prov = rosenbrock_runs
+    fig = trajectory_figure(obj, runs, window, [(1, 1)], title=obj.text)
+    page = export.figure_html(fig, prov)
+    assert len(page.encode("utf-8")) <= 2_000_000
+    title = page[page.index("<title>") + 7: page.index("</title>")]
+    assert "(1-x)^2 + 100(y-x^2)^2" in title
+    caption = page[page.index("<figcaption>"): page.index("</figcaption>")]
+    for label in ("Gradient descent", "Momentum", "BFGS", "Newton", "optcore", "5000"):
+        assert label in caption
+    assert "Plotly.newPlot" in page and "addFrames" in page
+    assert "<script src=" not in page  # nothing fetched: plays offline
+    # thinned for drawing: no path trace in the page holds thousands of points
+    figure = export._thinned_dict(fig, export.HTML_MAX_POINTS)
+    assert max(len(t.get("x") or []) for t in figure["data"]) <= export.HTML_MAX_POINTS
+    assert len(figure["frames"]) <= export.HTML_MAX_FRAMES
+    kept = {f["name"] for f in figure["frames"]}
+    assert all(step["args"][0][0] in kept for step in figure["layout"]["sliders"][0]["steps"])
+
+
+def test_html_escapes_the_formula(runs_and_fig):
+    runs, fig = runs_and_fig
+    obj = optcore.parse("x^2 + 3y^2")
+    prov = export.provenance(obj, runs)
+    prov["formula"] = "<script>alert(1)</script>"
+    page = export.figure_html(fig, prov)
+    assert "<script>alert(1)</script>" not in page
+
+
+def test_gif_from_the_engine_meets_the_issue(rosenbrock_runs):
+    from PIL import Image
+    obj, runs, window, prov = rosenbrock_runs
+    seen = []
+    gif = export.gif_bytes(obj, runs, window, minima=[(1, 1)], provenance=prov,
+                           on_progress=lambda fraction, text: seen.append(fraction))
+    assert len(gif) <= 3_000_000
+    im = Image.open(io.BytesIO(gif))
+    assert 30 <= im.n_frames <= 90
+    assert seen and seen[-1] == 1.0 and seen == sorted(seen)
+    durations = []
+    for i in range(im.n_frames):
+        im.seek(i)
+        durations.append(im.info["duration"])
+    assert durations[-1] >= 2000 > durations[1]  # a pause on the result
+    assert im.size[0] >= 900  # readable
+
+
+@needs_chromium
+@pytest.mark.slow
+def test_svg_caption_says_what_it_shows(rosenbrock_runs):
+    from optcore.cli import trajectory_figure
+    obj, runs, window, prov = rosenbrock_runs
+    fig = trajectory_figure(obj, runs, window, title=obj.text)
+    progress = []
+    svg = export.svg_bytes(fig, export.caption_lines(prov), on_progress=lambda f, t: progress.append(f)).decode()
+    assert "Gradient descent" in svg and "optcore" in svg and "converged after 6 steps" in svg
+    assert progress and progress[-1] == 1.0
+    png = export.png_bytes(fig, export.caption_lines(prov), scale=1)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_python_script_from_export(rosenbrock_runs):
+    obj, runs, _, _ = rosenbrock_runs
+    source = export.python_script(obj, runs["newton"], steps=5000, tol=1e-8)
+    assert "optcore 0.1.0 got: converged" in source or "optcore " in source
+    compile(source, "rerun.py", "exec")
+
+
+@needs_chromium
+@pytest.mark.slow
+def test_the_kept_browser_restarts_after_it_is_gone(runs_and_fig):
+    _, fig = runs_and_fig
+    first = export.png_bytes(fig, width=300, height=250, scale=1)
+    export._renderer.stop()  # as if the browser had died
+    again = export.png_bytes(fig, width=300, height=250, scale=1)
+    assert first[:8] == again[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_html_of_other_trace_types_inlines_the_full_plotly():
+    import plotly.graph_objects as go
+    page = export.figure_html(go.Figure(go.Heatmap(z=[[1, 2], [3, 4]])))
+    assert "plotly.js (basic" not in page[:2000] and "Plotly.newPlot" in page
+
+
+def test_thinning_leaves_point_clouds_whole():
+    import plotly.graph_objects as go
+    fig = go.Figure([go.Scatter(x=list(range(3000)), y=list(range(3000)), mode="markers", name="grid"),
+                     go.Scatter(x=list(range(3000)), y=[v * v for v in range(3000)], mode="lines", name="path")])
+    figure = export._thinned_dict(fig, 400)
+    grid, path = figure["data"]
+    assert len(grid["x"]) == 3000
+    assert len(path["x"]) <= 400 and path["x"][0] == 0 and path["x"][-1] == 2999
