@@ -215,3 +215,41 @@ print(script, ui.frame.__file__, len(at.get("plotly_chart")))
     script, frame, charts = result.stdout.split()
     assert Path(script).is_relative_to(venv) and Path(frame).is_relative_to(venv), result.stdout
     assert int(charts) >= 1
+
+
+# ------------------------------------------------------------------------------------- container files
+def test_dockerfile_copies_files_that_exist():
+    """Docker cannot be run here; at least every file the image is built from must exist, and the
+    build context (.dockerignore) must not drop one of them."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    sources = []
+    for line in dockerfile.splitlines():
+        words = [w for w in line.split() if not w.startswith("--")]
+        if words[:1] == ["COPY"]:
+            sources += words[1:-1]
+    assert {"pyproject.toml", "app.py", "optcore/", "ui/", "pages/", "deploy/streamlit/config.toml"} <= set(sources)
+    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+               if line.strip() and not line.startswith("#")}
+    for source in sources:
+        assert (ROOT / source).exists(), source
+        assert source.rstrip("/").split("/")[0] not in ignored, source
+    assert "HEALTHCHECK" in dockerfile and "/_stcore/health" in dockerfile
+    assert re.search(r"^USER (?!root)\S+", dockerfile, re.M), "the app runs as a non-root user"
+
+
+def test_production_config_keeps_streamlit_protections():
+    config = tomllib.loads((ROOT / "deploy" / "streamlit" / "config.toml").read_text())
+    assert config["server"]["fileWatcherType"] == "none" and config["server"]["maxUploadSize"] == 0
+    assert config["browser"]["gatherUsageStats"] is False
+    assert config["server"].get("enableCORS", True) and config["server"].get("enableXsrfProtection", True)
+
+
+def test_committed_proxy_config_is_the_generated_one():
+    generated = subprocess.run(["bash", str(ROOT / "deploy" / "nginx-conf.sh"), "80", "app1:8501", "app2:8501",
+                                "app3:8501"], capture_output=True, text=True, check=True).stdout
+    assert generated == (ROOT / "deploy" / "nginx.conf").read_text()
+    compose = (ROOT / "deploy" / "compose.yaml").read_text()
+    assert all(f"  app{i}: *explorer" in compose for i in (1, 2, 3))
+    # WebSocket upgrade and cookie affinity, with only known replica ids accepted from the cookie
+    assert "proxy_set_header Upgrade $http_upgrade;" in generated
+    assert re.search(r"map \$cookie_optcore_replica \$explorer_replica \{\s+default \$new_replica;", generated)
