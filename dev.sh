@@ -45,6 +45,17 @@ setup_browser() {
     BROWSER_PATH=$(find_chromium)
 }
 
+setup_nginx() {
+    # The two-replica deployment test (tests/browser/test_deploy.py) runs deploy/local.sh behind Debian's nginx.
+    if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+        echo "==> installing Debian's nginx"
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx-light >/dev/null
+    fi
+}
+
 case "${1:-app}" in
     app)
         setup_python requirements.txt
@@ -54,6 +65,7 @@ case "${1:-app}" in
     test)
         setup_python requirements-dev.txt
         setup_browser
+        setup_nginx
         mkdir -p artifacts
         echo "==> unit, app and browser tests"
         "$VENV/bin/python" -m pytest -q -p no:cacheprovider "${@:2}"

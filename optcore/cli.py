@@ -1,4 +1,4 @@
-"""The command line: `python -m optcore run|plot|methods|presets`.
+"""The command line: `python -m optcore run|plot|methods|presets|app` (or `optcore ...` once installed).
 
     python -m optcore run "x^2" --method gd --x0 10 --steps 10 --lr 0.2
     python -m optcore run --preset textbook-2d --format csv
@@ -368,11 +368,37 @@ def cmd_presets(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------------- app
+def cmd_app(args: argparse.Namespace, out: TextIO) -> int:
+    """`optcore app [streamlit run options]`: the explorer, from a checkout or the installed wheel."""
+    import importlib.util
+    import subprocess
+
+    if args.streamlit_args[:1] in (["-h"], ["--help"]):
+        out.write("usage: optcore app [streamlit run options], e.g. --server.port 8502 --server.headless true\n"
+                  "Starts the optimization explorer with Streamlit; `streamlit run --help` lists the options.\n")
+        return 0
+    checkout = Path(__file__).resolve().parents[1]
+    candidates = [checkout] if (checkout / "pyproject.toml").is_file() else []   # python -m optcore app
+    installed = importlib.util.find_spec("optcore_app")                           # pip install 'optcore[app]'
+    candidates += [Path(p) for p in (installed.submodule_search_locations or [])] if installed else []
+    script = next((c / "app.py" for c in candidates if (c / "app.py").is_file() and (c / "ui").is_dir()), None)
+    if script is None:
+        raise CommandFailed("the explorer's files are not installed; pip install 'optcore[app]'")
+    if importlib.util.find_spec("streamlit") is None:
+        raise CommandFailed("the explorer needs Streamlit; pip install 'optcore[app]'")
+    command = [sys.executable, "-m", "streamlit", "run", str(script), *args.streamlit_args]
+    out.flush()
+    if os.name == "posix":
+        os.execv(sys.executable, command)   # the server takes this process's place (and its pid)
+    return subprocess.call(command)
+
+
 # ---------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m optcore",
                      description="Run optimization methods on a typed formula, from the shell.")
-    sub = parser.add_subparsers(dest="command", metavar="{run,plot,compare,methods,presets}", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="{run,plot,compare,methods,presets,app}", parser_class=_Parser)
     sub.required = True
 
     def common(p: argparse.ArgumentParser) -> None:
@@ -430,6 +456,13 @@ def build_parser() -> argparse.ArgumentParser:
     presets_p.add_argument("-v", "--verbose", action="store_true",
                            help="show start, runs and what to look for")
     presets_p.set_defaults(handler=cmd_presets)
+
+    # Everything after `app` goes to `streamlit run` untouched: "+" as the prefix keeps argparse
+    # from reading --server.port and friends as options of its own.
+    app_p = sub.add_parser("app", prefix_chars="+", add_help=False,
+                           help="start the explorer in the browser (needs: pip install 'optcore[app]')")
+    app_p.add_argument("streamlit_args", nargs=argparse.REMAINDER)
+    app_p.set_defaults(handler=cmd_app)
     return parser
 
 
