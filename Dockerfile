@@ -24,7 +24,6 @@ COPY pyproject.toml README.md app.py ./
 COPY .streamlit/config.toml .streamlit/config.toml
 COPY optcore/ optcore/
 COPY ui/ ui/
-COPY pages/ pages/
 RUN pip install ".[app]" && cd / && rm -rf /src
 
 RUN useradd --create-home --uid 10001 explorer

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from optcore import cli
-from optcore.bench_browser import free_port
+from benchmarks.browser import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -108,7 +108,7 @@ def test_wheel_holds_the_engine_and_the_explorer_only(wheel):
 
     app = {n.removeprefix("optcore_app/") for n in names if n.startswith("optcore_app/")}
     expected_app = {"app.py", ".streamlit/config.toml"}
-    expected_app |= {p.relative_to(ROOT).as_posix() for d in ("ui", "pages") for p in (ROOT / d).glob("*.py")}
+    expected_app |= {p.relative_to(ROOT).as_posix() for d in ("ui", "ui/pages") for p in (ROOT / d).glob("*.py")}
     assert app == expected_app, app ^ expected_app
 
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
@@ -206,8 +206,8 @@ at = AppTest.from_file(str(script), default_timeout=120)
 at.query_params["view"] = "curvature"
 at.run()
 assert not at.exception, [e.value for e in at.exception]
-import ui.frame
-print(script, ui.frame.__file__, len(at.get("plotly_chart")))
+import ui.state
+print(script, ui.state.__file__, len(at.get("plotly_chart")))
 """
     result = subprocess.run([str(venv / "bin" / "python"), "-c", check], cwd=venv.parent, env=_outside_env(),
                             capture_output=True, text=True, timeout=300)
@@ -227,7 +227,7 @@ def test_dockerfile_copies_files_that_exist():
         words = [w for w in line.split() if not w.startswith("--")]
         if words[:1] == ["COPY"]:
             sources += words[1:-1]
-    assert {"pyproject.toml", "app.py", "optcore/", "ui/", "pages/", "deploy/streamlit/config.toml"} <= set(sources)
+    assert {"pyproject.toml", "app.py", "optcore/", "ui/", "deploy/streamlit/config.toml"} <= set(sources)
     ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
                if line.strip() and not line.startswith("#")}
     for source in sources:
