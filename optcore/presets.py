@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SOURCES = ("textbook", "blog", "course notes", "second-order notes", "classic")
-PAGES = ("playground", "compare", "curvature", "lr_lab", "basins", "preconditioning", "newton_model")
+PAGES = ("playground", "compare", "race", "curvature", "lr_lab", "basins", "preconditioning", "newton_model")
 
 # Page settings a preset may fix (`Preset.view`), with the value a page uses when the preset does not.
 VIEW_DEFAULTS: dict[str, Any] = {
