@@ -27,6 +27,19 @@ def _on_log_axis(y: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(y), np.maximum(y, FLOOR), np.nan)
 
 
+def _band_top(bands: Sequence[dict]) -> float:
+    """The top of the y axis: a thousand times the largest finite median (or 25th percentile)."""
+    values = np.concatenate([np.asarray(b[k], dtype=float) for b in bands for k in ("median", "q25")] or [[1.0]])
+    values = values[np.isfinite(values) & (values > 0)]
+    return float(max(values.max(), FLOOR) * 1e3) if values.size else 1.0
+
+
+def _band_bottom(bands: Sequence[dict]) -> float:
+    values = np.concatenate([np.asarray(b["q25"], dtype=float) for b in bands] or [[1.0]])
+    values = np.maximum(values[np.isfinite(values)], FLOOR)
+    return float(values.min()) if values.size else FLOOR
+
+
 def race_bands_figure(bands: Sequence[dict], *, x_title: str, height: int = 380,
                       title: str | None = None) -> go.Figure:
     """One line per method (median over the starts) inside its 25–75 % band, on a log y axis.
@@ -35,10 +48,13 @@ def race_bands_figure(bands: Sequence[dict], *, x_title: str, height: int = 380,
     more than half the starts have diverged the median is infinite and the line breaks.
     """
     fig = go.Figure()
+    top = _band_top(bands)
     for i, band in enumerate(bands):
         color = method_color(i)
         x = np.asarray(band["levels"], dtype=float)
         lo, mid, hi = (_on_log_axis(band[k]) for k in ("q25", "median", "q75"))
+        # a quarter of the starts diverging would stretch the axis to 1e30: the band stops at the top
+        hi = np.where(np.isnan(hi) & np.isfinite(mid), top, np.minimum(hi, top))
         group = f"m{i}"
         fig.add_trace(go.Scatter(x=x, y=hi, mode="lines", line=dict(width=0, color=color), showlegend=False,
                                  legendgroup=group, hoverinfo="skip"))
@@ -49,7 +65,8 @@ def race_bands_figure(bands: Sequence[dict], *, x_title: str, height: int = 380,
                                  hovertemplate=f"{band['label']}<br>{x_title} = %{{x:.4g}}<br>median f − f* = "
                                                "%{y:.3e}<extra></extra>"))
     fig.update_xaxes(title_text=x_title)
-    fig.update_yaxes(title_text="f − f* (median, 25–75 % band)", type="log", exponentformat="power")
+    fig.update_yaxes(title_text="f − f* (median, 25–75 % band)", type="log", exponentformat="power",
+                     range=[np.log10(_band_bottom(bands)) - 0.5, np.log10(top) + 0.2])
     return styled(fig, title, height=height, legend=dict(orientation="h", yanchor="top", y=-0.22, x=0),
                   margin=dict(l=70, r=20, t=40 if title else 20, b=90))
 
