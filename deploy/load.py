@@ -103,7 +103,8 @@ class Student:
         if self.formula_id is None:
             raise RuntimeError("the formula box was not found on the page")
         self.edits += 1
-        text = f"x^2 + {2 + (self.edits % 40)}y^2 + 0.{self.number % 9 + 1}x*y"
+        # the minimum is away from the start (0, 0), so every edit also runs a full trajectory
+        text = f"(x - 1)^2 + {2 + (self.edits % 40)}(y + 0.5)^2 + 0.{self.number % 9 + 1}x*y"
         start = time.perf_counter()
         await self._rerun(widgets=[(self.formula_id, text)])
         elapsed = time.perf_counter() - start
