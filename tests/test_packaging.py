@@ -104,6 +104,7 @@ def test_wheel_holds_the_engine_and_the_explorer_only(wheel):
     engine = {n for n in names if n.startswith("optcore/")}
     expected_engine = {f"optcore/{p.relative_to(ROOT / 'optcore').as_posix()}"
                        for p in (ROOT / "optcore").rglob("*.py")}
+    expected_engine |= {f"optcore/vendor/{p.name}" for p in (ROOT / "optcore" / "vendor").iterdir()}
     assert engine == expected_engine
 
     app = {n.removeprefix("optcore_app/") for n in names if n.startswith("optcore_app/")}

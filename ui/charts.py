@@ -11,8 +11,6 @@ from ui import state
 
 CHART_CONFIG = {"displaylogo": False, "scrollZoom": False,
                 "toImageButtonOptions": {"format": "png", "scale": 2, "filename": "optimization-explorer"}}
-GIF_MAX_FRAMES = 12   # one browser session renders them in about 5 s
-GIF_WIDTH = 640
 THREE_D_TRACES = ("surface", "scatter3d", "mesh3d", "cone", "streamtube", "isosurface", "volume")
 FILE_STEM = "optimization-explorer"
 
@@ -48,42 +46,86 @@ def chart(fig, key: str, clickable: bool = True):
         _on_chart_click, key, axes), selection_mode="points")
 
 
-def gif_data(fig) -> Callable[[], bytes] | None:
-    """What the GIF button downloads: a callable building the GIF (at most GIF_MAX_FRAMES + 1 frames),
-    or None when the figure is not an animated 2-D or 1-D chart."""
-    if fig is None or not fig.frames or any(getattr(t, "type", None) in THREE_D_TRACES for t in fig.data):
-        return None
-    from optcore import export
-    return lambda: export.figure_gif(fig, max_frames=GIF_MAX_FRAMES, width=GIF_WIDTH)
+def _prepared(key: str, kind: str, build: Callable[[Callable[[float, str], None]], bytes]) -> bytes | None:
+    """Bytes built on a click with a progress bar, kept for this figure until it changes."""
+    store = st.session_state.setdefault("_exports", {})
+    cache_key = (key, kind)
+    return store.get(cache_key) if build is None else store.setdefault(cache_key, _with_progress(kind, build))
+
+
+def _with_progress(kind: str, build) -> bytes:
+    bar = st.progress(0.0, text=f"building the {kind}…")
+    try:
+        return build(lambda f, text="": bar.progress(min(max(float(f), 0.0), 1.0), text=f"{kind}: {text or ''}"))
+    finally:
+        bar.empty()
+
+
+def _trajectory_of(trajectories: dict):
+    """The runs a file can hold (analysis pages may pass other objects, e.g. basin maps)."""
+    return {k: t for k, t in (trajectories or {}).items() if hasattr(t, "points") and hasattr(t, "method")}
 
 
 def export_buttons(fig, trajectories: dict | None, key: str) -> None:
-    """Download buttons: trajectories as CSV and JSON, the figure as HTML (animated), PNG, SVG and,
-    for an animated 2-D/1-D chart, GIF. Files are built only when a button is clicked."""
+    """Download buttons: trajectories as CSV, JSON and a re-runnable Python script; the figure as HTML
+    (animated), and PNG, SVG and GIF built on a click with a progress bar. Every file says what it
+    shows: formula, variables, methods with their parameters, starts, steps, tolerance, optcore version."""
     from optcore import export
-    cols = st.columns(6)
+    ss = st.session_state
+    obj, window = state.current_objective(), state.current_window()
+    runs = _trajectory_of(trajectories)
+    steps, tol = ss.get("steps"), ss.get("tol")
+    prov = export.provenance(obj, runs, steps=steps, tol=tol, window=window)
+    identity = (key, obj.text, tuple(map(tuple, window)),
+                tuple((name, t.method, t.iterations, tuple(t.points[-1])) for name, t in runs.items()))
+    if ss.get(f"_exports_for.{key}") != identity:  # the figure changed: files built for the old one go
+        ss[f"_exports_for.{key}"] = identity
+        ss["_exports"] = {k: v for k, v in ss.get("_exports", {}).items() if k[0] != key}
     common = dict(icon=":material/download:", on_click="ignore")
-    if trajectories:
-        cols[0].download_button("CSV", data=lambda: export.trajectories_csv(trajectories), key=f"{key}.csv",
-                                file_name=f"{FILE_STEM}-trajectories.csv", mime="text/csv", **common)
-        cols[1].download_button("JSON", data=lambda: export.trajectories_json(trajectories), key=f"{key}.json",
+    row1 = st.columns(4)
+    if runs:
+        row1[0].download_button("CSV", data=lambda: export.trajectories_csv(runs, prov), key=f"{key}.csv",
+                                file_name=f"{FILE_STEM}-trajectories.csv", mime="text/csv",
+                                help="every step of every run; # lines at the top say what was run", **common)
+        row1[1].download_button("JSON", data=lambda: export.trajectories_json(runs, prov), key=f"{key}.json",
                                 file_name=f"{FILE_STEM}-trajectories.json", mime="application/json", **common)
+        first_name, first = next(iter(runs.items()))
+        row1[2].download_button(
+            "Python", data=lambda: export.python_script(obj, first, steps=steps, tol=tol), key=f"{key}.py",
+            file_name=f"{FILE_STEM}-{first.method}.py", mime="text/x-python", **common,
+            help=f"a standalone NumPy script that re-runs {first_name!r} and prints the same final point"
+                 + (" (the first run shown)" if len(runs) > 1 else ""))
     if fig is None:
         return
-    cols[2].download_button("HTML", data=lambda: export.figure_html(fig), key=f"{key}.html",
+    row1[3].download_button("HTML", data=lambda: export.figure_html(fig, prov), key=f"{key}.html",
                             file_name=f"{FILE_STEM}.html", mime="text/html",
                             help="self-contained page with the animation; works offline", **common)
-    if export.chromium_path() is None:
-        cols[3].caption("PNG/SVG/GIF need Chromium, which was not found: use HTML, or the camera "
-                        "button on the chart.")
-        return
-    cols[3].download_button("PNG", data=lambda: export.figure_png(fig), key=f"{key}.png",
-                            file_name=f"{FILE_STEM}.png", mime="image/png", **common)
-    cols[4].download_button("SVG", data=lambda: export.figure_svg(fig), key=f"{key}.svg",
-                            file_name=f"{FILE_STEM}.svg", mime="image/svg+xml", **common)
-    gif = gif_data(fig)
-    if gif is None:
-        cols[5].caption("GIF: only for animated 2-D and 1-D charts.")
-        return
-    cols[5].download_button("GIF", data=gif, key=f"{key}.gif", file_name=f"{FILE_STEM}.gif", mime="image/gif",
-                            help=f"the animation in {GIF_MAX_FRAMES} frames; takes a few seconds", **common)
+    images = {"PNG": ("png", "image/png", lambda report: export.png_bytes(fig, export.caption_lines(prov),
+                                                                           on_progress=report)),
+              "SVG": ("svg", "image/svg+xml", lambda report: export.svg_bytes(fig, export.caption_lines(prov),
+                                                                               on_progress=report))}
+    animated = runs and obj.dim <= 2 and not any(getattr(t, "type", None) in THREE_D_TRACES for t in fig.data)
+    if animated:
+        images["GIF"] = ("gif", "image/gif", lambda report: export.gif_bytes(
+            obj, runs, window, minima=[tuple(m) for m in _minima()], provenance=prov, on_progress=report))
+    row2 = st.columns(len(images))
+    for col, (label, (ext, mime, build)) in zip(row2, images.items()):
+        if label != "GIF" and export.chromium_path() is None:
+            col.caption(f"{label} needs Chromium, which was not found: use HTML, or the chart's camera button.")
+            continue
+        data = _prepared(key, label, None)
+        if data is None:
+            if col.button(f"Make {label}", key=f"{key}.make.{ext}", icon=":material/image:",
+                          help="builds the file (a few seconds), then offers it for download"):
+                try:
+                    data = _prepared(key, label, build)
+                except Exception as err:  # noqa: BLE001 - a failed export is a message, never a traceback
+                    col.error(f"Could not make the {label}: {err}")
+        if data is not None:
+            col.download_button(f"{label} ({len(data) / 1e6:.1f} MB)" if len(data) > 1e5 else label, data=data,
+                                key=f"{key}.{ext}", file_name=f"{FILE_STEM}.{ext}", mime=mime, **common)
+
+
+def _minima():
+    from ui import views
+    return views.known_minima()

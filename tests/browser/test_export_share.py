@@ -6,19 +6,23 @@ import json
 import pytest
 
 from conftest import (CANARY_DIR, bb, download, new_page, no_exception, open_app, open_expander, screenshot,
-                      sidebar_input, wait_chart, widget_text)
+                      sidebar_input, wait_chart, wait_idle, widget_text)
 
 ELLIPSE = {"f": "x^2 + 5y^2 + x*y", "x0": "1.5,1.5", "win": "-2,2;-2,2", "steps": "60", "m.m0": "gd(lr=0.05)"}
 
 
 def check_file(kind: str, data: bytes, variables=("x", "y")) -> None:
     if kind == "CSV":
-        header = data.decode("utf-8").splitlines()[0].split(",")
+        lines = data.decode("utf-8").splitlines()
+        comments = [line for line in lines if line.startswith("#")]
+        assert comments[0].startswith("# f(") and "made with optcore" in comments[-1], comments  # provenance
+        header = lines[len(comments)].split(",")
         assert header[:2] == ["run", "step"] and all(v in header for v in variables) and "f" in header, header
-        assert len(data.decode().splitlines()) > 10
+        assert len(lines) > 10
     elif kind == "JSON":
         doc = json.loads(data)
         assert doc["runs"], doc.keys()
+        assert doc["provenance"]["formula"] and doc["provenance"]["optcore_version"], doc["provenance"]
         run = next(iter(doc["runs"].values()))
         assert run["method"] and len(run["points"]) > 1, run.keys()
     elif kind == "HTML":
@@ -26,6 +30,8 @@ def check_file(kind: str, data: bytes, variables=("x", "y")) -> None:
         assert "plotly" in text.lower(), text[:200]
         assert "Plotly.addFrames" in text or '"frames"' in text, "the animation frames are missing"
         assert len(text) > 1_000_000 and 'src="https://cdn.plot.ly' not in text, "should be self-contained (works offline)"
+    elif kind == "PY":
+        assert b"import numpy" in data and b"def grad" in data, data[:300]
     elif kind == "PNG":
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
     elif kind == "SVG":
@@ -41,9 +47,12 @@ def check_file(kind: str, data: bytes, variables=("x", "y")) -> None:
 def test_every_download(page, server_url, view, key, chart):
     open_app(page, server_url, {**ELLIPSE, "view": view}, chart=chart)
     open_expander(page, "Export and share")
-    for kind in ("CSV", "JSON", "HTML", "PNG", "SVG", "GIF"):
-        data = download(page, f"{key}.{kind.lower()}", kind)
-        check_file(kind, data)
+    for kind, label in (("CSV", "CSV"), ("JSON", "JSON"), ("PY", "Python"), ("HTML", "HTML")):
+        check_file(kind, download(page, f"{key}.{kind.lower()}", label))
+    for kind in ("PNG", "SVG", "GIF"):  # built on a click, with a progress bar, then offered
+        page.locator(f".st-key-{key}-make-{kind.lower()} button").click()
+        wait_idle(page, timeout=120_000)
+        check_file(kind, download(page, f"{key}.{kind.lower()}", kind))
     no_exception(page)
     screenshot(page, f"export_{view}")
 
