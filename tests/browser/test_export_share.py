@@ -50,7 +50,7 @@ def test_every_download(page, server_url, view, key, chart):
     for kind, label in (("CSV", "CSV"), ("JSON", "JSON"), ("PY", "Python"), ("HTML", "HTML")):
         check_file(kind, download(page, f"{key}.{kind.lower()}", label))
     for kind in ("PNG", "SVG", "GIF"):  # built on a click, with a progress bar, then offered
-        page.locator(f".st-key-{key}-make-{kind.lower()} button").click()
+        page.locator(f".st-key-{key}-make-{kind.lower()} button").first.click()
         wait_idle(page, timeout=120_000)
         check_file(kind, download(page, f"{key}.{kind.lower()}", kind))
     no_exception(page)
