@@ -15,6 +15,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -35,8 +36,17 @@ class CommandFailed(RuntimeError):
     """The request was fine but could not be carried out (e.g. no browser for PNG); exit status 1."""
 
 
+# argparse takes "-1e308" for an option (its own pattern knows only -1 and -1.5): numbers in
+# exponent notation are numbers too, so `--window -1e308 1e308` reaches the finite-number check.
+_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line ("error: ...") instead of the usage block."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBER
 
     def error(self, message: str) -> None:  # type: ignore[override]
         if message.startswith("unrecognized arguments:"):
@@ -49,6 +59,35 @@ class _Parser(argparse.ArgumentParser):
 
 
 # ---------------------------------------------------------------------------------- values
+MAX_WINDOW = 1e15  # beyond this a grid's spacing overflows or loses every digit
+MAX_STEPS = 20_000  # more is capped (with a note): a million steps wrote 69 MB and plotted for minutes
+
+
+def _finite(text: str) -> float:
+    """argparse type: a finite number (nan and inf are refused, not run)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = _finite(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text!r}")
+    return value
+
+
+def _not_negative(text: str) -> float:
+    value = _finite(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
+    return value
+
+
 def parse_value(text: str) -> Any:
     """A parameter value as typed: true/false, an integer, a number, or else the text itself."""
     lowered = text.strip().lower()
@@ -133,15 +172,43 @@ def _merge_params(method: str, base: dict[str, Any], lr: float | None, extra: di
         if only_accepted and name not in accepted:
             continue
         params[name] = value
+    _check_ranges(method, params)
     return params
 
 
-def _check_steps(steps: int) -> int:
+def _check_ranges(method: str, params: dict[str, Any]) -> None:
+    """Numbers must be finite and inside the method's documented range (`methods` lists them)."""
+    from .methods import METHODS
+    specs = {p.name: p for p in METHODS[method].params}
+    for name, value in params.items():
+        spec = specs.get(name)
+        if spec is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue  # unknown names and text values are the method's to judge
+        if not math.isfinite(value):
+            raise UsageError(f"{method}: {name} must be a finite number, got {value}")
+        if (spec.low is not None and value < spec.low) or (spec.high is not None and value > spec.high):
+            raise UsageError(f"{method}: {name}={value:g} is outside its range {spec.low:g} .. {spec.high:g}")
+
+
+def _check_steps(steps: int, args: argparse.Namespace | None = None) -> int:
     if steps < 0:
         raise UsageError("--steps must be 0 or more")
-    if steps > 1_000_000:
-        raise UsageError("--steps is limited to 1000000")
+    if steps > MAX_STEPS:
+        err = getattr(args, "err", None) or sys.stderr
+        err.write(f"note: --steps {steps} is more than the limit; running {MAX_STEPS} steps\n")
+        return MAX_STEPS
     return steps
+
+
+def _check_out(target: Path) -> None:
+    """A bad --out is the user's mistake (exit 2), found before any work is done."""
+    folder = target.parent
+    if target.is_dir():
+        raise UsageError(f"--out {str(target)!r} is a folder; give a file name such as plot.html")
+    if not folder.is_dir():
+        raise UsageError(f"--out: the folder {str(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise UsageError(f"--out: cannot write to {str(target)!r} (permission denied)")
 
 
 # ---------------------------------------------------------------------------------- run
@@ -189,7 +256,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     _check_method(method)
     params = _merge_params(method, base, args.lr, parse_assignments(args.param or []))
     x0 = _start(args.x0, obj, preset.start if preset else None)
-    steps = _check_steps(args.steps if args.steps is not None else (preset.steps if preset else 100))
+    steps = _check_steps(args.steps if args.steps is not None else (preset.steps if preset else 100), args)
     if args.every < 1:
         raise UsageError("--every must be 1 or more")
 
@@ -229,6 +296,8 @@ def _window(args_window: Sequence[float] | None, obj, preset,
         if len(args_window) != 2 * obj.dim:
             raise UsageError(f"--window needs {2 * obj.dim} numbers "
                              f"(low high for each of {', '.join(obj.variables)})")
+        if any(abs(v) > MAX_WINDOW for v in args_window):
+            raise UsageError(f"--window: values must lie within ±{MAX_WINDOW:g}")
         pairs = tuple((float(args_window[2 * i]), float(args_window[2 * i + 1])) for i in range(obj.dim))
         if any(lo >= hi for lo, hi in pairs):
             raise UsageError("--window: each low must be below its high")
@@ -260,6 +329,7 @@ def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
     suffix = target.suffix.lower()
     if suffix not in PLOT_FORMATS:
         raise UsageError(f"--out must end in {', '.join(PLOT_FORMATS)}, got {args.out!r}")
+    _check_out(target)
     preset, obj = _preset_and_objective(args)
     if obj.dim > 2:
         raise UsageError(f"plot draws 1 or 2 variables; this formula has {obj.dim} "
@@ -276,7 +346,7 @@ def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
     if unused:
         raise UsageError(f"no method in the plot takes parameter(s) {', '.join(unused)}")
     x0 = _start(args.x0, obj, preset.start if preset else None)
-    steps = _check_steps(args.steps if args.steps is not None else (preset.steps if preset else 100))
+    steps = _check_steps(args.steps if args.steps is not None else (preset.steps if preset else 100), args)
 
     trajectories = {}
     for method, base in methods:
@@ -332,7 +402,10 @@ def write_figure(fig, target: Path, provenance: dict | None = None) -> None:
         data = writers[target.suffix.lower()](fig)
     except export.NoBrowserError as missing:
         raise CommandFailed(str(missing)) from None
-    target.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    try:
+        target.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    except OSError as error:  # the path is what the user gave: a usage mistake
+        raise UsageError(f"--out: cannot write {str(target)!r} ({error.strerror or error})") from None
 
 
 # ---------------------------------------------------------------------------------- listings
@@ -405,15 +478,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("formula", nargs="?", metavar="FORMULA",
                        help='the function, as typed in the app, e.g. "(1-x)^2 + 100(y-x^2)^2"')
         p.add_argument("--preset", metavar="KEY", help="use a preset's formula, start, steps and runs")
-        p.add_argument("--x0", nargs="+", type=float, metavar="X",
+        p.add_argument("--x0", nargs="+", type=_finite, metavar="X",
                        help="start point, one number per variable")
         p.add_argument("--steps", type=int, metavar="N",
                        help="number of steps (default 100, or the preset's)")
-        p.add_argument("--lr", type=float, metavar="L",
+        p.add_argument("--lr", type=_positive, metavar="L",
                        help="learning rate / step size (plot: for every method that takes one)")
         p.add_argument("--param", nargs="+", action="extend", metavar="K=V",
                        help="method parameter(s), e.g. --param beta=0.95 line_search=exact")
-        p.add_argument("--tol", type=float, default=1e-8, metavar="T",
+        p.add_argument("--tol", type=_not_negative, default=1e-8, metavar="T",
                        help="stop when ‖∇f‖ ≤ T (default 1e-8; 0 runs every step)")
         p.add_argument("--variables", nargs="+", metavar="NAME",
                        help="variable order (default: natural order)")
@@ -440,7 +513,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "e.g. gd:lr=0.2,gd:lr=0.05,newton")
     plot_p.add_argument("--out", required=True, metavar="FILE",
                         help="FILE.html (animated), FILE.png, FILE.svg or FILE.gif (animated)")
-    plot_p.add_argument("--window", nargs="+", type=float, metavar="V",
+    plot_p.add_argument("--window", nargs="+", type=_finite, metavar="V",
                         help="plot range: low high per variable "
                              "(default: the preset's, or fitted to the paths)")
     plot_p.add_argument("--static", action="store_true", help="HTML without the animation")
@@ -478,6 +551,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
 
     try:
         args = build_parser().parse_args(argv)
+        args.err = err
         return args.handler(args, out)
     except SystemExit as stop:  # --help prints and exits 0
         return int(stop.code or 0)

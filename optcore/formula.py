@@ -323,8 +323,13 @@ def _single_letter(letter: str, digits: str, column: int) -> _Token:
     return _variable(letter + digits, column)
 
 
-def _name_tokens(word: str, column: int, followed_by_paren: bool, after_number: bool) -> list[_Token]:
-    """Turn an identifier run (ASCII letters, digits, '_', starting with a letter) into tokens."""
+def _name_tokens(word: str, column: int, followed_by_paren: bool, after_number: bool,
+                 notices: list[str] | None = None) -> list[_Token]:
+    """Turn an identifier run (ASCII letters, digits, '_', starting with a letter) into tokens.
+
+    Readings a student may not expect are added to `notices` (gamma(x) is the variable gamma times
+    x; pix is p*i*x; ex is e*x with Euler's e)."""
+    notices = notices if notices is not None else []
     if "__" in word:
         raise FormulaError(f"names cannot contain '__' ('{word[:MAX_NAME_LENGTH]}')", column)
     if after_number and word in ("j", "J"):
@@ -339,7 +344,11 @@ def _name_tokens(word: str, column: int, followed_by_paren: bool, after_number: 
         value, number = _CONSTANTS[word]
         return [_Token("constant", word, column, value, number)]
     if word in GREEK_NAMES or word in _VARIABLE_ALIASES or "_" in word:
-        return [_variable(_VARIABLE_ALIASES.get(word, word), column)]
+        name = _VARIABLE_ALIASES.get(word, word)
+        if followed_by_paren and name in GREEK_NAMES:
+            notices.append(f"read {word}(...) as the variable {name} times (...): there is no {word} "
+                           f"function here; write {word}*(...) to say so")
+        return [_variable(name, column)]
     letters_only = word.isalpha()
     if followed_by_paren and letters_only and len(word) > 2:
         raise FormulaError(f"unknown function '{word}'{_suggestion(word)}", column)
@@ -362,12 +371,25 @@ def _name_tokens(word: str, column: int, followed_by_paren: bool, after_number: 
             for k, letter in enumerate(letters):
                 last = k == len(letters) - 1
                 tokens.append(_single_letter(letter, digits if last else "", at + k))
+            product = "·".join(letters[:-1]) + "·" + letters[-1] + digits
+            if "pi" in letters:
+                notices.append(f"read '{letters}{digits}' as {product}; for π write pi with a space or *, e.g. pi x")
+            elif "e" in letters:
+                notices.append(f"read '{letters}{digits}' as {product}, where e is Euler's number 2.718…")
     return tokens
+
+
+def _closes_bar(tokens: list[_Token], open_kinds: list[str]) -> bool:
+    """A '|' closes when the innermost open bracket is a '|' and an operand has just ended
+    (|x||y| is |x|·|y|; ||x|| is abs(abs(x)))."""
+    return bool(open_kinds) and open_kinds[-1] == "|" and bool(tokens) and \
+        tokens[-1].kind in ("number", "constant", "variable", ")")
 
 
 def _tokenize(text: str, notices: list[str] | None = None) -> list[_Token]:
     tokens: list[_Token] = []
     open_columns: list[int] = []  # columns of unclosed '(' — balance and depth checked here, not by recursion
+    open_kinds: list[str] = []  # "(" or "|" for each of them
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
@@ -389,7 +411,7 @@ def _tokenize(text: str, notices: list[str] | None = None) -> list[_Token]:
                 k += 1
             followed_by_paren = k < n and text[k] == "("
             after_number = bool(tokens) and tokens[-1].kind == "number" and text[i - 1] not in _SPACES
-            tokens.extend(_name_tokens(word, column, followed_by_paren, after_number))
+            tokens.extend(_name_tokens(word, column, followed_by_paren, after_number, notices))
             i = j
         elif ch == "\u03c0":  # π
             tokens.append(_Token("constant", "π", column, sympy.pi, math.pi))
@@ -404,16 +426,24 @@ def _tokenize(text: str, notices: list[str] | None = None) -> list[_Token]:
             else:
                 tokens.append(_Token("op", "*", column))
                 i += 1
-        elif ch == "(":
+        elif ch == "(" or (ch == "|" and not _closes_bar(tokens, open_kinds)):
             open_columns.append(column)
+            open_kinds.append(ch)
             if len(open_columns) > MAX_DEPTH:
                 raise FormulaError(f"too many nested parentheses (more than {MAX_DEPTH})", column)
+            if ch == "|":  # |x| is abs(x)
+                tokens.append(_Token("function", "abs", column))
             tokens.append(_Token("(", ch, column))
             i += 1
-        elif ch == ")":
+        elif ch in ")|":
             if not open_columns:
                 raise FormulaError("unexpected ')'", column)
+            if open_kinds[-1] != ch.replace(")", "("):
+                opened = "'|'" if open_kinds[-1] == "|" else "'('"
+                raise FormulaError(f"unexpected '{ch}': the {opened} at column {open_columns[-1]} "
+                                   "is not closed yet", column)
             open_columns.pop()
+            open_kinds.pop()
             tokens.append(_Token(")", ch, column))
             i += 1
         elif ch == ",":
@@ -424,7 +454,8 @@ def _tokenize(text: str, notices: list[str] | None = None) -> list[_Token]:
         if len(tokens) > MAX_TOKENS:
             raise FormulaError(f"the formula is too long (more than {MAX_TOKENS} symbols)", column)
     if open_columns:
-        raise FormulaError("'(' is never closed", open_columns[-1])
+        hint = " (|x| is the absolute value, abs(x))" if open_kinds[-1] == "|" else ""
+        raise FormulaError(f"'{open_kinds[-1]}' is never closed{hint}", open_columns[-1])
     tokens.append(_Token("end", "", n + 1))
     return tokens
 

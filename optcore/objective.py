@@ -112,6 +112,13 @@ def derive_sized(expr: sp.Expr, names: Sequence[str]):
     gradient_ops = sum(sp.count_ops(g) for g in gradient)
     if gradient_ops > MAX_DERIVATIVE_OPS:
         raise _too_large("gradient", gradient_ops)
+    # Each Hessian entry d g_i / d x_j is about as large as g_i: refuse a clearly enormous Hessian
+    # before building any of it (the running count below stops the borderline ones).
+    position = {s: k for k, s in enumerate(symbols)}
+    estimate = sum(sp.count_ops(g) * sum(2 if position[s] > i else 1 for s in g.free_symbols if s in position)
+                   for i, g in enumerate(gradient))
+    if estimate > 2 * MAX_DERIVATIVE_OPS:
+        raise _too_large("Hessian", estimate)
     upper: dict[tuple[int, int], sp.Expr] = {}
     hessian_ops = 0  # every entry counts at least 1 (d^2 entries are compiled and filled per step)
     for i in range(d):

@@ -92,11 +92,18 @@ def encode_state(state: Mapping[str, Any]) -> dict[str, str]:
 
 # -- decoding --------------------------------------------------------------------------------
 
+# Plain ASCII decimal notation only. Python's float() also reads "５０" (fullwidth), "٥٠" (Arabic-Indic)
+# and "1_000"; a link that spells a number so is not one the app wrote, and is refused with a notice.
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
 def _float(text: str) -> float | None:
-    try:
-        value = float(text.strip())
-    except (ValueError, AttributeError):
+    if not isinstance(text, str):
         return None
+    text = text.strip(" \t")
+    if not _DECIMAL.fullmatch(text):
+        return None
+    value = float(text)
     return value if math.isfinite(value) else None
 
 
@@ -105,7 +112,7 @@ def _bounded_number(text: str, name: str, low: float, high: float, notices: list
     """A number from the link, clamped to [low, high] with a notice; None (and a notice) if not a number."""
     value = _float(text)
     if value is None:
-        notices.append(f"{name}: not a finite number; default used")
+        notices.append(f"{name}: '{text[:20]}' is not a finite number in plain digits; default used")
         return None
     bounded = _clamp(round(value) if integer else value, low, high)
     bounded = int(bounded) if integer else bounded

@@ -235,3 +235,73 @@ def test_main_returns_status_without_exiting():
     out, err = io.StringIO(), io.StringIO()
     assert cli.main(["run", "x^^2", "--x0", "3"], out, err) == 2
     assert err.getvalue().count("\n") == 1 and out.getvalue() == ""
+
+
+# ------------------------------------------------------------------------ hostile arguments
+def _main(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = cli.main(list(argv), out, err)
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (("--lr", "nan"), "--lr: expected a finite number"),
+    (("--lr", "inf"), "--lr: expected a finite number"),
+    (("--lr", "-1"), "--lr: must be more than 0"),
+    (("--lr", "0"), "--lr: must be more than 0"),
+    (("--tol", "nan"), "--tol: expected a finite number"),
+    (("--tol", "-1"), "--tol: must be 0 or more"),
+    (("--param", "noise=1e308"), "noise=1e+308 is outside its range 0 .. 10"),
+    (("--param", "noise=nan"), "noise must be a finite number"),
+    (("--param", "lr=-0.5"), "lr=-0.5 is outside its range"),
+])
+def test_non_finite_and_out_of_range_numbers_exit_2(argv, fragment):
+    status, out, err = _main("run", "x^2", "--x0", "1", "--steps", "3", *argv)
+    assert status == 2 and out == ""
+    assert err.startswith("error: ") and fragment in err, err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_steps_are_capped_with_a_note():
+    status, out, err = _main("run", "x^2", "--x0", "1", "--steps", "1000000", "--tol", "0", "--every", "1000")
+    assert status == 0
+    assert f"running {cli.MAX_STEPS} steps" in err
+    rows = out.splitlines()[1:-1]
+    assert rows[-1].split()[0] == str(cli.MAX_STEPS)  # ran to the cap, not to a million
+    assert len(out) < 100_000
+
+
+def test_plot_window_nan_and_exponent_numbers(tmp_path):
+    out_file = str(tmp_path / "w.html")
+    status, _, err = _main("plot", "x^2", "--x0", "1", "--window", "nan", "1", "--out", out_file)
+    assert status == 2 and "--window: expected a finite number" in err
+    # "-1e308" is a number, not an unknown option; it is refused for its size, with exit status 2
+    status, _, err = _main("plot", "x^2", "--x0", "1", "--window", "-1e308", "1e308", "--out", out_file)
+    assert status == 2 and "--window: values must lie within" in err, err
+    status, _, err = _main("plot", "x^2", "--x0", "1", "--window", "-2e0", "3.5e0", "--steps", "3",
+                           "--out", out_file)
+    assert status == 0, err
+    assert Path(out_file).exists()
+
+
+def test_a_start_in_exponent_notation_is_a_number():
+    status, out, _ = _main("run", "x^2", "--x0", "-1e3", "--steps", "1", "--lr", "0.1", "--format", "csv")
+    assert status == 0 and "-1000" in out
+
+
+@pytest.mark.parametrize("where", ["missing folder", "a folder", "read-only folder"])
+def test_bad_out_paths_exit_2_before_any_work(tmp_path, where):
+    if where == "missing folder":
+        target = tmp_path / "nope" / "plot.html"
+    elif where == "a folder":
+        target = tmp_path / "plot.html"
+        target.mkdir()
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        target = locked / "plot.html"
+        if os.access(locked, os.W_OK):  # running as root: permissions are not enforced
+            pytest.skip("permissions are not enforced for this user")
+    status, out, err = _main("plot", "x^2", "--x0", "1", "--steps", "3", "--out", str(target))
+    assert status == 2 and out == "" and err.startswith("error: --out"), err

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sympy
 
-from optcore.formula import NAMED_FUNCTIONS, FormulaError, parse_formula
+import optcore
+from optcore.formula import NAMED_FUNCTIONS, FormulaError, parse_formula, read_formula
 
 x, y, z = sympy.symbols("x y z", real=True)
 x1, x2, x10 = sympy.symbols("x1 x2 x10", real=True)
@@ -181,3 +184,47 @@ def test_formula_error_is_a_value_error_and_pickles() -> None:
     assert str(err) == "unexpected ')' at column 7"
     copy = pickle.loads(pickle.dumps(err))
     assert (copy.message, copy.column, str(copy)) == (err.message, err.column, str(err))
+
+
+# ---------------------------------------------------------------- |x|, ln, and readings said out loud
+@pytest.mark.parametrize("text, expected", [
+    ("|x|", sympy.Abs(x)),
+    ("|x - 1| + |y|", sympy.Abs(x - 1) + sympy.Abs(y)),
+    ("|x||y|", sympy.Abs(x) * sympy.Abs(y)),
+    ("||x| - 1|", sympy.Abs(sympy.Abs(x) - 1)),
+    ("2|x|^3", 2 * sympy.Abs(x) ** 3),
+    ("|x^2 - y|(1 + y^2)", sympy.Abs(x**2 - y) * (1 + y**2)),
+    ("ln(x^2 + 1)", sympy.log(x**2 + 1)),
+])
+def test_bars_are_abs_and_ln_is_log(text, expected):
+    expr, _ = parse_formula(text)
+    assert expr == expected
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("x | y", "abs(x)"),
+    ("|x + (y|)", "not closed yet"),
+    ("|", "never closed"),
+])
+def test_unbalanced_bars_say_how_to_write_abs(text, fragment):
+    with pytest.raises(FormulaError, match=re.escape(fragment)):
+        parse_formula(text)
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("gamma(x)", "read gamma(...) as the variable gamma times (...)"),
+    ("zeta(y) + x", "read zeta(...) as the variable zeta times"),
+    ("lambda(x)", "read lambda(...) as the variable lambda times"),
+    ("pix", "read 'pix' as p·i·x"),
+    ("2ex", "read 'ex' as e·x, where e is Euler's number"),
+])
+def test_ambiguous_readings_come_with_a_notice(text, fragment):
+    parsed = read_formula(text)
+    assert any(fragment in notice for notice in parsed.notices), parsed.notices
+    obj = optcore.parse(text)
+    assert obj.notices == parsed.notices  # through the worker and onto the Objective
+
+
+@pytest.mark.parametrize("text", ["x y", "2xy + z", "theta^2 + alpha", "pi x", "e^x", "x1 x2", "sin(x)"])
+def test_plain_readings_have_no_notice(text):
+    assert read_formula(text).notices == ()

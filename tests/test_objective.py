@@ -118,3 +118,31 @@ def test_parsing_is_cached_per_formula():
     first = optcore.parse("x^2 + 7y^2")
     assert optcore.parse("x^2 + 7y^2") is first
     assert optcore.parse("  x^2 + 7y^2 ") is first
+
+
+def test_worker_built_objectives_compute_the_same_bits_as_in_process_ones():
+    """parse() brings its cse program and LaTeX from the worker, unpickled without evaluation: the
+    numbers must be exactly those of the same formula built in this process."""
+    from optcore.formula import parse_formula
+    from optcore.objective import objective_from_expr
+    from optcore.presets import PRESETS
+
+    rng = np.random.default_rng(3)
+    for preset in PRESETS.values():
+        worker = optcore.parse(preset.formula, preset.variables)
+        expr, _ = parse_formula(preset.formula)
+        local = objective_from_expr(expr, preset.variables, text=preset.formula)
+        X = rng.uniform(-2, 2, size=(20, worker.dim))
+        for a, b in zip(worker.value_grad_hess(X), local.value_grad_hess(X)):
+            np.testing.assert_array_equal(a, b)
+        assert (worker.latex, worker.gradient_latex, worker.hessian_latex) == \
+            (local.latex, local.gradient_latex, local.hessian_latex)
+
+
+def test_latex_is_capped_with_a_marker_not_refused():
+    from optcore.objective import MAX_LATEX_ENTRIES
+    side = int(MAX_LATEX_ENTRIES**0.5) + 1
+    obj = optcore.parse(" + ".join(f"x{i}^2" for i in range(1, side + 1)))
+    assert obj.hessian_latex == rf"\text{{(too large to display: {side} × {side} matrix)}}"
+    assert "x_{1}^{2}" in obj.latex
+    np.testing.assert_array_equal(obj.hess(np.zeros(side)), 2 * np.eye(side))

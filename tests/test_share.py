@@ -97,3 +97,20 @@ def test_garbage_never_raises():
     state, _ = decode_state({"starts": "1,2;" * 100})
     assert len(state["starts"]) <= 16
     assert all(math.isfinite(c) for p in state["starts"] for c in p)
+
+
+@pytest.mark.parametrize("spelled", ["５０", "٥٠", "1_000", "0x32", "50.0.0", "5e", "+-5"])
+def test_link_numbers_must_be_plain_ascii_decimals(spelled):
+    """float() reads fullwidth and Arabic-Indic digits and underscores; a link value spelled so is
+    refused with a notice like any other bad number, never read silently."""
+    state, notices = decode_state({"steps": spelled, "tol": spelled, "x0": f"{spelled},1"})
+    assert "steps" not in state and "tol" not in state and "start" not in state
+    assert any(n.startswith("steps:") for n in notices)
+    assert any(n.startswith("tol:") for n in notices)
+    assert any(n.startswith("start:") for n in notices)
+
+
+def test_plain_decimal_spellings_still_read():
+    state, notices = decode_state({"steps": "50", "tol": "1e-08", "x0": "-1.5e0,.5, 2"})
+    assert state["steps"] == 50 and state["tol"] == 1e-08 and state["start"] == [-1.5, 0.5, 2.0]
+    assert notices == []
