@@ -177,7 +177,8 @@ def _merge_params(method: str, base: dict[str, Any], lr: float | None, extra: di
 
 
 def _check_ranges(method: str, params: dict[str, Any]) -> None:
-    """Numbers must be finite and inside the method's documented range (`methods` lists them)."""
+    """Numbers must be finite and inside the method's hard bounds (the engine's front door; the
+    slider range is only a suggestion: the textbook's η = 1.1 must run, to show divergence)."""
     from .methods import METHODS
     specs = {p.name: p for p in METHODS[method].params}
     for name, value in params.items():
@@ -186,8 +187,8 @@ def _check_ranges(method: str, params: dict[str, Any]) -> None:
             continue  # unknown names and text values are the method's to judge
         if not math.isfinite(value):
             raise UsageError(f"{method}: {name} must be a finite number, got {value}")
-        if (spec.low is not None and value < spec.low) or (spec.high is not None and value > spec.high):
-            raise UsageError(f"{method}: {name}={value:g} is outside its range {spec.low:g} .. {spec.high:g}")
+        if not spec.allows(value):
+            raise UsageError(f"{method}: {name}={value:g} is outside its range {spec.range_text()}")
 
 
 def _check_steps(steps: int, args: argparse.Namespace | None = None) -> int:

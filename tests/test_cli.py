@@ -251,7 +251,7 @@ def _main(*argv: str) -> tuple[int, str, str]:
     (("--lr", "0"), "--lr: must be more than 0"),
     (("--tol", "nan"), "--tol: expected a finite number"),
     (("--tol", "-1"), "--tol: must be 0 or more"),
-    (("--param", "noise=1e308"), "noise=1e+308 is outside its range 0 .. 10"),
+    (("--param", "noise=1e308"), "noise=1e+308 is outside its range [0, 1e+06]"),
     (("--param", "noise=nan"), "noise must be a finite number"),
     (("--param", "lr=-0.5"), "lr=-0.5 is outside its range"),
 ])
