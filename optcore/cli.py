@@ -291,18 +291,23 @@ def _label(method: str, params: dict[str, Any]) -> str:
     return f"{method} (" + ", ".join(f"{k}={v}" for k, v in params.items()) + ")"
 
 
+def window_option(args_window: Sequence[float], obj) -> tuple[tuple[float, float], ...]:
+    """--window as (low, high) per variable, checked: the right count, finite, bounded, low < high."""
+    if len(args_window) != 2 * obj.dim:
+        raise UsageError(f"--window needs {2 * obj.dim} numbers "
+                         f"(low high for each of {', '.join(obj.variables)})")
+    if not all(math.isfinite(v) and abs(v) <= MAX_WINDOW for v in args_window):
+        raise UsageError(f"--window: values must lie within ±{MAX_WINDOW:g} (and be finite)")
+    pairs = tuple((float(args_window[2 * i]), float(args_window[2 * i + 1])) for i in range(obj.dim))
+    if any(lo >= hi for lo, hi in pairs):
+        raise UsageError("--window: each low must be below its high")
+    return pairs
+
+
 def _window(args_window: Sequence[float] | None, obj, preset,
             trajectories: dict) -> tuple[tuple[float, float], ...]:
     if args_window:
-        if len(args_window) != 2 * obj.dim:
-            raise UsageError(f"--window needs {2 * obj.dim} numbers "
-                             f"(low high for each of {', '.join(obj.variables)})")
-        if any(abs(v) > MAX_WINDOW for v in args_window):
-            raise UsageError(f"--window: values must lie within ±{MAX_WINDOW:g}")
-        pairs = tuple((float(args_window[2 * i]), float(args_window[2 * i + 1])) for i in range(obj.dim))
-        if any(lo >= hi for lo, hi in pairs):
-            raise UsageError("--window: each low must be below its high")
-        return pairs
+        return window_option(args_window, obj)
     if preset is not None:
         return preset.window
     # Fit the finite points of all runs, with a margin, so every path is on the picture.

@@ -41,16 +41,11 @@ def add_parser(sub, common) -> None:
     p.set_defaults(handler=cmd_compare)
 
 
-def start_window(x0: np.ndarray, given, preset) -> tuple[tuple[float, float], ...]:
+def start_window(obj, x0: np.ndarray, given, preset) -> tuple[tuple[float, float], ...]:
     """The box random starts come from: --window, the preset's window, or ±2 max(1, |x0_i|) around x0."""
-    from .cli import UsageError
+    from .cli import window_option
     if given:
-        if len(given) != 2 * x0.size or not all(math.isfinite(v) for v in given):
-            raise UsageError(f"--window needs {2 * x0.size} finite numbers (low high per variable)")
-        pairs = tuple((float(given[2 * i]), float(given[2 * i + 1])) for i in range(x0.size))
-        if any(lo >= hi for lo, hi in pairs):
-            raise UsageError("--window: each low must be below its high")
-        return pairs
+        return window_option(given, obj)
     if preset is not None:
         return tuple(preset.window)
     radius = 2.0 * np.maximum(1.0, np.abs(x0))
@@ -89,7 +84,7 @@ def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
         budget = Budget.parse(args.budget)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    window = start_window(x0, args.window, preset)
+    window = start_window(obj, x0, args.window, preset)
     starts = random_starts(window, args.starts, seed=args.seed, first=x0)
     formula = preset.formula if preset else args.formula
     result = race(obj, methods, starts, budget, tune=args.tune, criterion=args.criterion,
