@@ -25,6 +25,7 @@ import numpy as np
 import sympy as sp
 
 from .formula import FormulaError, read_formula
+from .sandbox import CpuBudgetExceeded, cpu_limit, run_limited, warm_workers_with
 
 # Past this many operations the compiled Hessian gets slow to build and to run; students never
 # need it, attackers like it.
@@ -179,8 +180,6 @@ def bounded_latex(expr, ops: int, entries: int = 1) -> str:
 def _latex_in_budget(expr, ops: int, entries: int = 1) -> str:
     """`bounded_latex` under a CPU sub-budget (enforced in a worker's main thread): a formula whose
     LaTeX is slow is still usable, it is shown as a marker."""
-    from .sandbox import CpuBudgetExceeded, cpu_limit
-
     try:
         with cpu_limit(LATEX_SECONDS) as budget:
             return bounded_latex(expr, ops, entries)
@@ -224,8 +223,6 @@ def _cse_program(outputs: list, ops: int) -> tuple[list, list]:
 
 
 def _cse_in_budget(outputs: list, ops: int) -> tuple[list, list]:
-    from .sandbox import CpuBudgetExceeded, cpu_limit
-
     try:
         with cpu_limit(CSE_SECONDS) as budget:
             return _cse_program(outputs, ops)
@@ -259,6 +256,15 @@ def _parse_and_derive(text: str, variables: tuple[str, ...] | None) -> _Derived:
     outputs = [expr, *gradient, *(hessian[i][j] for i in range(d) for j in range(i, d))]
     program = _cse_in_budget(outputs, sum(sizes))
     return _Derived(expr, names, gradient, hessian, sizes, latex, notices, program)
+
+
+def _warm_worker() -> None:
+    """SymPy imports modules on first use (diff, cse, count_ops, latex, lambdify): a new worker
+    derives a small formula before its first job, so that job's budget is not charged for imports."""
+    _parse_and_derive("sin(x y)^2 + max(x, y)", None)
+
+
+warm_workers_with(f"{__name__}:_warm_worker")
 
 
 def _derive_job(text: str, variables: tuple[str, ...] | None) -> bytes:
@@ -593,7 +599,6 @@ OBJECTIVES = ObjectiveCache()
 
 def _build(text: str, variables: tuple[str, ...] | None, seconds: float | None) -> Objective:
     """Parse, differentiate and typeset in the worker (uncached)."""
-    from .sandbox import run_limited
     derived = _unpickle_unevaluated(run_limited(_derive_job, text, variables, seconds=seconds))
     return Objective(text=text, expr=derived.expr, variables=derived.names, gradient_exprs=derived.gradient,
                      hessian_exprs=sp.Matrix(derived.hessian), notices=derived.notices, sizes=derived.sizes,
