@@ -6,8 +6,8 @@ compiled with `lambdify` into functions that broadcast over any leading batch sh
 
 Everything an input causes is bounded: sizes (variables, operations of the gradient and Hessian)
 are checked as they are built, the LaTeX is made in the worker and replaced by a short marker past
-a size, and one server-wide cache holds each parsed formula, its LaTeX and its refusals, so a
-formula opened in many tabs is derived once.
+a size, and one server-wide cache (`objective_cache.py`) holds each parsed formula, its LaTeX and
+its refusals, so a formula opened in many tabs is derived once.
 """
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ import functools
 import math
 import pickle
 import threading
-import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
@@ -25,6 +23,8 @@ import numpy as np
 import sympy as sp
 
 from .formula import FormulaError, read_formula
+from .objective_cache import ObjectiveCache
+from .sandbox import CpuBudgetExceeded, cpu_limit, run_limited, warm_workers_with
 
 # Past this many operations the compiled Hessian gets slow to build and to run; students never
 # need it, attackers like it.
@@ -179,8 +179,6 @@ def bounded_latex(expr, ops: int, entries: int = 1) -> str:
 def _latex_in_budget(expr, ops: int, entries: int = 1) -> str:
     """`bounded_latex` under a CPU sub-budget (enforced in a worker's main thread): a formula whose
     LaTeX is slow is still usable, it is shown as a marker."""
-    from .sandbox import CpuBudgetExceeded, cpu_limit
-
     try:
         with cpu_limit(LATEX_SECONDS) as budget:
             return bounded_latex(expr, ops, entries)
@@ -224,8 +222,6 @@ def _cse_program(outputs: list, ops: int) -> tuple[list, list]:
 
 
 def _cse_in_budget(outputs: list, ops: int) -> tuple[list, list]:
-    from .sandbox import CpuBudgetExceeded, cpu_limit
-
     try:
         with cpu_limit(CSE_SECONDS) as budget:
             return _cse_program(outputs, ops)
@@ -259,6 +255,15 @@ def _parse_and_derive(text: str, variables: tuple[str, ...] | None) -> _Derived:
     outputs = [expr, *gradient, *(hessian[i][j] for i in range(d) for j in range(i, d))]
     program = _cse_in_budget(outputs, sum(sizes))
     return _Derived(expr, names, gradient, hessian, sizes, latex, notices, program)
+
+
+def _warm_worker() -> None:
+    """SymPy imports modules on first use (diff, cse, count_ops, latex, lambdify): a new worker
+    derives a small formula before its first job, so that job's budget is not charged for imports."""
+    _parse_and_derive("sin(x y)^2 + max(x, y)", None)
+
+
+warm_workers_with(f"{__name__}:_warm_worker")
 
 
 def _derive_job(text: str, variables: tuple[str, ...] | None) -> bytes:
@@ -474,126 +479,14 @@ def objective_from_expr(expr: sp.Expr, variables: Sequence[str], text: str | Non
 
 
 # --------------------------------------------------------------------------------------------------
-# One cache for the whole server process
+# parse: the worker derives, one cache for the whole server process (objective_cache.py) remembers
 # --------------------------------------------------------------------------------------------------
-
-class _Refusal(NamedTuple):
-    error: FormulaError
-    expires: float  # time.monotonic(); inf for refusals that do not depend on load
-
-
-class ObjectiveCache:
-    """Thread-safe LRU of parsed Objectives and of refusals, shared by every session.
-
-    Bounded by entry count and by total size (operations of f, gradient and Hessian: the compiled
-    code and the LaTeX grow with them). A refusal is remembered too, so resubmitting a formula that
-    hit the worker's CPU limit costs nothing; a refusal by the wall clock (a busy machine) is
-    remembered only for REFUSAL_SECONDS. Concurrent requests for one key wait for the first one
-    instead of deriving the same formula again (four tabs opening one link derive it once).
-    """
-
-    REFUSAL_SECONDS = 30.0
-
-    def __init__(self, max_entries: int = 128, max_ops: int = 400_000) -> None:
-        self.max_entries = max_entries
-        self.max_ops = max_ops
-        self._entries: OrderedDict = OrderedDict()  # key -> (Objective | _Refusal, weight)
-        self._ops = 0
-        self._lock = threading.Lock()
-        self._pending: dict = {}  # key -> threading.Event of the derivation under way
-
-    @staticmethod
-    def _weight(value) -> int:
-        if isinstance(value, _Refusal):
-            return 1
-        sizes = value._sizes()
-        return 1 + sizes.f + sizes.gradient + sizes.hessian
-
-    def _lookup(self, key):
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        value = entry[0]
-        if isinstance(value, _Refusal) and value.expires < time.monotonic():
-            self._remove(key)
-            return None
-        self._entries.move_to_end(key)
-        return value
-
-    def _remove(self, key) -> None:
-        _, weight = self._entries.pop(key)
-        self._ops -= weight
-
-    def _store(self, key, value) -> None:
-        weight = self._weight(value)
-        if weight > self.max_ops:
-            return
-        if key in self._entries:
-            self._remove(key)
-        self._entries[key] = (value, weight)
-        self._ops += weight
-        while len(self._entries) > self.max_entries or self._ops > self.max_ops:
-            self._remove(next(iter(self._entries)))
-
-    def get(self, key, compute: Callable[[], Objective]) -> Objective:
-        while True:
-            with self._lock:
-                value = self._lookup(key)
-                if value is None:
-                    waiting = self._pending.get(key)
-                    if waiting is None:
-                        self._pending[key] = threading.Event()
-                        break
-            if value is not None:
-                return _answer(value)
-            waiting.wait()  # another session is deriving this formula: use its answer
-        try:
-            value = compute()
-        except FormulaError as err:
-            value = _Refusal(_fresh(err), time.monotonic() + self.REFUSAL_SECONDS
-                             if getattr(err, "load_dependent", False) else math.inf)
-        except BaseException:
-            with self._lock:
-                self._pending.pop(key).set()
-            raise
-        with self._lock:
-            self._store(key, value)
-            self._pending.pop(key).set()
-        return _answer(value)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._ops = 0
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    @property
-    def total_ops(self) -> int:
-        return self._ops
-
-
-def _fresh(err: FormulaError) -> FormulaError:
-    """A new exception object each time: one raised object shared by threads would share its traceback."""
-    fresh = type(err).__new__(type(err))
-    fresh.__dict__.update(err.__dict__)
-    fresh.args = err.args
-    return fresh
-
-
-def _answer(value):
-    if isinstance(value, _Refusal):
-        raise _fresh(value.error)
-    return value
-
 
 OBJECTIVES = ObjectiveCache()
 
 
 def _build(text: str, variables: tuple[str, ...] | None, seconds: float | None) -> Objective:
     """Parse, differentiate and typeset in the worker (uncached)."""
-    from .sandbox import run_limited
     derived = _unpickle_unevaluated(run_limited(_derive_job, text, variables, seconds=seconds))
     return Objective(text=text, expr=derived.expr, variables=derived.names, gradient_exprs=derived.gradient,
                      hessian_exprs=sp.Matrix(derived.hessian), notices=derived.notices, sizes=derived.sizes,

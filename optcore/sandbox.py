@@ -14,6 +14,9 @@ stuck in one long C call never sees the signal): then the worker is killed and r
 
 ``fn`` must be a picklable top-level function (pickled by reference) and its arguments and result
 must be picklable. ``seconds=None`` runs ``fn`` in the calling process with no limit (tests, CLI).
+
+The sandbox sits below the modules that use it and imports none of them: what a new worker should
+load and run before its first job is handed in by name (``warm_workers_with("module:function")``).
 """
 
 from __future__ import annotations
@@ -35,13 +38,14 @@ from collections.abc import Callable, Iterator
 
 from optcore.formula import FormulaError
 
-__all__ = ["CpuBudgetExceeded", "FormulaTimeout", "cpu_limit", "run_limited", "shutdown", "warm_up"]
+__all__ = ["CpuBudgetExceeded", "FormulaTimeout", "cpu_limit", "run_limited", "shutdown", "warm_up",
+           "warm_workers_with"]
 
 T = TypeVar("T")
 
 MAX_WORKERS = 2  # one long job must not block every other session; each worker holds SymPy (~100 MB)
 STARTUP_SECONDS = 60.0  # a cold worker imports SymPy; that time is not charged to the job's limit
-PRELOAD_MODULES = ("sympy", "optcore.formula", "optcore.objective")
+PRELOAD_MODULES = ("sympy", "optcore.formula")
 WALL_FACTOR = 10.0  # last-resort wall-clock limit: this many times the CPU budget, at least MIN_WALL_SECONDS
 MIN_WALL_SECONDS = 30.0
 
@@ -148,15 +152,28 @@ def cpu_limit(seconds: float) -> Iterator[_Budget]:
 # `if __name__ == "__main__"` guard would start its own work, or more workers, inside every worker.
 _WORKER_BOOT = (
     "import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
-    "from optcore.sandbox import _worker_entry; _worker_entry(int(sys.argv[2]))"
+    "from optcore.sandbox import _worker_entry; _worker_entry(int(sys.argv[2]), json.loads(sys.argv[3]))"
 )
 
+# "module:function" warm-ups every new worker runs before its first job, in registration order.
+_warm_ups: list[str] = []
 
-def _worker_entry(fd: int) -> None:
-    _worker_main(multiprocessing.connection.Connection(fd), PRELOAD_MODULES)
+
+def warm_workers_with(target: str) -> None:
+    """Have every worker started from now on import ``module`` and call ``function()`` (a
+    ``"module:function"`` string) before its first job, so the job's CPU budget is not charged for
+    imports SymPy makes on first use. By name, so the sandbox imports nothing from the layers above
+    it; a warm-up that fails is skipped (the job reports any real problem)."""
+    if target not in _warm_ups:
+        _warm_ups.append(target)
 
 
-def _worker_main(connection: multiprocessing.connection.Connection, preload: tuple[str, ...]) -> None:
+def _worker_entry(fd: int, warm_ups: list[str]) -> None:
+    _worker_main(multiprocessing.connection.Connection(fd), PRELOAD_MODULES, tuple(warm_ups))
+
+
+def _worker_main(connection: multiprocessing.connection.Connection, preload: tuple[str, ...],
+                 warm_ups: tuple[str, ...] = ()) -> None:
     # Ctrl-C in the terminal reaches the whole process group; the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for module in preload:
@@ -164,7 +181,7 @@ def _worker_main(connection: multiprocessing.connection.Connection, preload: tup
             importlib.import_module(module)
         except Exception:  # a missing optional module must not stop the worker; jobs will report it
             pass
-    _warm_lazy_imports()
+    _run_warm_ups(warm_ups)
     connection.send(("ready",))
     while True:
         try:
@@ -195,15 +212,14 @@ def _worker_main(connection: multiprocessing.connection.Connection, preload: tup
             connection.send(("error", type(err).__name__, f"the result could not be sent back: {err}"))
 
 
-def _warm_lazy_imports() -> None:
-    """SymPy imports modules on first use (diff, cse, count_ops, latex, lambdify): load them before the
-    first job so that its budget, and a busy machine, are not charged for imports."""
-    try:
-        from optcore.objective import _parse_and_derive
-
-        _parse_and_derive("sin(x y)^2 + max(x, y)", None)
-    except Exception:  # noqa: BLE001 — a broken warm-up must not stop the worker
-        pass
+def _run_warm_ups(targets: tuple[str, ...]) -> None:
+    """Call each ``"module:function"`` of ``warm_workers_with``, uncharged to any job's budget."""
+    for target in targets:
+        module, _, name = target.partition(":")
+        try:
+            getattr(importlib.import_module(module), name)()
+        except Exception:  # noqa: BLE001 — a broken warm-up must not stop the worker
+            pass
 
 
 # --------------------------------------------------------------------------------------------------
@@ -221,7 +237,8 @@ class _Worker:
         parent_end, child_end = socket.socketpair()
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-c", _WORKER_BOOT, json.dumps(sys.path), str(child_end.fileno())],
+                [sys.executable, "-c", _WORKER_BOOT, json.dumps(sys.path), str(child_end.fileno()),
+                 json.dumps(_warm_ups)],
                 pass_fds=(child_end.fileno(),),  # the only thing the worker inherits
                 stdin=subprocess.DEVNULL,
             )

@@ -286,6 +286,10 @@ _NOISE = ["if noise:  # simulated stochastic gradient: the same noise optcore dr
           "else:",
           "    g_used = g"]
 
+# Decoupled weight decay (AdamW, Lion): x itself shrinks by lr * weight_decay * x, not through g.
+_WEIGHT_DECAY = ["if weight_decay:  # decoupled weight decay: pull x toward 0 directly",
+                 "    p = p + weight_decay * x"]
+
 
 def _method_code(method: str, params: dict[str, Any], d: int) -> tuple[list[str], list[str]]:
     if method == "gd":
@@ -309,6 +313,20 @@ def _method_code(method: str, params: dict[str, Any], d: int) -> tuple[list[str]
                  "m_hat = m / (1.0 - np.power(beta1, k + 1.0))  # bias corrections",
                  "v_hat = v / (1.0 - np.power(beta2, k + 1.0))",
                  "p = m_hat / (np.sqrt(v_hat) + eps)"])
+    if method == "adamw":
+        return (["m = np.zeros_like(x)  # first moment", "v = np.zeros_like(x)  # second moment"],
+                [*_NOISE, "m = beta1 * m + (1.0 - beta1) * g_used",
+                 "v = beta2 * v + (1.0 - beta2) * g_used * g_used",
+                 "m_hat = m / (1.0 - np.power(beta1, k + 1.0))  # bias corrections",
+                 "v_hat = v / (1.0 - np.power(beta2, k + 1.0))",
+                 "p = m_hat / (np.sqrt(v_hat) + eps)",
+                 *_WEIGHT_DECAY])
+    if method == "lion":
+        return (["m = np.zeros_like(x)  # momentum"],
+                [*_NOISE, "blend = beta1 * m + (1.0 - beta1) * g_used",
+                 "m = beta2 * m + (1.0 - beta2) * g_used  # the momentum update after the blend",
+                 "p = np.sign(blend)  # every coordinate moves by exactly lr (where blend is not 0)",
+                 *_WEIGHT_DECAY])
     if method == "newton":
         return [], ["H = hess(x)",
                     "lam, V = eigen(H)",

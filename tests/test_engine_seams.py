@@ -139,7 +139,7 @@ def _imports(path: Path) -> set[str]:
 # The engine's layers, bottom first: a module may import only from layers below its own.
 LAYERS = [
     {"rows", "curvature", "formula"},
-    {"linesearch", "sandbox"},
+    {"linesearch", "sandbox", "objective_cache"},
     {"rules", "objective"},
     {"methods", "oracle", "results"},
     {"driver"},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import operator
 import re
+import sys
 import threading
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from optcore.formula import FormulaError, parse_formula
+from optcore import sandbox
 from optcore.sandbox import FormulaTimeout, run_limited
 
 TIME_LIMIT = 2.0  # seconds per case, generous: most take well under a millisecond
@@ -421,6 +423,33 @@ def test_sandbox_round_trip_is_cheap() -> None:
         run_limited(operator.add, 1, 2, seconds=30)
         timings.append(time.perf_counter() - start)
     assert sorted(timings)[25] < 0.005  # median well under 5 ms (measured ~0.1 ms)
+
+
+_WARMED: list[str] = []  # in a worker: filled by _note_warm_up before its first job
+
+
+def _note_warm_up() -> None:
+    _WARMED.append("warm")
+
+
+def _worker_state(module: str) -> tuple[bool, list[str]]:
+    return module in sys.modules, list(_WARMED)
+
+
+def test_new_workers_run_the_registered_warm_ups_before_their_first_job(monkeypatch) -> None:
+    import optcore.objective  # noqa: F401 — registers its own warm-up (a small derivation) on import
+
+    sandbox.shutdown()  # idle workers from earlier tests started without this test's warm-up
+    targets = [*sandbox._warm_ups, "no_such_module:anything", f"{__name__}:_note_warm_up"]
+    monkeypatch.setattr(sandbox, "_warm_ups", targets)
+    try:
+        objective_loaded, warmed = run_limited(_worker_state, "optcore.objective", seconds=30)
+    finally:
+        sandbox.shutdown()  # later tests get workers without this module's warm-up
+    # The sandbox imports nothing above itself: optcore.objective is in the worker only because
+    # its registered warm-up ran; a broken target is skipped and the ones after it still run.
+    assert objective_loaded
+    assert warmed == ["warm"]
 
 
 def test_sandbox_in_process_when_no_limit() -> None:

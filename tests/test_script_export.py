@@ -59,6 +59,10 @@ def test_every_method_reproduces_the_seed_run(method, tmp_path):
     ("x^2", [10.0], "gd", {"lr": 1.1}, 400),  # diverges
     ("lambda^2 + (x-1)^2 + erf(x) + lambda*x/2", [1.0, 2.0], "bfgs", {}, 50),  # a keyword as a name
     ("abs(x) + max(y, 0.5x) + y^2", [1.0, 2.0], "gd", {"lr": 0.01}, 50),
+    ("(1-x)^2 + 100(y-x^2)^2", [-1.2, 1.0], "adamw", {"weight_decay": 0.1, "noise": 0.3, "seed": 5}, 200),
+    ("(1-x)^2 + 100(y-x^2)^2", [-1.2, 1.0], "adamw", {"weight_decay": 0.0}, 100),
+    ("x^2 + 2y^2 + 3z^2 + x*y + sin(z)", [1.0, -2.0, 0.5], "lion", {"weight_decay": 0.5, "lr": 0.01}, 150),
+    (SEED_FORMULA, SEED_START, "lion", {"noise": 0.5, "seed": 2, "beta1": 0.95}, 100),
 ])
 def test_more_settings_reproduce(formula, start, method, params, steps, tmp_path):
     obj = optcore.parse(formula)
