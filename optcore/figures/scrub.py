@@ -107,7 +107,7 @@ def add_scrub_slider(fig: go.Figure, path_name: str, values: Sequence[float], pa
     meta = dict(fig.layout.meta) if isinstance(fig.layout.meta, dict) else {}
     meta["scrub"] = dict(param=param, label=label, values=[float(v) for v in values], active=int(active))
     fig.update_layout(height=height, margin_b=margin_b, meta=meta, sliders=[dict(
-        active=int(active), x=0.0, len=1.0, xanchor="left", y=-70 / plot_px, yanchor="top", pad=dict(t=0, b=0),
+        active=int(active), x=0.0, len=1.0, transition=dict(duration=0), xanchor="left", y=-70 / plot_px, yanchor="top", pad=dict(t=0, b=0),
         currentvalue=dict(prefix=f"{label} = ", xanchor="left", font=dict(size=13)),
         steps=steps, name="scrub")])
     return fig
