@@ -13,7 +13,7 @@ import optcore
 from optcore.figures import scrub
 from optcore.figures import trajectory as figs
 
-from tests.test_app import _app, _run  # noqa: F401  (the app fixture helpers)
+from tests.test_app import _app
 
 
 def test_ladder_is_log_spaced_around_the_value_and_inside_the_bounds():

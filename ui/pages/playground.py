@@ -1,11 +1,11 @@
-"""Playground: one method on the current objective, animated, with a step inspector."""
+"""Playground: one method on the current objective, animated (or with η scrubbed in the chart),
+with a step inspector."""
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
 import optcore
-
 from optcore.figures import scrub
 from optcore.figures import trajectory as figs
 from ui import cache, charts, link, state, views, widgets
