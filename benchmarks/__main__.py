@@ -14,6 +14,18 @@ def browser_rows(rows: list[Row], repeats: int) -> None:
     rows.append(Row("browser: Enter on a new formula -> chart updated (median)", edit_ms, "ms", "<= 800 ms",
                     edit_ms <= 800))
     rows.append(Row("browser: play -> last frame, 200-step run", play_ms, "ms", "-", None))
+    from benchmarks.scrub import measure
+    m = measure(repeats)
+    rows.append(Row("browser: in-figure η scrub -> path redrawn (median)", m["scrub"], "ms", "<= 50 ms",
+                    m["scrub"] <= 50))
+    rows.append(Row("browser: Streamlit η widget -> Playground path redrawn", m["widget"], "ms", "<= 300 ms",
+                    m["widget"] <= 300))
+    rows.append(Row("browser: Compare 4 x 5000 Rosenbrock, link -> chart", m["link"], "ms", "<= 3000 ms",
+                    m["link"] <= 3000))
+    rows.append(Row("browser: Compare 4 x 5000, η change -> chart", m["change"], "ms", "<= 1000 ms",
+                    m["change"] <= 1000))
+    rows.append(Row("browser: figure JSON on that Compare page", m["bytes"] / 1e6, "MB", "<= 2 MB",
+                    m["bytes"] <= 2e6))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -287,3 +287,22 @@ def race(formula: Formula, picked: Sequence[tuple[str, dict]], starts, budget, t
         bar.empty()
         return out
     return _remember("race", key, work if compute else None, keep=4)
+
+
+# ---------------------------------------------------------------------------------- scrub ladders
+@st.cache_data(max_entries=64, show_spinner=False)
+def _ladder_paths(formula: Formula, method: str, params: tuple, x0: tuple, steps: int, tol: float,
+                  param: str, values: tuple) -> tuple[np.ndarray, ...]:
+    batch = optcore.run_batch(formula.parse(), method, np.tile(np.array(x0, dtype=float), (len(values), 1)),
+                              steps=steps, tol=tol, **{**dict(params), param: np.array(values, dtype=float)})
+    P = batch.points
+    return tuple(P[i, :int(batch.iterations[i]) + 1] for i in range(len(values)))
+
+
+def ladder_paths(formula: Formula, method: str, params: dict, x0: Sequence[float], steps: int, tol: float,
+                 param: str, values) -> tuple[np.ndarray, ...]:
+    """The points of one run per ladder value of `param` (the others as in `params`), all in one
+    batched run: what an in-figure scrub slider swaps between."""
+    rest = {k: v for k, v in params.items() if k != param}
+    return _ladder_paths(Formula(*formula), method, _params_key(rest), _floats(x0), int(steps), float(tol),
+                         param, _floats(values))

@@ -15,7 +15,7 @@ THREE_D_TRACES = ("surface", "scatter3d", "mesh3d", "cone", "streamtube", "isosu
 FILE_STEM = "optimization-explorer"
 
 
-def _on_chart_click(key: str, axes: tuple[int, ...]) -> None:
+def _on_chart_click(key: str, axes: tuple[int, ...], keep_value: Callable[[float], None] | None = None) -> None:
     chosen = st.session_state.get(key)
     try:
         points = chosen["selection"]["points"]
@@ -24,6 +24,16 @@ def _on_chart_click(key: str, axes: tuple[int, ...]) -> None:
     if not points:
         return
     point = points[-1]
+    data = point.get("customdata")
+    if keep_value is not None and isinstance(data, list) and len(data) == 2:
+        # a point of a scrubbed path: [k, the parameter value the in-figure slider shows]
+        try:
+            value = float(data[1])
+        except (TypeError, ValueError):
+            return
+        if value > 0 and value == value and value != float("inf"):
+            keep_value(float(f"{value:.4g}"))
+        return
     obj = state.current_objective()
     coords = [point.get("x"), point.get("y")][:len(axes)]
     names = [obj.variables[i] for i in axes if i < obj.dim]
@@ -32,10 +42,11 @@ def _on_chart_click(key: str, axes: tuple[int, ...]) -> None:
     state.set_start([round(float(c), 4) for c in coords], names)
 
 
-def chart(fig, key: str, clickable: bool = True):
+def chart(fig, key: str, clickable: bool = True, keep_value: Callable[[float], None] | None = None):
     """Show a Plotly figure; with `clickable`, a click on a point (or on the faint grid laid over a
     contour) moves the start point. The figure says which variables its axes are through
-    `layout.meta["click_axes"]` (default: the first two)."""
+    `layout.meta["click_axes"]` (default: the first two). With `keep_value`, a click on a path
+    whose points carry [k, value] (a scrub figure, `optcore.figures.scrub`) calls it with the value."""
     from optcore.figures.base import keep_unselected_visible
     if not clickable:
         return st.plotly_chart(fig, key=key, config=CHART_CONFIG, width="stretch")
@@ -43,7 +54,7 @@ def chart(fig, key: str, clickable: bool = True):
     axes = tuple(meta.get("click_axes", (0, 1)))
     keep_unselected_visible(fig)
     return st.plotly_chart(fig, key=key, config=CHART_CONFIG, width="stretch", on_select=functools.partial(
-        _on_chart_click, key, axes), selection_mode="points")
+        _on_chart_click, key, axes, keep_value), selection_mode="points")
 
 
 def _prepared(key: str, kind: str, build: Callable[[Callable[[float, str], None]], bytes]) -> bytes | None:

@@ -4,34 +4,36 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+import optcore
+
 from optcore.figures import trajectory as figs
 from ui import cache, charts, link, state, views, widgets
 
 DEFAULTS = ("gd", "momentum", "bfgs", "adam", "newton", "cg")
 DASHES = ("solid", "dot", "dash", "dashdot", "longdash", "longdashdot")
 X_AXES = {"iterations": None, "f evaluations": "f", "gradient evaluations": "grad", "Hessian evaluations": "hess"}
-PER_ROW = 3  # six pickers side by side squeeze their menus to a few letters each
 
 formula, obj = state.current_formula(), state.current_objective()
 names, window = list(obj.variables), state.current_window()
 minima = views.known_minima()
 
 st.header("Compare methods")
-top = st.columns([1, 1, 2])
-with top[0]:
+# Settings beside the chart: on a 1440 x 900 screen the chart is in view at once (with the settings
+# above it, six method boxes pushed it below the fold).
+settings, main = st.columns([1, 3], gap="medium")
+with settings:
     n = int(link.shared_option(st.number_input, "number of methods", "n_methods", min_value=1,
                                max_value=state.MAX_METHODS, value=3, step=1))
-with top[1]:
     steps, tol = widgets.steps_and_tol()
-with top[2]:
-    starts = widgets.extra_starts_input()
+    picked = []
+    for i in range(n):
+        chosen = st.session_state.get(f"m{i}.method") or DEFAULTS[i % len(DEFAULTS)]
+        title = optcore.METHODS[chosen].label if chosen in optcore.METHODS else chosen
+        with st.expander(f"Method {i + 1}: {title}", expanded=True):
+            picked.append(widgets.method_picker(f"m{i}", default=DEFAULTS[i % len(DEFAULTS)], label=f"Method {i + 1}"))
+    with st.expander("More start points", expanded=False):
+        starts = widgets.extra_starts_input()
     st.caption(f"{len(starts)} start point(s): the sidebar's start, plus the extra ones.")
-
-picked = []
-cells = [col for _ in range(0, n, PER_ROW) for col in st.columns(PER_ROW)][:n]
-for i, col in enumerate(cells):
-    with col.container(border=True):
-        picked.append(widgets.method_picker(f"m{i}", default=DEFAULTS[i % len(DEFAULTS)], label=f"Method {i + 1}"))
 
 runs, styles, panels = {}, {}, []
 for i, (method, params) in enumerate(picked):
@@ -46,22 +48,25 @@ for i, (method, params) in enumerate(picked):
 all_paths = [p for _, panel in panels for p in panel]
 
 fig = None
-if obj.dim == 2:
-    tab_side, tab_overlay = st.tabs(["Side by side (shared timeline)", "Overlay on one contour"])
-    with tab_side:
-        fig = figs.small_multiples_figure(*cache.grid(formula, window, n=120), panels, minima=minima, names=names)
-        charts.chart(fig, key="cmp_multiples", clickable=False)
-    with tab_overlay:
-        overlay = figs.contour_paths_figure(*cache.grid(formula, window, n=200), all_paths, minima=minima, names=names)
-        charts.chart(overlay, key="cmp_overlay")
-        st.caption("Click anywhere on the contour to move the first start point there.")
-elif obj.dim == 1:
-    xs, _, fx = cache.grid(formula, window, n=400)
-    fig = figs.curve_figure(xs, fx, all_paths, name=names[0], minima=minima[:, 0] if len(minima) else (),
-                            minima_values=obj.value(minima) if len(minima) else ())
-    charts.chart(fig, key="cmp_curve")
-else:
-    st.info(f"f has {obj.dim} variables: compare the methods by their convergence plots below.")
+with main:
+    if obj.dim == 2:
+        tab_side, tab_overlay = st.tabs(["Side by side (shared timeline)", "Overlay on one contour"])
+        with tab_side:
+            fig = figs.small_multiples_figure(*cache.grid(formula, window, n=120), panels, minima=minima,
+                                              names=names, height_per_row=300 if n > 3 else 330)
+            charts.chart(fig, key="cmp_multiples", clickable=False)
+        with tab_overlay:
+            overlay = figs.contour_paths_figure(*cache.grid(formula, window, n=200), all_paths, minima=minima,
+                                                names=names)
+            charts.chart(overlay, key="cmp_overlay")
+            st.caption("Click anywhere on the contour to move the first start point there.")
+    elif obj.dim == 1:
+        xs, _, fx = cache.grid(formula, window, n=400)
+        fig = figs.curve_figure(xs, fx, all_paths, name=names[0], minima=minima[:, 0] if len(minima) else (),
+                                minima_values=obj.value(minima) if len(minima) else ())
+        charts.chart(fig, key="cmp_curve")
+    else:
+        st.info(f"f has {obj.dim} variables: compare the methods by their convergence plots below.")
 
 # -- convergence -------------------------------------------------------------------------------
 axis = link.shared_option(st.segmented_control, "x-axis", "xaxis", options=list(X_AXES), default="iterations")
