@@ -374,3 +374,17 @@ def test_race_page_and_command_line_tune_the_same_values():
     assert list(table["tuned"]) == [m["tuned"] for m in cli["methods"]]
     assert all(t.startswith("lr=") for t in table["tuned"])
     assert list(table["success rate"]) == [m["success rate"] for m in cli["methods"]]
+
+
+def test_learning_rate_can_be_typed_exactly():
+    """η = 1.1 (the textbook's diverging rate) is not on any slider ladder: it can be typed, the run
+    lands in the share link, and the slider beside follows (and sets the box)."""
+    at = _app(f="x^2", x0="1")
+    at.number_input(key="m0.gd.lr").set_value(1.1)
+    _run(at)
+    assert at.session_state["m0.gd.lr"] == 1.1
+    assert at.session_state["m0.gd.lr.slide"] == 1.1
+    assert "lr=1.1" in str(at.query_params.get("m.m0"))
+    at.select_slider(key="m0.gd.lr.slide").set_value(0.3)
+    _run(at)
+    assert at.session_state["m0.gd.lr"] == 0.3

@@ -34,6 +34,9 @@ FORMULA_ERROR = "_formula_error"
 ACTIVE_PRESET = "_active_preset"
 PENDING_PRESET = "_pending_preset"
 SWITCH_TO = "_switch_to"
+# Preset.view settings -> the widget keys of the pages that read them
+PRESET_VIEW_KEYS = {"angle": "pc_view_theta", "steps_cap": "pc_steps",
+                    "basin_steps": "basin_steps", "basin_panels": "basin_panels"}
 
 
 # ------------------------------------------------------------------------------- the objective
@@ -233,6 +236,8 @@ def apply_preset(key: str, switch: bool = True) -> None:
         set_method(page.picker, *chosen)
     ss["n_methods"] = max(1, len(runs))
     ss["lrs"] = preset_learning_rates(runs)
+    for name, widget_key in PRESET_VIEW_KEYS.items():   # the page settings its picture depends on
+        ss[widget_key] = int(preset.view_setting(name))
     if switch and getattr(preset, "page", None):
         ss[SWITCH_TO] = preset.page
 
