@@ -99,3 +99,52 @@ def finite_start(obj, start: Sequence[float], window: Sequence[tuple[float, floa
         if np.isfinite(value):
             return [float(v) if i == 0 else float(np.round(v, 3)) for v in point]
     return [float(v) for v in start]
+
+
+FAR = 4.0         # a run's points further than this many window widths outside the window are clipped
+RUN_MARGIN = 0.08  # margin around the starts and paths, as a share of the view's width
+
+
+def _nice_outwards(lo: float, hi: float) -> tuple[float, float]:
+    """[lo, hi] rounded outwards to a tenth of its width's decade (3.27 .. 10.4 -> 3.2 .. 10.5)."""
+    unit = 10.0 ** np.floor(np.log10(max(hi - lo, 1e-300))) / 10
+    return float(np.round(np.floor(lo / unit) * unit, 12)), float(np.round(np.ceil(hi / unit) * unit, 12))
+
+
+def window_with_runs(window: Sequence[tuple[float, float]], paths: Sequence[np.ndarray]
+                     ) -> tuple[Window, list[bool]]:
+    """The view that shows `window` (the stationary points) and every run drawn in it: the union of
+    the window and the starts and path points, with a margin, rounded outwards. A diverging run
+    would squash the picture to a line, so points more than FAR window-widths beyond the window
+    (around the starts) are left out. Returns (view, per path: whether some of it lies outside the
+    view) so the page can say where a run went. `paths` are arrays (n_k, d) whose row 0 is the start.
+
+    x^2 from x0 = 10 with η = 0.2, 0.05, 1.1 showed [-2, 2]: the start and two runs off the chart."""
+    W = np.array([[float(lo), float(hi)] for lo, hi in window], dtype=float)
+    d = len(W)
+    paths = [np.asarray(p, dtype=float).reshape(-1, d) for p in paths if np.size(p)]
+    if d == 0 or not paths:
+        return tuple((float(a), float(b)) for a, b in W), [False] * len(paths)
+    starts = np.array([p[0] for p in paths if np.all(np.isfinite(p[0]))]).reshape(-1, d)
+    base_lo = np.minimum(W[:, 0], starts.min(axis=0)) if len(starts) else W[:, 0]
+    base_hi = np.maximum(W[:, 1], starts.max(axis=0)) if len(starts) else W[:, 1]
+    reach = FAR * (base_hi - base_lo)
+    lo, hi, outside = base_lo.copy(), base_hi.copy(), []
+    for p in paths:
+        finite = np.all(np.isfinite(p), axis=1)
+        near = finite & np.all((p >= base_lo - reach) & (p <= base_hi + reach), axis=1)
+        outside.append(bool((~near).any()))
+        if near.any():
+            lo, hi = np.minimum(lo, p[near].min(axis=0)), np.maximum(hi, p[near].max(axis=0))
+    if np.all(lo >= W[:, 0]) and np.all(hi <= W[:, 1]):
+        return tuple((float(a), float(b)) for a, b in W), outside   # everything already in view
+    pad = RUN_MARGIN * (hi - lo)
+    view = tuple(_nice_outwards(a, b) for a, b in zip(np.minimum(lo - pad, W[:, 0]), np.maximum(hi + pad, W[:, 1])))
+    return view, outside
+
+
+def starts_outside(window: Sequence[tuple[float, float]], starts: np.ndarray) -> list[int]:
+    """Indices of the starts that lie outside `window` (a fixed window does not follow them)."""
+    W = np.array(window, dtype=float)
+    S = np.asarray(starts, dtype=float).reshape(-1, len(W))
+    return [i for i, s in enumerate(S) if np.any(s < W[:, 0]) or np.any(s > W[:, 1])]

@@ -388,3 +388,36 @@ def test_learning_rate_can_be_typed_exactly():
     at.select_slider(key="m0.gd.lr.slide").set_value(0.3)
     _run(at)
     assert at.session_state["m0.gd.lr"] == 0.3
+
+
+def _x_range(spec: dict) -> tuple[float, float]:
+    xs = spec["layout"]["xaxis"].get("range")
+    assert xs, "the 1-D chart states its x-range"
+    return float(xs[0]), float(xs[1])
+
+
+def test_view_follows_the_runs_of_a_typed_formula():
+    """x^2 typed, start moved to 10, rates 0.2, 0.05, 1.1: the chart's x-range holds the start and the
+    two converging runs (the automatic window was [-2, 2]); the diverging one is said to leave."""
+    at = _app(f="x^2", x0="10")
+    at.text_input(key="lrs").input("0.2, 0.05, 1.1")
+    _run(at)
+    assert len(at.warning) + len(at.success) + len(at.error) >= 3   # three runs
+    lo, hi = _x_range(_spec(at))
+    assert lo <= 0 and hi >= 10, (lo, hi)
+    import optcore
+    obj = optcore.parse("x^2")
+    for lr in (0.2, 0.05):
+        pts = optcore.run(obj, "gd", [10.0], steps=int(at.session_state["steps"]), lr=lr).points[:, 0]
+        assert lo <= pts.min() and pts.max() <= hi
+    assert any("leave the view" in c.value for c in at.caption)
+
+
+def test_fixed_window_keeps_and_warns_then_fit_to_run():
+    at = _app(f="x^2 + 2y^2", x0="-5,-2")
+    at.number_input(key="win.x.lo").set_value(-1.0)
+    _run(at)
+    assert any("outside the fixed plot window" in w.value for w in at.warning)
+    at.button(key="auto_window").click()
+    _run(at)
+    assert not any("outside the fixed plot window" in w.value for w in at.warning)

@@ -103,11 +103,16 @@ def sidebar() -> None:
             if ss.get(klo) is None or ss.get(khi) is None:
                 ss[klo], ss[khi] = window[i]
             c1, c2 = st.columns(2)
-            c1.number_input(f"{name} from", key=klo, step=0.5, format="%.4g")
-            c2.number_input(f"{name} to", key=khi, step=0.5, format="%.4g")
+            c1.number_input(f"{name} from", key=klo, step=0.5, format="%.4g", on_change=state.fix_window)
+            c2.number_input(f"{name} to", key=khi, step=0.5, format="%.4g", on_change=state.fix_window)
             if not ss[klo] < ss[khi]:
                 st.warning(f"{name}: 'from' must be less than 'to'; using {state.DEFAULT_RANGE}")
-        st.button("Fit window to stationary points", on_click=state.fit_window, key="auto_window")
+        if state.window_fixed():
+            st.caption("Fixed window: runs that leave it are cut off at its edge.")
+        else:
+            st.caption("Automatic: the charts widen this window to show the start(s) and the paths.")
+        st.button("Fit to run (stationary points, start and path)", on_click=state.fit_to_run, key="auto_window",
+                  help="forget a fixed window: frame the stationary points and let the view follow the runs")
 
     with sb.expander("Formula, gradient, Hessian", expanded=False):
         st.latex(f"f({', '.join(_latex_name(n) for n in names)}) = {obj.latex}")

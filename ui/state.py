@@ -33,6 +33,7 @@ GOOD_FORMULA = "_good_formula"      # {"text": str, "variables": tuple | None}: 
 FORMULA_ERROR = "_formula_error"
 ACTIVE_PRESET = "_active_preset"
 PENDING_PRESET = "_pending_preset"
+WINDOW_FIXED = "_window_fixed"      # the student or a preset set the window: the view does not follow runs
 SWITCH_TO = "_switch_to"
 # Preset.view settings -> the widget keys of the pages that read them
 PRESET_VIEW_KEYS = {"angle": "pc_view_theta", "steps_cap": "pc_steps",
@@ -146,8 +147,24 @@ def set_extra_starts(points) -> None:
     st.session_state[EXTRA_STARTS_TEXT] = points_text(points)
 
 
+def window_fixed() -> bool:
+    return bool(st.session_state.get(WINDOW_FIXED))
+
+
+def fix_window() -> None:
+    """The student edited the window: the view stays there (runs that leave it are clipped)."""
+    st.session_state[WINDOW_FIXED] = True
+
+
+def fit_to_run() -> None:
+    """Let the view follow the runs again (the stationary points' window, widened to hold them)."""
+    fit_window()
+
+
 def fit_window() -> None:
-    """Fit the window to the stationary points (or keep it), then shrink it to where f is defined."""
+    """Fit the window to the stationary points (or keep it), then shrink it to where f is defined;
+    the view follows the runs again."""
+    st.session_state[WINDOW_FIXED] = False
     formula, obj = current_formula(), current_objective()
     window = cache.auto_window(formula) or tuple(window_entry(name) for name in obj.variables)
     set_window(cache.defined_window(formula, tuple((float(a), float(b)) for a, b in window)), obj.variables)
@@ -156,9 +173,11 @@ def fit_window() -> None:
 # ----------------------------------------------------------------------- formula and preset
 def apply_formula(text: str, variables: tuple[str, ...] | None = None,
                   window: Sequence[tuple[float, float]] | None = None,
-                  start: Sequence[float] | None = None, preset: str | None = None) -> bool:
+                  start: Sequence[float] | None = None, preset: str | None = None,
+                  fixed: bool = False) -> bool:
     """Make `text` the current objective if it parses; otherwise keep the last good one and
-    remember the message. Resizes start and window to the new variables. Returns success."""
+    remember the message. Resizes start and window to the new variables; `fixed` (a preset's
+    window) keeps the view there, else it follows the runs. Returns success."""
     ss = st.session_state
     obj, message = try_parse(text, variables)
     ss[FORMULA_INPUT] = text
@@ -169,6 +188,7 @@ def apply_formula(text: str, variables: tuple[str, ...] | None = None,
     ss[GOOD_FORMULA] = {"text": obj.text, "variables": variables}
     ss[ACTIVE_PRESET] = preset
     ss[PRESET_SELECT] = preset or ""
+    ss[WINDOW_FIXED] = bool(fixed)
     names, formula = obj.variables, Formula(obj.text, variables)
     if window is None:
         window = cache.auto_window(formula)
@@ -225,7 +245,7 @@ def apply_preset(key: str, switch: bool = True) -> None:
     if preset is None:
         return
     ss = st.session_state
-    apply_formula(preset.formula, tuple(preset.variables), preset.window, preset.start, preset=key)
+    apply_formula(preset.formula, tuple(preset.variables), preset.window, preset.start, preset=key, fixed=True)
     ss["steps"] = int(min(preset.steps, share.MAX_STEPS))
     set_extra_starts(preset.extra_starts)
     runs = list(preset.runs)[:MAX_METHODS]

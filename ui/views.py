@@ -298,6 +298,44 @@ def window_with_paths(window, runs, limit: float = 1e6) -> tuple[tuple[float, fl
     return ((min(lo, float(pts.min())), max(hi, float(pts.max()))) if pts.size else (lo, hi),)
 
 
+def run_window(window, paths, names: Sequence[str] | None = None) -> tuple[tuple[float, float], ...]:
+    """The window a chart shows for these runs (arrays of points, start first, or trajectories):
+    widened to hold the starts and paths unless the student or a preset fixed it. Says so when a
+    start lies outside a fixed window, and where a run went when it leaves the view."""
+    from optcore import window as windows
+    arrays = [np.asarray(getattr(p, "points", p), dtype=float) for p in paths]
+    arrays = [a.reshape(len(a), -1) for a in arrays if a.size]
+    if not arrays:
+        return tuple(window)
+    if state.window_fixed():
+        view = tuple(window)
+        away = windows.starts_outside(view, np.array([a[0] for a in arrays]))
+        if away:
+            st.warning(f"{len(away)} start point(s) lie outside the fixed plot window, so the chart cannot show "
+                       "them: press **Fit to run** under *Plot window* in the sidebar.", icon=":material/zoom_out_map:")
+    else:
+        view, _ = windows.window_with_runs(window, arrays)
+    left = [a for a in arrays if np.any(~np.isfinite(a)) or
+            np.any((a < np.array(view)[:, 0]) | (a > np.array(view)[:, 1]))]
+    if left:
+        ends = []
+        for a in left:
+            last = a[np.all(np.isfinite(a), axis=1)][-1] if np.all(np.isfinite(a), axis=1).any() else None
+            ends.append("overflow" if last is None else "(" + ", ".join(format_number(v) for v in last) + ")")
+        st.caption(f"{len(left)} run(s) leave the view (cut at its edge); last finite point: " + "; ".join(ends) + ".")
+    return view
+
+
+def format_number(v: float, scale: float = 1.0, digits: int = 6) -> str:
+    """A number without float noise: values below 1e-12 of the scale shown (or of 1) print as 0."""
+    v = float(v)
+    if not np.isfinite(v):
+        return str(v)
+    if abs(v) < 1e-12 * max(abs(float(scale)), 1.0):
+        return "0"
+    return f"{v:.{digits}g}"
+
+
 def rate_metrics(eigs, where: str) -> None:
     """The numbers of gradient descent's rate theory for a positive-definite Hessian."""
     from optcore import analysis

@@ -23,6 +23,7 @@ with controls:
 traj = cache.run(formula, method, params, x0, steps, tol)
 runs = {f"{method} η={lr:g}": cache.run(formula, method, {**params, "lr": lr}, x0, steps, tol)
         for lr in lrs} or {method: traj}
+window = views.run_window(window, list(runs.values()))   # the start and every run in the picture
 
 with main:
     for label, t in runs.items():
