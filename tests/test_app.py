@@ -421,3 +421,35 @@ def test_fixed_window_keeps_and_warns_then_fit_to_run():
     at.button(key="auto_window").click()
     _run(at)
     assert not any("outside the fixed plot window" in w.value for w in at.warning)
+
+
+def test_new_formula_is_a_clean_slate():
+    """After the curvature page's blog example (extra start 3.1, 1.8; GD and Newton at η = 0.5),
+    typing Rosenbrock on Compare keeps none of it, and the sidebar says what was reset."""
+    at = _app(view="curvature")
+    at.selectbox(key="preset_select").set_value("blog-sin-saddle")
+    _run(at)
+    assert at.session_state["extra_starts"], "the example brings extra starts"
+    assert any(t.value for t in at.text_input if t.key == "extra_starts_text"), "shown and editable"
+    at.text_input(key="formula_input").input("(1 - x)^2 + 100(y - x^2)^2")
+    _run(at)
+    assert at.session_state["extra_starts"] == []
+    assert at.session_state["m0.gd.lr"] != 0.5
+    assert any("reset" in i.value and "extra start" in i.value for i in at.sidebar.info)
+
+
+def test_newton_direction_label_agrees_with_the_f_values():
+    """The blog's start (3.1, 1.8): ∇fᵀs < 0 but f rises after the full and the half step; the label
+    must not say plain "downhill" then. Checked against the objective's own values."""
+    import numpy as np
+
+    import optcore
+    from ui import views
+    p = optcore.PRESETS["blog-sin-saddle"]
+    obj = optcore.parse(p.formula, tuple(p.variables))
+    for row in views.newton_at_starts(obj, np.array([p.start, *p.extra_starts], dtype=float)):
+        f0, full, half = row["f"], row["f after the full step"], row["f after half the step"]
+        if full is not None and full > f0 and half > f0:
+            assert row["Newton direction"].startswith(("uphill", "downhill only at first"))
+        if row["Newton direction"] == "downhill (∇fᵀs < 0)":
+            assert full < f0 or half < f0

@@ -39,6 +39,8 @@ def _on_formula_submit() -> None:
     preset = state.current_preset()
     if preset is not None and text.strip() == preset.formula.strip():
         return  # unchanged
+    if state.try_parse(text)[0] is not None and text.strip() != state.current_formula().text.strip():
+        state.clean_slate()   # before apply_formula forgets which preset was open
     state.apply_formula(text)
 
 
@@ -74,6 +76,9 @@ def sidebar() -> None:
                   placeholder="e.g. x^2 + 3y^2, sin(x)cos(y), (1-x)^2 + 100(y-x^2)^2",
                   help="Press Enter to apply. Write powers as x^2, products as 3y or 3*y; "
                        "functions: sin cos tan exp log sqrt abs tanh max min … Variables are any names.")
+    note = ss.pop(state.SLATE_NOTE, None)
+    if note:
+        sb.info(note, icon=":material/restart_alt:")
     error = state.formula_error()
     obj = state.current_objective()
     if error:

@@ -33,6 +33,7 @@ GOOD_FORMULA = "_good_formula"      # {"text": str, "variables": tuple | None}: 
 FORMULA_ERROR = "_formula_error"
 ACTIVE_PRESET = "_active_preset"
 PENDING_PRESET = "_pending_preset"
+SLATE_NOTE = "_slate_note"          # what a new formula reset, said once in the sidebar
 WINDOW_FIXED = "_window_fixed"      # the student or a preset set the window: the view does not follow runs
 SWITCH_TO = "_switch_to"
 # Preset.view settings -> the widget keys of the pages that read them
@@ -208,6 +209,37 @@ def apply_formula(text: str, variables: tuple[str, ...] | None = None,
         start = windows.finite_start(obj, start, window)
     set_start(start, names)
     return True
+
+
+def clean_slate() -> str | None:
+    """Forget what belonged to the previous formula when the student types a new one: its extra
+    starts, the learning rates to compare and, when a preset was open, the preset's methods and
+    their parameters (back to each page's defaults). Returns a sentence saying what was reset, or
+    None. After the blog example, typed Rosenbrock kept the starts (3.1, 1.8) and GD at η = 0.5:
+    "diverged at step 2", and the student concluded that Rosenbrock makes GD diverge."""
+    ss = st.session_state
+    reset = []
+    if ss.get(EXTRA_STARTS):
+        reset.append(f"extra start points ({points_text(ss[EXTRA_STARTS])})")
+    set_extra_starts([])
+    if ss.get("lrs"):
+        reset.append(f"learning rates to compare ({ss['lrs']})")
+    ss["lrs"] = ""
+    preset = current_preset()
+    if preset is not None:
+        pickers = {f"m{i}" for i in range(MAX_METHODS)} | {page.picker for page in registry.own_pickers()}
+        for key in [k for k in list(ss.keys()) if isinstance(k, str) and k.split(".", 1)[0] in pickers
+                    and "." in k]:
+            del ss[key]
+        ss.pop("n_methods", None)
+        for widget_key in PRESET_VIEW_KEYS.values():
+            ss.pop(widget_key, None)
+        reset.append(f"the methods and parameters of the example “{preset.name}”")
+    if not reset:
+        return None
+    note = "New formula: reset " + "; ".join(reset) + "."
+    ss[SLATE_NOTE] = note
+    return note
 
 
 def set_method(key: str, method: str, params: dict | None = None) -> None:

@@ -220,6 +220,24 @@ def summary_rows(runs: dict, tol: float) -> list[dict]:
     return rows
 
 
+def newton_direction_label(f0: float, slope: float, f_full: float | None, f_half: float | None) -> str:
+    """Which way the Newton step s points, in words that agree with the f values shown beside it: a
+    direction can be downhill at first (∇fᵀs < 0) while f rises after the full and the half step
+    (the blog's start (3.1, 1.8)); then the label says so."""
+    if f_full is None:
+        return "—"
+    if slope > 0:
+        return "uphill (∇fᵀs > 0)"
+    if slope == 0:
+        return "flat (∇fᵀs = 0)"
+    rises = [name for name, v in (("full", f_full), ("half", f_half)) if v is not None and not v < f0]
+    if len(rises) == 2:
+        return "downhill only at first (∇fᵀs < 0): f rises after the full and the half step"
+    if rises == ["full"]:
+        return "downhill (∇fᵀs < 0), but the full step overshoots: f rises; the half step lowers it"
+    return "downhill (∇fᵀs < 0)"
+
+
 def newton_at_starts(obj, starts) -> list[dict]:
     """What the Hessian says at each start: det H, its eigenvalues, the Newton step, f after the
     full and the half step, and whether the Newton direction points downhill."""
@@ -229,13 +247,14 @@ def newton_at_starts(obj, starts) -> list[dict]:
         f0, g, H = analysis.taylor_model(obj, x0)
         lam = analysis.symmetric_eigenvalues(H)
         step = analysis.newton_landing_point(g, H)
+        f_full = float(obj.value(x0 + step)) if step is not None else None
+        f_half = float(obj.value(x0 + 0.5 * step)) if step is not None else None
+        slope = float(g @ step) if step is not None else 0.0
         rows.append({"start": ", ".join(f"{v:.4g}" for v in x0), "f": f0, "det H": float(np.linalg.det(H)),
                      "eigenvalues of H": ", ".join(f"{v:.4g}" for v in lam),
                      "Newton step −H⁻¹∇f": ", ".join(f"{v:.3g}" for v in step) if step is not None else "H singular",
-                     "f after the full step": float(obj.value(x0 + step)) if step is not None else None,
-                     "f after half the step": float(obj.value(x0 + 0.5 * step)) if step is not None else None,
-                     "Newton direction": ("—" if step is None else "uphill (∇fᵀs > 0)" if float(g @ step) > 0
-                                          else "downhill (∇fᵀs < 0)")})
+                     "f after the full step": f_full, "f after half the step": f_half,
+                     "Newton direction": newton_direction_label(f0, slope, f_full, f_half)})
     return rows
 
 
