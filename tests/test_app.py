@@ -453,3 +453,31 @@ def test_newton_direction_label_agrees_with_the_f_values():
             assert row["Newton direction"].startswith(("uphill", "downhill only at first"))
         if row["Newton direction"] == "downhill (∇fᵀs < 0)":
             assert full < f0 or half < f0
+
+
+def test_numbers_without_float_noise_and_not_reached():
+    import numpy as np
+
+    import optcore
+    from ui import views
+    assert views.format_number(-1.83697e-15, scale=1.0) == "0"
+    assert views._fmt_vec([7.1e-15, 0.0]) == "(0, 0)"
+    assert views._fmt_vec([-0.0576461234, -0.123456789, 3.0]) == "(-0.0576461, -0.123457, 3)"
+    assert views.format_number(1e-15, scale=1e-14) == "1e-15"     # small but not noise at its own scale
+    obj = optcore.parse("x^2 + y^2")
+    runs = {"short": optcore.run(obj, "gd", [2.0, 1.0], steps=2, lr=0.01),
+            "long": optcore.run(obj, "gd", [2.0, 1.0], steps=200, lr=0.5)}
+    rows = views.summary_rows(runs, 1e-8)
+    assert rows[0]["iterations to tol"] == "not reached"
+    assert rows[1]["iterations to tol"].isdigit() and rows[1]["best"]
+    assert np.isfinite(rows[1]["final f"])
+
+
+def test_inspector_follows_any_run():
+    at = _app(f="x^2", x0="10")
+    at.text_input(key="lrs").input("0.2, 1.1")
+    _run(at)
+    follow = at.selectbox(key="pg_inspect_k.run")
+    follow.set_value(follow.options[1])
+    _run(at)
+    assert any("x_" in m.value and "(" in m.value for m in at.markdown)

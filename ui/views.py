@@ -43,7 +43,8 @@ def best_run(rows: Sequence[dict]) -> int | None:
     def key(r: int):
         f = rows[r].get("final f")
         finite = f is not None and np.isfinite(f)
-        return (not finite, f if finite else 0.0, rows[r].get("iterations to tol") or 10**9)
+        k = rows[r].get("iterations to tol")
+        return (not finite, f if finite else 0.0, k if isinstance(k, int) else 10**9)
 
     at_min = [r for r in range(len(rows)) if rows[r].get("stopped at") == "minimum"]
     pool = at_min or list(range(len(rows)))
@@ -86,8 +87,13 @@ def show_stationary_start(traj, dim: int) -> bool:
     return True
 
 
-def _fmt_vec(v: Sequence[float]) -> str:
-    return "(" + ", ".join(f"{float(x):.5g}" for x in np.ravel(v)) + ")"
+def _fmt_vec(v: Sequence[float], digits: int = 6) -> str:
+    """A vector in full (never cut off), coordinates below 1e-12 of its largest shown as 0:
+    (7.1e-15, 0) is (0, 0)."""
+    values = np.asarray(v, dtype=float).ravel()
+    finite = values[np.isfinite(values)]
+    scale = max(float(np.abs(finite).max()) if finite.size else 1.0, 1.0)   # coordinates: at least unit scale
+    return "(" + ", ".join(format_number(x, scale, digits) for x in values) + ")"
 
 
 def _matrix_df(M: np.ndarray, names: Sequence[str]):
@@ -95,9 +101,15 @@ def _matrix_df(M: np.ndarray, names: Sequence[str]):
     return pd.DataFrame(np.asarray(M, dtype=float), index=list(names), columns=list(names))
 
 
-def step_inspector(traj, key: str) -> int:
+def step_inspector(traj, key: str, runs: dict | None = None) -> int:
     """Slider over k and everything about step k: x_k, f, ‖∇f‖, the step and what the method used.
-    Returns k (the slice view of d > 2 follows it)."""
+    With several `runs` on the view, a picker chooses the one to follow. Returns k (the slice view
+    of d > 2 follows it)."""
+    if runs and len(runs) > 1:
+        labels = list(runs)
+        if st.session_state.get(f"{key}.run") not in labels:
+            st.session_state[f"{key}.run"] = labels[0]
+        traj = runs[st.selectbox("follow run", labels, key=f"{key}.run")]
     names = list(traj.variables)
     k_max = int(traj.iterations)
     if k_max == 0:
@@ -108,16 +120,19 @@ def step_inspector(traj, key: str) -> int:
             st.session_state[key] = k_max
         k = st.slider("inspect step k", 0, k_max, key=key, help="drag to look at any iteration")
     x, f, g = traj.points[k], float(traj.values[k]), traj.grads[k]
-    c = st.columns(4)
-    c[0].metric(f"x_{k}", _fmt_vec(x))
-    c[1].metric(f"f(x_{k})", f"{f:.6g}")
-    c[2].metric("‖∇f‖", f"{float(np.linalg.norm(g)):.3e}")
+    values = np.asarray(traj.values, dtype=float)
+    f_scale = float(np.abs(values[np.isfinite(values)]).max()) if np.isfinite(values).any() else 1.0
+    # x_k in a line of its own: a metric cuts a vector off ("(-0.057646, -...")
+    st.markdown(f"**x_{k}** = {_fmt_vec(x)}")
+    c = st.columns(3)
+    c[0].metric(f"f(x_{k})", format_number(f, f_scale))
+    c[1].metric("‖∇f‖", f"{float(np.linalg.norm(g)):.3e}")
     if k < k_max:
         step = traj.points[k + 1] - x
-        c[3].metric(f"step to x_{k + 1} (length)", f"{float(np.linalg.norm(step)):.3e}",
+        c[2].metric(f"step to x_{k + 1} (length)", f"{float(np.linalg.norm(step)):.3e}",
                     help=f"x_{k + 1} − x_{k} = {_fmt_vec(step)}")
     else:
-        c[3].metric("step", "— last point —")
+        c[2].metric("step", "— last point —")
     st.caption(f"∇f(x_{k}) = {_fmt_vec(g)}" + (f" · step = {_fmt_vec(traj.points[k + 1] - x)}" if k < k_max else ""))
     if k < k_max:
         _extras(traj, k, names)
@@ -204,19 +219,33 @@ def convergence_series(runs: dict, styles: dict, x_kind: str | None, f_star: flo
     return series_f, series_g, series_d
 
 
+def _or_not_reached(k: int | None) -> str:
+    return "not reached" if k is None else str(k)
+
+
+def _without_noise(v: float, values) -> float:
+    """v, or 0.0 when it is float noise (below 1e-12 of the run's largest |f|)."""
+    values = np.asarray(values, dtype=float)
+    scale = float(np.abs(values[np.isfinite(values)]).max()) if np.isfinite(values).any() else 1.0
+    return 0.0 if np.isfinite(v) and abs(v) < 1e-12 * scale else v
+
+
 def summary_rows(runs: dict, tol: float) -> list[dict]:
     """One row per run for the Compare summary table, the best run marked with a star."""
     rows = []
     for name, traj in runs.items():
         ev = {k: int(np.asarray(v)[-1]) for k, v in traj.evaluations.items()}
         rows.append({"best": "", "run": name, "status": traj.status, "stopped at": getattr(traj, "stopped_at", ""),
-                     "iterations to tol": iterations_to_tol(traj, tol), "iterations": traj.iterations,
+                     "iterations to tol": iterations_to_tol(traj, tol),
+                     "iterations": traj.iterations,
                      "f evals": ev.get("f", 0), "∇f evals": ev.get("grad", 0), "∇²f evals": ev.get("hess", 0),
-                     "final point": "(" + ", ".join(f"{v:.5g}" for v in traj.points[-1]) + ")",
-                     "final f": float(traj.values[-1])})
+                     "final point": _fmt_vec(traj.points[-1]),
+                     "final f": _without_noise(float(traj.values[-1]), traj.values)})
     best = best_run(rows)
     if best is not None:
         rows[best]["best"] = "★ best"
+    for row in rows:   # one type per column (Arrow), and words instead of None
+        row["iterations to tol"] = _or_not_reached(row["iterations to tol"])
     return rows
 
 
@@ -346,11 +375,12 @@ def run_window(window, paths, names: Sequence[str] | None = None) -> tuple[tuple
 
 
 def format_number(v: float, scale: float = 1.0, digits: int = 6) -> str:
-    """A number without float noise: values below 1e-12 of the scale shown (or of 1) print as 0."""
+    """A number without float noise: values below 1e-12 of the scale shown (the largest |value| of
+    the vector or run it belongs to) print as 0."""
     v = float(v)
     if not np.isfinite(v):
         return str(v)
-    if abs(v) < 1e-12 * max(abs(float(scale)), 1.0):
+    if abs(v) < 1e-12 * abs(float(scale)):
         return "0"
     return f"{v:.{digits}g}"
 

@@ -72,7 +72,7 @@ with main:
                                                 y_title="‖∇f(x<sub>k</sub>)‖", height=280), key="pg_conv_g")
 
 st.subheader("Step inspector")
-views.step_inspector(traj, key="pg_inspect_k")
+views.step_inspector(traj, key="pg_inspect_k", runs=runs)
 
 with st.expander("Export and share", expanded=False):
     charts.export_buttons(fig, runs, key="pg_export")
