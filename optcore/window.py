@@ -148,3 +148,41 @@ def starts_outside(window: Sequence[tuple[float, float]], starts: np.ndarray) ->
     W = np.array(window, dtype=float)
     S = np.asarray(starts, dtype=float).reshape(-1, len(W))
     return [i for i, s in enumerate(S) if np.any(s < W[:, 0]) or np.any(s > W[:, 1])]
+
+
+UNDERFLOW = 1e-150   # |f| below this everywhere in a window: an exponential's tail, not a flat function
+SEARCH_BOX = (-5.0, 5.0)
+DYNAMIC_RANGE = 1e8  # |f| spanning more than this (5 % to 95 % of the samples) is an exponential's scale
+
+
+def visible_window(obj, window: Sequence[tuple[float, float]] | None) -> Window | None:
+    """The automatic window, checked: None (no useful stationary points) when f underflows all over
+    it, and for a function without stationary points whose values span many orders of magnitude,
+    the region where |f| stays within a factor 1000 of its median over [-5, 5]^d. exp(100x) got
+    [-5.5, -4], where e^(100x) is 0 to double precision and a "stationary point" was found; it now
+    gets about [-0.1, 0.1], where the curve bends. Otherwise `window` unchanged."""
+    d = obj.dim
+    if window is not None:
+        X, _ = _samples(np.array(window, dtype=float))
+        with np.errstate(all="ignore"):
+            f = np.asarray(obj.value(X), dtype=float).reshape(-1)
+        finite = f[np.isfinite(f)]
+        if finite.size == 0 or np.abs(finite).max() >= UNDERFLOW:
+            return tuple((float(a), float(b)) for a, b in window)
+    X, _ = _samples(np.array([SEARCH_BOX] * d, dtype=float))
+    with np.errstate(all="ignore"):
+        f = np.abs(np.asarray(obj.value(X), dtype=float).reshape(-1))
+    ok = np.isfinite(f)
+    if not ok.any():
+        return None
+    median = float(np.median(f[ok]))
+    low, high = np.quantile(f[ok], [0.05, 0.95])
+    if median <= 0 or high <= DYNAMIC_RANGE * low:
+        return None   # no huge dynamic range: the ordinary default window shows it
+    near = ok & (f >= median / 1000) & (f <= median * 1000)
+    if not near.any():
+        return None
+    P = X[near]
+    lo, hi = P.min(axis=0), P.max(axis=0)
+    pad = np.maximum(0.25 * (hi - lo), 1e-3)
+    return tuple(_nice_outwards(a, b) for a, b in zip(lo - pad, hi + pad))

@@ -481,3 +481,15 @@ def test_inspector_follows_any_run():
     follow.set_value(follow.options[1])
     _run(at)
     assert any("x_" in m.value and "(" in m.value for m in at.markdown)
+
+
+def test_exp_100x_is_not_called_stationary():
+    at = _app()
+    at.text_input(key="formula_input").input("exp(100x)")
+    _run(at)
+    texts = " ".join(m.value for m in [*at.success, *at.info, *at.warning, *at.error])
+    assert "stationary point" not in texts and "converged in 0 steps" not in texts, texts
+    lo, hi = at.session_state["win.x.lo"], at.session_state["win.x.hi"]
+    assert -1 < lo < hi < 1
+    spec = _spec(at)
+    assert spec["layout"]["template"]["layout"]["yaxis"]["exponentformat"] == "power"

@@ -83,3 +83,17 @@ def test_view_in_2d_and_unchanged_when_everything_fits():
 def test_starts_outside_a_fixed_window():
     from optcore.window import starts_outside
     assert starts_outside([(-2, 2), (-2, 2)], np.array([[0, 0], [-5, -2], [1, 3]])) == [1, 2]
+
+
+def test_exponential_gets_a_window_where_it_bends():
+    """exp(100x) has no stationary point; a window where e^(100x) underflows (where a search 'finds'
+    one) is refused, and the one chosen shows f varying over orders of magnitude, not 0 to 1e-150."""
+    from optcore.window import visible_window
+    obj = optcore.parse("exp(100x)")
+    for given in ([(-5.5, -4.0)], None):
+        (lo, hi), = visible_window(obj, given)
+        f_lo, f_hi = obj.value(np.array([[lo], [hi]]))
+        assert f_lo > 1e-6 and f_hi / f_lo > 100, (lo, hi)
+    ordinary = optcore.parse("x^2 + y^2")
+    assert visible_window(ordinary, [(-2.0, 2.0), (-1.0, 1.0)]) == ((-2.0, 2.0), (-1.0, 1.0))
+    assert visible_window(ordinary, None) is None

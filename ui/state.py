@@ -167,7 +167,7 @@ def fit_window() -> None:
     the view follows the runs again."""
     st.session_state[WINDOW_FIXED] = False
     formula, obj = current_formula(), current_objective()
-    window = cache.auto_window(formula) or tuple(window_entry(name) for name in obj.variables)
+    window = windows.visible_window(obj, cache.auto_window(formula)) or tuple(window_entry(name) for name in obj.variables)
     set_window(cache.defined_window(formula, tuple((float(a), float(b)) for a, b in window)), obj.variables)
 
 
@@ -192,7 +192,9 @@ def apply_formula(text: str, variables: tuple[str, ...] | None = None,
     ss[WINDOW_FIXED] = bool(fixed)
     names, formula = obj.variables, Formula(obj.text, variables)
     if window is None:
-        window = cache.auto_window(formula)
+        # checked: not where f underflows (exp(100x)), and where f varies visibly when it has no
+        # stationary point but spans many orders of magnitude
+        window = windows.visible_window(obj, cache.auto_window(formula))
         if window is None:  # keep what the user had for variables that stay, default for new ones
             window = []
             for name in names:
