@@ -493,3 +493,18 @@ def test_exp_100x_is_not_called_stationary():
     assert -1 < lo < hi < 1
     spec = _spec(at)
     assert spec["layout"]["template"]["layout"]["yaxis"]["exponentformat"] == "power"
+
+
+@pytest.mark.parametrize("text", ["x^2 + y^2 + z^2", "2x y z w + x^2 + y^2 + z^2 + w^2"])
+def test_typed_formula_of_more_variables_starts_where_the_slice_moves(text):
+    """No start coordinate at an exact zero of symmetry (x^2 + y^2 + z^2 from (0, 0, 1.2) showed a
+    motionless dot), and the run does not stop at step 0."""
+    import optcore
+    at = _app(f="x^2 + y^2", x0="0,0")
+    at.text_input(key="formula_input").input(text)
+    _run(at)
+    obj = optcore.parse(text)
+    x0 = [at.session_state[f"x0.{n}"] for n in obj.variables]
+    assert all(v != 0 for v in x0), x0
+    assert len(set(x0)) > 1, x0
+    assert optcore.run(obj, "gd", x0, steps=5, lr=0.1).iterations > 0

@@ -92,7 +92,7 @@ def sidebar() -> None:
         for i, name in enumerate(names):
             key = state.start_key(name)
             if ss.get(key) is None:
-                ss[key] = windows.default_start(window[i])
+                ss[key] = windows.default_start(window[i], i)
             cols[i % len(cols)].number_input(name, key=key, step=0.1, format="%.4g")
     else:
         ss["x0.all"] = ", ".join(share.format_number(v) for v in state.current_start())

@@ -113,7 +113,7 @@ def current_start() -> np.ndarray:
     out = []
     for i, name in enumerate(obj.variables):
         value = st.session_state.get(start_key(name))
-        out.append(float(value) if value is not None and math.isfinite(value) else windows.default_start(window[i]))
+        out.append(float(value) if value is not None and math.isfinite(value) else windows.default_start(window[i], i))
     return np.array(out, dtype=float)
 
 
@@ -205,10 +205,10 @@ def apply_formula(text: str, variables: tuple[str, ...] | None = None,
     set_window(window, names)
     if start is None:
         start = []
-        for name, (lo, hi) in zip(names, window):
+        for i, (name, (lo, hi)) in enumerate(zip(names, window)):
             old = ss.get(start_key(name))
-            start.append(old if old is not None and lo <= old <= hi else windows.default_start((lo, hi)))
-        start = windows.finite_start(obj, start, window)
+            start.append(old if old is not None and lo <= old <= hi else windows.default_start((lo, hi), i))
+        start = windows.finite_start(obj, windows.informative_start(obj, start, window), window)
     set_start(start, names)
     return True
 
