@@ -58,7 +58,8 @@ if maps is not None:
     titles = [f"{optcore.METHODS[m].label}" + (f" η={p['lr']:g}" if "lr" in p else "") for m, p in picked]
     xs_f, ys_f, F = cache.grid(formula, window, n=min(n, 120))
     fig = afigs.basin_figure(maps[0].xs, maps[0].ys, labels, [bm.iterations for bm in maps], titles, attractors,
-                             kinds, names=names)
+                             kinds, names=names, values=obj.value(np.asarray(attractors, dtype=float).reshape(-1, 2))
+                             if len(attractors) else None)
     for col in range(1, len(maps) + 1):
         fig.add_trace(afigs.contour_lines(xs_f, ys_f, F, n=12, color="rgba(255,255,255,0.5)"), 1, col)
     st.plotly_chart(fig, key="basin_chart")
