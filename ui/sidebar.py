@@ -123,3 +123,40 @@ def sidebar() -> None:
         st.latex(f"f({', '.join(_latex_name(n) for n in names)}) = {obj.latex}")
         st.latex(r"\nabla f = " + obj.gradient_latex)
         st.latex(r"\nabla^2 f = " + obj.hessian_latex)
+
+
+# ------------------------------------------------------------------ the bar on narrow screens
+NARROW_CSS = """<style>
+@media (min-width: 768px) { .st-key-compact_bar { display: none; } }
+</style>"""
+
+
+def _on_bar_formula() -> None:
+    text = st.session_state.get("bar_formula", "")
+    if state.try_parse(text)[0] is not None and text.strip() != state.current_formula().text.strip():
+        state.clean_slate()
+    state.apply_formula(text)
+
+
+def _on_bar_start() -> None:
+    st.session_state["x0.all"] = st.session_state.get("bar_start", "")
+    _on_start_text()
+
+
+def compact_bar() -> None:
+    """The formula and the start at the top of the main area, shown only on narrow screens (a
+    phone, 390 px wide), where the sidebar starts collapsed and hides them."""
+    ss = st.session_state
+    obj = state.current_objective()
+    ss["bar_formula"] = ss.get(state.FORMULA_INPUT) or obj.text
+    ss["bar_start"] = ", ".join(share.format_number(v) for v in state.current_start())
+    st.html(NARROW_CSS)
+    with st.container(key="compact_bar", border=True):
+        c1, c2 = st.columns([3, 2])
+        c1.text_input("f(x) =", key="bar_formula", on_change=_on_bar_formula,
+                      help="the same formula as in the sidebar (press Enter to apply)")
+        c2.text_input(f"start ({', '.join(obj.variables)})", key="bar_start", on_change=_on_bar_start,
+                      help="comma separated, one value per variable")
+        error = state.formula_error()
+        if error:
+            st.caption(f":red[{error}]")
