@@ -43,7 +43,7 @@ def test_new_formula_is_a_clean_slate(page, server_url):
     lr = page.locator(f".st-key-{css_key('m0.gd.lr')} input")
     if lr.count():
         assert float(lr.input_value()) != 0.5
-    assert page.get_by_text("diverged at step 2").count() == 0
+    assert page.get_by_text("η=0.5").count() == 0, "no run keeps the example's η = 0.5"
     no_exception(page)
     screenshot(page, "honest_clean_slate")
 
