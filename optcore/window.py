@@ -119,7 +119,7 @@ def finite_start(obj, start: Sequence[float], window: Sequence[tuple[float, floa
     return [float(v) for v in start]
 
 
-FAR = 4.0         # a run's points further than this many window widths outside the window are clipped
+FAR = 2.5         # a run's points further than this many window widths outside the window are clipped
 RUN_MARGIN = 0.08  # margin around the starts and paths, as a share of the view's width
 
 

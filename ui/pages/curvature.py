@@ -40,6 +40,7 @@ with controls:
 runs = {f"{optcore.METHODS[method].label} from ({', '.join(f'{v:.3g}' for v in x0)})":
         cache.run(formula, method, params, x0, steps, tol) for method, params in picked for x0 in starts}
 cps = cache.stationary_points(formula, window) if show_cps else []
+window = views.run_window(window, list(runs.values()))   # the starts and paths in the picture
 fig = None
 
 with main:
