@@ -346,16 +346,17 @@ def window_with_paths(window, runs, limit: float = 1e6) -> tuple[tuple[float, fl
     return ((min(lo, float(pts.min())), max(hi, float(pts.max()))) if pts.size else (lo, hi),)
 
 
-def run_window(window, paths, names: Sequence[str] | None = None) -> tuple[tuple[float, float], ...]:
+def run_window(window, paths, follow: bool | None = None) -> tuple[tuple[float, float], ...]:
     """The window a chart shows for these runs (arrays of points, start first, or trajectories):
-    widened to hold the starts and paths unless the student or a preset fixed it. Says so when a
-    start lies outside a fixed window, and where a run went when it leaves the view."""
+    widened to hold the starts and paths unless the student or a preset fixed it (`follow` True:
+    widen anyway, for a chart that draws every point whatever its window). Says so when a start
+    lies outside a fixed window, and where a run went when it leaves the view."""
     from optcore import window as windows
     arrays = [np.asarray(getattr(p, "points", p), dtype=float) for p in paths]
     arrays = [a.reshape(len(a), -1) for a in arrays if a.size]
     if not arrays:
         return tuple(window)
-    if state.window_fixed():
+    if state.window_fixed() and not follow:
         view = tuple(window)
         away = windows.starts_outside(view, np.array([a[0] for a in arrays]))
         if away:

@@ -597,21 +597,29 @@ def _lighten(hex_color: str, t: float) -> str:
 MAX_LISTED_ATTRACTORS = 12  # more attractors than this: the basin legend is a summary
 
 
+MUTED_COLORS = ("#c9d9a5", "#e3d3a8", "#b9d3c6", "#dcc0c9", "#cfc6e0", "#d9c9b0")
+
+
+def _global_minimum(kinds, values) -> int | None:
+    """Index of the one lowest minimum, or None (no values, no minimum, or several tied lowest)."""
+    mins = [i for i, kind in enumerate(kinds) if kind == "min"]
+    if values is None or not mins:
+        return None
+    low = min(float(values[i]) for i in mins)
+    tied = [i for i in mins if float(values[i]) <= low + 1e-9 * max(1.0, abs(low))]
+    return tied[0] if len(tied) == 1 else None
+
+
 def _basin_legend(attractors, kinds, colors, values, many: bool) -> list[tuple[str, str]]:
     """(legend name, swatch colour) per outcome: every attractor when there are few; else the global
     minimum (lowest `values`) and one grey-less summary line per kind with its count."""
     if not many:
         return [(f"{KIND_NAMES[kind]} ({a[0]:.3g}, {a[1]:.3g})", colors[i])
                 for i, (a, kind) in enumerate(zip(attractors, kinds))]
-    out, best = [], None
-    mins = [i for i, kind in enumerate(kinds) if kind == "min"]
-    if values is not None and mins:
-        low = min(float(values[i]) for i in mins)
-        tied = [i for i in mins if float(values[i]) <= low + 1e-9 * max(1.0, abs(low))]
-        if len(tied) == 1:   # several equal lowest minima: none is "the" global one
-            best = tied[0]
-            a = attractors[best]
-            out.append((f"global minimum ({a[0]:.3g}, {a[1]:.3g})", colors[best]))
+    out, best = [], _global_minimum(kinds, values)
+    if best is not None:
+        a = attractors[best]
+        out.append((f"global minimum ({a[0]:.3g}, {a[1]:.3g})", colors[best]))
     for kind in KIND_NAMES:
         members = [i for i, kd in enumerate(kinds) if kd == kind and i != best]
         if len(members) > 1:
@@ -640,6 +648,9 @@ def basin_figure(xs, ys, labels: Sequence[np.ndarray], iterations: Sequence[np.n
     many = k > MAX_LISTED_ATTRACTORS
     cats = k + 2                                      # attractors, diverged, not converged
     base = [BASIN_COLORS[i % len(BASIN_COLORS)] for i in range(k)] + [DIVERGED_COLOR, NOT_CONVERGED_COLOR]
+    best = _global_minimum(kinds, values)
+    if many and best is not None:   # the global basin in strong blue, the other dents in muted tones
+        base[:k] = [BASIN_COLORS[0] if i == best else MUTED_COLORS[i % len(MUTED_COLORS)] for i in range(k)]
     scale = []
     for c, color in enumerate(base):
         lo, hi = c / cats, (c + 1) / cats

@@ -48,7 +48,8 @@ with tab_traces:
         lrs = widgets.learning_rates_input() or [float(params.get("lr", 0.1))]
     runs = {f"η = {lr:g}": cache.run(formula, method, {**params, "lr": lr}, x0, steps, tol) for lr in lrs}
     with c2:
-        view = views.run_window(window, list(runs.values()))   # the start and every run in the picture
+        # the start and every run in the picture (a 1-D chart draws every point, so f must reach them)
+        view = views.run_window(window, list(runs.values()), follow=obj.dim == 1)
         if obj.dim == 1:
             xs, _, fx = cache.grid(formula, view, n=500)
             fig = afigs.traces_1d_figure(xs, fx, {k: (t.points[:, 0], t.values) for k, t in runs.items()},
