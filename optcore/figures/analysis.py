@@ -675,7 +675,7 @@ def basin_figure(xs, ys, labels: Sequence[np.ndarray], iterations: Sequence[np.n
         for i, (a, kind) in enumerate(zip(attractors, kinds)):
             marker = dict(KIND_MARKERS[kind], size=6, line=dict(width=0.5, color="black")) if many else KIND_MARKERS[kind]
             fig.add_trace(go.Scatter(x=[a[0]], y=[a[1]], mode="markers", marker=marker,
-                                     showlegend=False, legendgroup=f"a{i}",
+                                     showlegend=False,
                                      hovertemplate=f"{KIND_NAMES[kind]} (%{{x:.4g}}, %{{y:.4g}})<extra></extra>"),
                           1, col)
     for name, color in _basin_legend(attractors, kinds, base, values, many):
