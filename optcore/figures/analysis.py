@@ -688,8 +688,8 @@ def basin_figure(xs, ys, labels: Sequence[np.ndarray], iterations: Sequence[np.n
     fig.update_xaxes(title_text=names[0])
     fig.update_yaxes(title_text=names[1], row=1, col=1)
     fig.update_layout(height=max(420, int(900 / max(1, len(labels))) + 120), meta={"view": "basins"},
-                      legend=dict(orientation="h", yanchor="top", y=-0.15, x=0))
-    return styled(fig, title, margin=dict(t=60, b=120))
+                      legend=dict(orientation="h", yanchor="top", y=-0.22, x=0))   # below the x-axis title
+    return styled(fig, title, margin=dict(t=60, b=150))
 
 
 # --------------------------------------------------------------------------------------------
