@@ -52,6 +52,7 @@ def main() -> None:
     if notices:
         st.info("Some values in the link were changed to safe ones:\n\n" + "\n".join(f"- {n}" for n in notices),
                 icon=":material/link:")
+    sidebar.compact_bar()   # formula and start on a phone, where the sidebar is collapsed
     page.run()
     link.sync_url(view)
 

@@ -78,10 +78,28 @@ def defined_window(obj, window: Sequence[tuple[float, float]]) -> Window:
     return tuple(out)
 
 
-def default_start(window: tuple[float, float]) -> float:
-    """The start coordinate a new variable gets: 80 % of the way across its window, rounded."""
+def default_start(window: tuple[float, float], index: int = 0) -> float:
+    """The start coordinate a new variable gets: 80 % of the way across its window for the first,
+    a little less for each next one (0.8, 0.72, 0.64, ...), rounded. Equal coordinates would start
+    x^2 + y^2 + z^2 on a symmetry line, where a slice shows the path as a motionless dot."""
     lo, hi = window
-    return float(np.round(lo + 0.8 * (hi - lo), 3))
+    share = 0.8 - 0.08 * (index % 5)
+    return float(np.round(lo + share * (hi - lo), 3))
+
+
+def informative_start(obj, start: Sequence[float], window: Sequence[tuple[float, float]]) -> list[float]:
+    """`start` for a newly typed formula, with the coordinates kept from the last formula at an exact
+    0 (a zero of symmetry: 2xyzw from (0, 0, 0, 0) "converged in 0 steps at a saddle") replaced by
+    the default, and the default start whenever the gradient vanishes at the start."""
+    out = [default_start(w, i) if float(v) == 0.0 else float(v) for i, (v, w) in enumerate(zip(start, window))]
+    try:
+        with np.errstate(all="ignore"):
+            g = np.asarray(obj.grad(np.array([out])), dtype=float).reshape(-1)
+        if np.all(np.isfinite(g)) and float(np.abs(g).max()) == 0.0:
+            out = [default_start(w, i) for i, w in enumerate(window)]
+    except Exception:
+        pass
+    return out
 
 
 def finite_start(obj, start: Sequence[float], window: Sequence[tuple[float, float]]) -> list[float]:
@@ -99,3 +117,90 @@ def finite_start(obj, start: Sequence[float], window: Sequence[tuple[float, floa
         if np.isfinite(value):
             return [float(v) if i == 0 else float(np.round(v, 3)) for v in point]
     return [float(v) for v in start]
+
+
+FAR = 2.5         # a run's points further than this many window widths outside the window are clipped
+RUN_MARGIN = 0.08  # margin around the starts and paths, as a share of the view's width
+
+
+def _nice_outwards(lo: float, hi: float) -> tuple[float, float]:
+    """[lo, hi] rounded outwards to a tenth of its width's decade (3.27 .. 10.4 -> 3.2 .. 10.5)."""
+    unit = 10.0 ** np.floor(np.log10(max(hi - lo, 1e-300))) / 10
+    return float(np.round(np.floor(lo / unit) * unit, 12)), float(np.round(np.ceil(hi / unit) * unit, 12))
+
+
+def window_with_runs(window: Sequence[tuple[float, float]], paths: Sequence[np.ndarray]
+                     ) -> tuple[Window, list[bool]]:
+    """The view that shows `window` (the stationary points) and every run drawn in it: the union of
+    the window and the starts and path points, with a margin, rounded outwards. A diverging run
+    would squash the picture to a line, so points more than FAR window-widths beyond the window
+    (around the starts) are left out. Returns (view, per path: whether some of it lies outside the
+    view) so the page can say where a run went. `paths` are arrays (n_k, d) whose row 0 is the start.
+
+    x^2 from x0 = 10 with η = 0.2, 0.05, 1.1 showed [-2, 2]: the start and two runs off the chart."""
+    W = np.array([[float(lo), float(hi)] for lo, hi in window], dtype=float)
+    d = len(W)
+    paths = [np.asarray(p, dtype=float).reshape(-1, d) for p in paths if np.size(p)]
+    if d == 0 or not paths:
+        return tuple((float(a), float(b)) for a, b in W), [False] * len(paths)
+    starts = np.array([p[0] for p in paths if np.all(np.isfinite(p[0]))]).reshape(-1, d)
+    base_lo = np.minimum(W[:, 0], starts.min(axis=0)) if len(starts) else W[:, 0]
+    base_hi = np.maximum(W[:, 1], starts.max(axis=0)) if len(starts) else W[:, 1]
+    reach = FAR * (base_hi - base_lo)
+    lo, hi, outside = base_lo.copy(), base_hi.copy(), []
+    for p in paths:
+        finite = np.all(np.isfinite(p), axis=1)
+        near = finite & np.all((p >= base_lo - reach) & (p <= base_hi + reach), axis=1)
+        outside.append(bool((~near).any()))
+        if near.any():
+            lo, hi = np.minimum(lo, p[near].min(axis=0)), np.maximum(hi, p[near].max(axis=0))
+    if np.all(lo >= W[:, 0]) and np.all(hi <= W[:, 1]):
+        return tuple((float(a), float(b)) for a, b in W), outside   # everything already in view
+    pad = RUN_MARGIN * (hi - lo)
+    view = tuple(_nice_outwards(a, b) for a, b in zip(np.minimum(lo - pad, W[:, 0]), np.maximum(hi + pad, W[:, 1])))
+    return view, outside
+
+
+def starts_outside(window: Sequence[tuple[float, float]], starts: np.ndarray) -> list[int]:
+    """Indices of the starts that lie outside `window` (a fixed window does not follow them)."""
+    W = np.array(window, dtype=float)
+    S = np.asarray(starts, dtype=float).reshape(-1, len(W))
+    return [i for i, s in enumerate(S) if np.any(s < W[:, 0]) or np.any(s > W[:, 1])]
+
+
+UNDERFLOW = 1e-150   # |f| below this everywhere in a window: an exponential's tail, not a flat function
+SEARCH_BOX = (-5.0, 5.0)
+DYNAMIC_RANGE = 1e8  # |f| spanning more than this (5 % to 95 % of the samples) is an exponential's scale
+
+
+def visible_window(obj, window: Sequence[tuple[float, float]] | None) -> Window | None:
+    """The automatic window, checked: None (no useful stationary points) when f underflows all over
+    it, and for a function without stationary points whose values span many orders of magnitude,
+    the region where |f| stays within a factor 1000 of its median over [-5, 5]^d. exp(100x) got
+    [-5.5, -4], where e^(100x) is 0 to double precision and a "stationary point" was found; it now
+    gets about [-0.1, 0.1], where the curve bends. Otherwise `window` unchanged."""
+    d = obj.dim
+    if window is not None:
+        X, _ = _samples(np.array(window, dtype=float))
+        with np.errstate(all="ignore"):
+            f = np.asarray(obj.value(X), dtype=float).reshape(-1)
+        finite = f[np.isfinite(f)]
+        if finite.size == 0 or np.abs(finite).max() >= UNDERFLOW:
+            return tuple((float(a), float(b)) for a, b in window)
+    X, _ = _samples(np.array([SEARCH_BOX] * d, dtype=float))
+    with np.errstate(all="ignore"):
+        f = np.abs(np.asarray(obj.value(X), dtype=float).reshape(-1))
+    ok = np.isfinite(f)
+    if not ok.any():
+        return None
+    median = float(np.median(f[ok]))
+    low, high = np.quantile(f[ok], [0.05, 0.95])
+    if median <= 0 or high <= DYNAMIC_RANGE * low:
+        return None   # no huge dynamic range: the ordinary default window shows it
+    near = ok & (f >= median / 1000) & (f <= median * 1000)
+    if not near.any():
+        return None
+    P = X[near]
+    lo, hi = P.min(axis=0), P.max(axis=0)
+    pad = np.maximum(0.25 * (hi - lo), 1e-3)
+    return tuple(_nice_outwards(a, b) for a, b in zip(lo - pad, hi + pad))

@@ -364,3 +364,137 @@ def test_race_page_and_command_line_tune_the_same_values():
     assert list(table["tuned"]) == [m["tuned"] for m in cli["methods"]]
     assert all(t.startswith("lr=") for t in table["tuned"])
     assert list(table["success rate"]) == [m["success rate"] for m in cli["methods"]]
+
+
+def test_learning_rate_can_be_typed_exactly():
+    """η = 1.1 (the textbook's diverging rate) is not on any slider ladder: it can be typed, the run
+    lands in the share link, and the slider beside follows (and sets the box)."""
+    at = _app(f="x^2", x0="1")
+    at.number_input(key="m0.gd.lr").set_value(1.1)
+    _run(at)
+    assert at.session_state["m0.gd.lr"] == 1.1
+    assert at.session_state["m0.gd.lr.slide"] == 1.1
+    assert "lr=1.1" in str(at.query_params.get("m.m0"))
+    at.select_slider(key="m0.gd.lr.slide").set_value(0.3)
+    _run(at)
+    assert at.session_state["m0.gd.lr"] == 0.3
+
+
+def _x_range(spec: dict) -> tuple[float, float]:
+    xs = spec["layout"]["xaxis"].get("range")
+    assert xs, "the 1-D chart states its x-range"
+    return float(xs[0]), float(xs[1])
+
+
+def test_view_follows_the_runs_of_a_typed_formula():
+    """x^2 typed, start moved to 10, rates 0.2, 0.05, 1.1: the chart's x-range holds the start and the
+    two converging runs (the automatic window was [-2, 2]); the diverging one is said to leave."""
+    at = _app(f="x^2", x0="10")
+    at.text_input(key="lrs").input("0.2, 0.05, 1.1")
+    _run(at)
+    assert len(at.warning) + len(at.success) + len(at.error) >= 3   # three runs
+    lo, hi = _x_range(_spec(at))
+    assert lo <= 0 and hi >= 10, (lo, hi)
+    import optcore
+    obj = optcore.parse("x^2")
+    for lr in (0.2, 0.05):
+        pts = optcore.run(obj, "gd", [10.0], steps=int(at.session_state["steps"]), lr=lr).points[:, 0]
+        assert lo <= pts.min() and pts.max() <= hi
+    assert any("leave the view" in c.value for c in at.caption)
+
+
+def test_fixed_window_keeps_and_warns_then_fit_to_run():
+    at = _app(f="x^2 + 2y^2", x0="-5,-2")
+    at.number_input(key="win.x.lo").set_value(-1.0)
+    _run(at)
+    assert any("outside the fixed plot window" in w.value for w in at.warning)
+    at.button(key="auto_window").click()
+    _run(at)
+    assert not any("outside the fixed plot window" in w.value for w in at.warning)
+
+
+def test_new_formula_is_a_clean_slate():
+    """After the curvature page's blog example (extra start 3.1, 1.8; GD and Newton at η = 0.5),
+    typing Rosenbrock on Compare keeps none of it, and the sidebar says what was reset."""
+    at = _app(view="curvature")
+    at.selectbox(key="preset_select").set_value("blog-sin-saddle")
+    _run(at)
+    assert at.session_state["extra_starts"], "the example brings extra starts"
+    assert any(t.value for t in at.text_input if t.key == "extra_starts_text"), "shown and editable"
+    at.text_input(key="formula_input").input("(1 - x)^2 + 100(y - x^2)^2")
+    _run(at)
+    assert at.session_state["extra_starts"] == []
+    assert at.session_state["m0.gd.lr"] != 0.5
+    assert any("reset" in i.value and "extra start" in i.value for i in at.sidebar.info)
+
+
+def test_newton_direction_label_agrees_with_the_f_values():
+    """The blog's start (3.1, 1.8): ∇fᵀs < 0 but f rises after the full and the half step; the label
+    must not say plain "downhill" then. Checked against the objective's own values."""
+    import numpy as np
+
+    import optcore
+    from ui import views
+    p = optcore.PRESETS["blog-sin-saddle"]
+    obj = optcore.parse(p.formula, tuple(p.variables))
+    for row in views.newton_at_starts(obj, np.array([p.start, *p.extra_starts], dtype=float)):
+        f0, full, half = row["f"], row["f after the full step"], row["f after half the step"]
+        if full is not None and full > f0 and half > f0:
+            assert row["Newton direction"].startswith(("uphill", "downhill only at first"))
+        if row["Newton direction"] == "downhill (∇fᵀs < 0)":
+            assert full < f0 or half < f0
+
+
+def test_numbers_without_float_noise_and_not_reached():
+    import numpy as np
+
+    import optcore
+    from ui import views
+    assert views.format_number(-1.83697e-15, scale=1.0) == "0"
+    assert views._fmt_vec([7.1e-15, 0.0]) == "(0, 0)"
+    assert views._fmt_vec([-0.0576461234, -0.123456789, 3.0]) == "(-0.0576461, -0.123457, 3)"
+    assert views.format_number(1e-15, scale=1e-14) == "1e-15"     # small but not noise at its own scale
+    obj = optcore.parse("x^2 + y^2")
+    runs = {"short": optcore.run(obj, "gd", [2.0, 1.0], steps=2, lr=0.01),
+            "long": optcore.run(obj, "gd", [2.0, 1.0], steps=200, lr=0.5)}
+    rows = views.summary_rows(runs, 1e-8)
+    assert rows[0]["iterations to tol"] == "not reached"
+    assert rows[1]["iterations to tol"].isdigit() and rows[1]["best"]
+    assert np.isfinite(rows[1]["final f"])
+
+
+def test_inspector_follows_any_run():
+    at = _app(f="x^2", x0="10")
+    at.text_input(key="lrs").input("0.2, 1.1")
+    _run(at)
+    follow = at.selectbox(key="pg_inspect_k.run")
+    follow.set_value(follow.options[1])
+    _run(at)
+    assert any("x_" in m.value and "(" in m.value for m in at.markdown)
+
+
+def test_exp_100x_is_not_called_stationary():
+    at = _app()
+    at.text_input(key="formula_input").input("exp(100x)")
+    _run(at)
+    texts = " ".join(m.value for m in [*at.success, *at.info, *at.warning, *at.error])
+    assert "stationary point" not in texts and "converged in 0 steps" not in texts, texts
+    lo, hi = at.session_state["win.x.lo"], at.session_state["win.x.hi"]
+    assert -1 < lo < hi < 1
+    spec = _spec(at)
+    assert spec["layout"]["template"]["layout"]["yaxis"]["exponentformat"] == "power"
+
+
+@pytest.mark.parametrize("text", ["x^2 + y^2 + z^2", "2x y z w + x^2 + y^2 + z^2 + w^2"])
+def test_typed_formula_of_more_variables_starts_where_the_slice_moves(text):
+    """No start coordinate at an exact zero of symmetry (x^2 + y^2 + z^2 from (0, 0, 1.2) showed a
+    motionless dot), and the run does not stop at step 0."""
+    import optcore
+    at = _app(f="x^2 + y^2", x0="0,0")
+    at.text_input(key="formula_input").input(text)
+    _run(at)
+    obj = optcore.parse(text)
+    x0 = [at.session_state[f"x0.{n}"] for n in obj.variables]
+    assert all(v != 0 for v in x0), x0
+    assert len(set(x0)) > 1, x0
+    assert optcore.run(obj, "gd", x0, steps=5, lr=0.1).iterations > 0

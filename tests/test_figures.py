@@ -213,3 +213,21 @@ def test_convergence_range_ignores_a_diverged_run():
     assert figs.convergence_figure(fine, y_title="f − f*").layout.yaxis.range is None
     # only diverged runs: nothing to clip to
     assert figs.convergence_figure([blown], y_title="f − f*").layout.yaxis.range is None
+
+
+def test_basin_legend_of_many_minima_is_a_summary():
+    """121 minima (Rastrigin's grid) give a legend of a few lines naming the global minimum, not 121."""
+    import numpy as np
+
+    from optcore.figures.analysis import basin_figure
+    g = np.arange(-5.0, 6.0)
+    attractors = np.array([(a, b) for a in g for b in g])
+    values = (attractors ** 2).sum(axis=1)
+    labels = [np.arange(100).reshape(10, 10) % len(attractors)]
+    fig = basin_figure(np.linspace(-5, 5, 10), np.linspace(-5, 5, 10), labels, [np.ones((10, 10))], ["GD"],
+                       attractors, ["min"] * len(attractors), values=values)
+    legend = [t.name for t in fig.data if t.type == "scatter" and t.showlegend is not False and t.name
+              and len(t.x) == 1 and t.x[0] is None]
+    assert len(legend) <= 5, legend
+    assert any(name.startswith("global minimum (0, 0)") for name in legend)
+    assert any("120" in name for name in legend)

@@ -54,3 +54,46 @@ def test_finite_start_keeps_a_good_start_and_moves_a_bad_one():
 def test_default_start_is_four_fifths_across():
     assert default_start((-3.0, 3.0)) == 1.8
     assert default_start((0.0, 1.0)) == 0.8
+
+
+def _gd_path(x0: float, lr: float, steps: int = 60) -> np.ndarray:
+    """Gradient descent on x^2 by hand: x_{k+1} = (1 - 2 lr) x_k."""
+    return (x0 * (1 - 2 * lr) ** np.arange(steps + 1))[:, None]
+
+
+def test_view_holds_the_start_and_converging_runs():
+    from optcore.window import window_with_runs
+    paths = [_gd_path(10, 0.2), _gd_path(10, 0.05), _gd_path(10, 1.1)]
+    (view,), outside = window_with_runs([(-2.0, 2.0)], paths)
+    assert view[0] < -2 and view[1] > 10           # widened to the start, with a margin
+    for p, out in zip(paths[:2], outside[:2]):
+        assert view[0] <= p.min() and p.max() <= view[1] and not out
+    assert outside[2]                                # the diverging run is clipped, and said to be
+    assert view[1] - view[0] < 200                   # ... without squashing the picture to a line
+
+
+def test_view_in_2d_and_unchanged_when_everything_fits():
+    from optcore.window import window_with_runs
+    path = np.array([[-5.0, -2.0], [-1.0, -0.5], [0.0, 0.0]])
+    view, _ = window_with_runs([(-2.0, 2.0), (-2.0, 2.0)], [path])
+    assert view[0][0] < -5 and view[1][0] <= -2 and view[0][1] >= 2
+    assert window_with_runs([(-6.0, 6.0), (-3.0, 3.0)], [path])[0] == ((-6.0, 6.0), (-3.0, 3.0))
+
+
+def test_starts_outside_a_fixed_window():
+    from optcore.window import starts_outside
+    assert starts_outside([(-2, 2), (-2, 2)], np.array([[0, 0], [-5, -2], [1, 3]])) == [1, 2]
+
+
+def test_exponential_gets_a_window_where_it_bends():
+    """exp(100x) has no stationary point; a window where e^(100x) underflows (where a search 'finds'
+    one) is refused, and the one chosen shows f varying over orders of magnitude, not 0 to 1e-150."""
+    from optcore.window import visible_window
+    obj = optcore.parse("exp(100x)")
+    for given in ([(-5.5, -4.0)], None):
+        (lo, hi), = visible_window(obj, given)
+        f_lo, f_hi = obj.value(np.array([[lo], [hi]]))
+        assert f_lo > 1e-6 and f_hi / f_lo > 100, (lo, hi)
+    ordinary = optcore.parse("x^2 + y^2")
+    assert visible_window(ordinary, [(-2.0, 2.0), (-1.0, 1.0)]) == ((-2.0, 2.0), (-1.0, 1.0))
+    assert visible_window(ordinary, None) is None

@@ -39,6 +39,8 @@ def _on_formula_submit() -> None:
     preset = state.current_preset()
     if preset is not None and text.strip() == preset.formula.strip():
         return  # unchanged
+    if state.try_parse(text)[0] is not None and text.strip() != state.current_formula().text.strip():
+        state.clean_slate()   # before apply_formula forgets which preset was open
     state.apply_formula(text)
 
 
@@ -74,6 +76,9 @@ def sidebar() -> None:
                   placeholder="e.g. x^2 + 3y^2, sin(x)cos(y), (1-x)^2 + 100(y-x^2)^2",
                   help="Press Enter to apply. Write powers as x^2, products as 3y or 3*y; "
                        "functions: sin cos tan exp log sqrt abs tanh max min … Variables are any names.")
+    note = ss.pop(state.SLATE_NOTE, None)
+    if note:
+        sb.info(note, icon=":material/restart_alt:")
     error = state.formula_error()
     obj = state.current_objective()
     if error:
@@ -87,7 +92,7 @@ def sidebar() -> None:
         for i, name in enumerate(names):
             key = state.start_key(name)
             if ss.get(key) is None:
-                ss[key] = windows.default_start(window[i])
+                ss[key] = windows.default_start(window[i], i)
             cols[i % len(cols)].number_input(name, key=key, step=0.1, format="%.4g")
     else:
         ss["x0.all"] = ", ".join(share.format_number(v) for v in state.current_start())
@@ -103,13 +108,55 @@ def sidebar() -> None:
             if ss.get(klo) is None or ss.get(khi) is None:
                 ss[klo], ss[khi] = window[i]
             c1, c2 = st.columns(2)
-            c1.number_input(f"{name} from", key=klo, step=0.5, format="%.4g")
-            c2.number_input(f"{name} to", key=khi, step=0.5, format="%.4g")
+            c1.number_input(f"{name} from", key=klo, step=0.5, format="%.4g", on_change=state.fix_window)
+            c2.number_input(f"{name} to", key=khi, step=0.5, format="%.4g", on_change=state.fix_window)
             if not ss[klo] < ss[khi]:
                 st.warning(f"{name}: 'from' must be less than 'to'; using {state.DEFAULT_RANGE}")
-        st.button("Fit window to stationary points", on_click=state.fit_window, key="auto_window")
+        if state.window_fixed():
+            st.caption("Fixed window: runs that leave it are cut off at its edge.")
+        else:
+            st.caption("Automatic: the charts widen this window to show the start(s) and the paths.")
+        st.button("Fit to run (stationary points, start and path)", on_click=state.fit_to_run, key="auto_window",
+                  help="forget a fixed window: frame the stationary points and let the view follow the runs")
 
     with sb.expander("Formula, gradient, Hessian", expanded=False):
         st.latex(f"f({', '.join(_latex_name(n) for n in names)}) = {obj.latex}")
         st.latex(r"\nabla f = " + obj.gradient_latex)
         st.latex(r"\nabla^2 f = " + obj.hessian_latex)
+
+
+# ------------------------------------------------------------------ the bar on narrow screens
+NARROW_CSS = """<style>
+@media (min-width: 768px) { .st-key-compact_bar { display: none; } }
+</style>"""
+
+
+def _on_bar_formula() -> None:
+    text = st.session_state.get("bar_formula", "")
+    if state.try_parse(text)[0] is not None and text.strip() != state.current_formula().text.strip():
+        state.clean_slate()
+    state.apply_formula(text)
+
+
+def _on_bar_start() -> None:
+    st.session_state["x0.all"] = st.session_state.get("bar_start", "")
+    _on_start_text()
+
+
+def compact_bar() -> None:
+    """The formula and the start at the top of the main area, shown only on narrow screens (a
+    phone, 390 px wide), where the sidebar starts collapsed and hides them."""
+    ss = st.session_state
+    obj = state.current_objective()
+    ss["bar_formula"] = ss.get(state.FORMULA_INPUT) or obj.text
+    ss["bar_start"] = ", ".join(share.format_number(v) for v in state.current_start())
+    st.html(NARROW_CSS)
+    with st.container(key="compact_bar", border=True):
+        c1, c2 = st.columns([3, 2])
+        c1.text_input("f(x) =", key="bar_formula", on_change=_on_bar_formula,
+                      help="the same formula as in the sidebar (press Enter to apply)")
+        c2.text_input(f"start ({', '.join(obj.variables)})", key="bar_start", on_change=_on_bar_start,
+                      help="comma separated, one value per variable")
+        error = state.formula_error()
+        if error:
+            st.caption(f":red[{error}]")

@@ -33,7 +33,12 @@ GOOD_FORMULA = "_good_formula"      # {"text": str, "variables": tuple | None}: 
 FORMULA_ERROR = "_formula_error"
 ACTIVE_PRESET = "_active_preset"
 PENDING_PRESET = "_pending_preset"
+SLATE_NOTE = "_slate_note"          # what a new formula reset, said once in the sidebar
+WINDOW_FIXED = "_window_fixed"      # the student or a preset set the window: the view does not follow runs
 SWITCH_TO = "_switch_to"
+# Preset.view settings -> the widget keys of the pages that read them
+PRESET_VIEW_KEYS = {"angle": "pc_view_theta", "steps_cap": "pc_steps",
+                    "basin_steps": "basin_steps", "basin_panels": "basin_panels"}
 
 
 # ------------------------------------------------------------------------------- the objective
@@ -108,7 +113,7 @@ def current_start() -> np.ndarray:
     out = []
     for i, name in enumerate(obj.variables):
         value = st.session_state.get(start_key(name))
-        out.append(float(value) if value is not None and math.isfinite(value) else windows.default_start(window[i]))
+        out.append(float(value) if value is not None and math.isfinite(value) else windows.default_start(window[i], i))
     return np.array(out, dtype=float)
 
 
@@ -143,19 +148,37 @@ def set_extra_starts(points) -> None:
     st.session_state[EXTRA_STARTS_TEXT] = points_text(points)
 
 
+def window_fixed() -> bool:
+    return bool(st.session_state.get(WINDOW_FIXED))
+
+
+def fix_window() -> None:
+    """The student edited the window: the view stays there (runs that leave it are clipped)."""
+    st.session_state[WINDOW_FIXED] = True
+
+
+def fit_to_run() -> None:
+    """Let the view follow the runs again (the stationary points' window, widened to hold them)."""
+    fit_window()
+
+
 def fit_window() -> None:
-    """Fit the window to the stationary points (or keep it), then shrink it to where f is defined."""
+    """Fit the window to the stationary points (or keep it), then shrink it to where f is defined;
+    the view follows the runs again."""
+    st.session_state[WINDOW_FIXED] = False
     formula, obj = current_formula(), current_objective()
-    window = cache.auto_window(formula) or tuple(window_entry(name) for name in obj.variables)
+    window = windows.visible_window(obj, cache.auto_window(formula)) or tuple(window_entry(name) for name in obj.variables)
     set_window(cache.defined_window(formula, tuple((float(a), float(b)) for a, b in window)), obj.variables)
 
 
 # ----------------------------------------------------------------------- formula and preset
 def apply_formula(text: str, variables: tuple[str, ...] | None = None,
                   window: Sequence[tuple[float, float]] | None = None,
-                  start: Sequence[float] | None = None, preset: str | None = None) -> bool:
+                  start: Sequence[float] | None = None, preset: str | None = None,
+                  fixed: bool = False) -> bool:
     """Make `text` the current objective if it parses; otherwise keep the last good one and
-    remember the message. Resizes start and window to the new variables. Returns success."""
+    remember the message. Resizes start and window to the new variables; `fixed` (a preset's
+    window) keeps the view there, else it follows the runs. Returns success."""
     ss = st.session_state
     obj, message = try_parse(text, variables)
     ss[FORMULA_INPUT] = text
@@ -166,9 +189,12 @@ def apply_formula(text: str, variables: tuple[str, ...] | None = None,
     ss[GOOD_FORMULA] = {"text": obj.text, "variables": variables}
     ss[ACTIVE_PRESET] = preset
     ss[PRESET_SELECT] = preset or ""
+    ss[WINDOW_FIXED] = bool(fixed)
     names, formula = obj.variables, Formula(obj.text, variables)
     if window is None:
-        window = cache.auto_window(formula)
+        # checked: not where f underflows (exp(100x)), and where f varies visibly when it has no
+        # stationary point but spans many orders of magnitude
+        window = windows.visible_window(obj, cache.auto_window(formula))
         if window is None:  # keep what the user had for variables that stay, default for new ones
             window = []
             for name in names:
@@ -179,12 +205,43 @@ def apply_formula(text: str, variables: tuple[str, ...] | None = None,
     set_window(window, names)
     if start is None:
         start = []
-        for name, (lo, hi) in zip(names, window):
+        for i, (name, (lo, hi)) in enumerate(zip(names, window)):
             old = ss.get(start_key(name))
-            start.append(old if old is not None and lo <= old <= hi else windows.default_start((lo, hi)))
-        start = windows.finite_start(obj, start, window)
+            start.append(old if old is not None and lo <= old <= hi else windows.default_start((lo, hi), i))
+        start = windows.finite_start(obj, windows.informative_start(obj, start, window), window)
     set_start(start, names)
     return True
+
+
+def clean_slate() -> str | None:
+    """Forget what belonged to the previous formula when the student types a new one: its extra
+    starts, the learning rates to compare and, when a preset was open, the preset's methods and
+    their parameters (back to each page's defaults). Returns a sentence saying what was reset, or
+    None. After the blog example, typed Rosenbrock kept the starts (3.1, 1.8) and GD at η = 0.5:
+    "diverged at step 2", and the student concluded that Rosenbrock makes GD diverge."""
+    ss = st.session_state
+    reset = []
+    if ss.get(EXTRA_STARTS):
+        reset.append(f"extra start points ({points_text(ss[EXTRA_STARTS])})")
+    set_extra_starts([])
+    if ss.get("lrs"):
+        reset.append(f"learning rates to compare ({ss['lrs']})")
+    ss["lrs"] = ""
+    preset = current_preset()
+    if preset is not None:
+        pickers = {f"m{i}" for i in range(MAX_METHODS)} | {page.picker for page in registry.own_pickers()}
+        for key in [k for k in list(ss.keys()) if isinstance(k, str) and k.split(".", 1)[0] in pickers
+                    and "." in k]:
+            del ss[key]
+        ss.pop("n_methods", None)
+        for widget_key in PRESET_VIEW_KEYS.values():
+            ss.pop(widget_key, None)
+        reset.append(f"the methods and parameters of the example “{preset.name}”")
+    if not reset:
+        return None
+    note = "New formula: reset " + "; ".join(reset) + "."
+    ss[SLATE_NOTE] = note
+    return note
 
 
 def set_method(key: str, method: str, params: dict | None = None) -> None:
@@ -222,7 +279,7 @@ def apply_preset(key: str, switch: bool = True) -> None:
     if preset is None:
         return
     ss = st.session_state
-    apply_formula(preset.formula, tuple(preset.variables), preset.window, preset.start, preset=key)
+    apply_formula(preset.formula, tuple(preset.variables), preset.window, preset.start, preset=key, fixed=True)
     ss["steps"] = int(min(preset.steps, share.MAX_STEPS))
     set_extra_starts(preset.extra_starts)
     runs = list(preset.runs)[:MAX_METHODS]
@@ -233,6 +290,8 @@ def apply_preset(key: str, switch: bool = True) -> None:
         set_method(page.picker, *chosen)
     ss["n_methods"] = max(1, len(runs))
     ss["lrs"] = preset_learning_rates(runs)
+    for name, widget_key in PRESET_VIEW_KEYS.items():   # the page settings its picture depends on
+        ss[widget_key] = int(preset.view_setting(name))
     if switch and getattr(preset, "page", None):
         ss[SWITCH_TO] = preset.page
 

@@ -43,7 +43,8 @@ def best_run(rows: Sequence[dict]) -> int | None:
     def key(r: int):
         f = rows[r].get("final f")
         finite = f is not None and np.isfinite(f)
-        return (not finite, f if finite else 0.0, rows[r].get("iterations to tol") or 10**9)
+        k = rows[r].get("iterations to tol")
+        return (not finite, f if finite else 0.0, k if isinstance(k, int) else 10**9)
 
     at_min = [r for r in range(len(rows)) if rows[r].get("stopped at") == "minimum"]
     pool = at_min or list(range(len(rows)))
@@ -86,8 +87,13 @@ def show_stationary_start(traj, dim: int) -> bool:
     return True
 
 
-def _fmt_vec(v: Sequence[float]) -> str:
-    return "(" + ", ".join(f"{float(x):.5g}" for x in np.ravel(v)) + ")"
+def _fmt_vec(v: Sequence[float], digits: int = 6) -> str:
+    """A vector in full (never cut off), coordinates below 1e-12 of its largest shown as 0:
+    (7.1e-15, 0) is (0, 0)."""
+    values = np.asarray(v, dtype=float).ravel()
+    finite = values[np.isfinite(values)]
+    scale = max(float(np.abs(finite).max()) if finite.size else 1.0, 1.0)   # coordinates: at least unit scale
+    return "(" + ", ".join(format_number(x, scale, digits) for x in values) + ")"
 
 
 def _matrix_df(M: np.ndarray, names: Sequence[str]):
@@ -95,9 +101,15 @@ def _matrix_df(M: np.ndarray, names: Sequence[str]):
     return pd.DataFrame(np.asarray(M, dtype=float), index=list(names), columns=list(names))
 
 
-def step_inspector(traj, key: str) -> int:
+def step_inspector(traj, key: str, runs: dict | None = None) -> int:
     """Slider over k and everything about step k: x_k, f, ‖∇f‖, the step and what the method used.
-    Returns k (the slice view of d > 2 follows it)."""
+    With several `runs` on the view, a picker chooses the one to follow. Returns k (the slice view
+    of d > 2 follows it)."""
+    if runs and len(runs) > 1:
+        labels = list(runs)
+        if st.session_state.get(f"{key}.run") not in labels:
+            st.session_state[f"{key}.run"] = labels[0]
+        traj = runs[st.selectbox("follow run", labels, key=f"{key}.run")]
     names = list(traj.variables)
     k_max = int(traj.iterations)
     if k_max == 0:
@@ -108,16 +120,19 @@ def step_inspector(traj, key: str) -> int:
             st.session_state[key] = k_max
         k = st.slider("inspect step k", 0, k_max, key=key, help="drag to look at any iteration")
     x, f, g = traj.points[k], float(traj.values[k]), traj.grads[k]
-    c = st.columns(4)
-    c[0].metric(f"x_{k}", _fmt_vec(x))
-    c[1].metric(f"f(x_{k})", f"{f:.6g}")
-    c[2].metric("‖∇f‖", f"{float(np.linalg.norm(g)):.3e}")
+    values = np.asarray(traj.values, dtype=float)
+    f_scale = float(np.abs(values[np.isfinite(values)]).max()) if np.isfinite(values).any() else 1.0
+    # x_k in a line of its own: a metric cuts a vector off ("(-0.057646, -...")
+    st.markdown(f"**x_{k}** = {_fmt_vec(x)}")
+    c = st.columns(3)
+    c[0].metric(f"f(x_{k})", format_number(f, f_scale))
+    c[1].metric("‖∇f‖", f"{float(np.linalg.norm(g)):.3e}")
     if k < k_max:
         step = traj.points[k + 1] - x
-        c[3].metric(f"step to x_{k + 1} (length)", f"{float(np.linalg.norm(step)):.3e}",
+        c[2].metric(f"step to x_{k + 1} (length)", f"{float(np.linalg.norm(step)):.3e}",
                     help=f"x_{k + 1} − x_{k} = {_fmt_vec(step)}")
     else:
-        c[3].metric("step", "— last point —")
+        c[2].metric("step", "— last point —")
     st.caption(f"∇f(x_{k}) = {_fmt_vec(g)}" + (f" · step = {_fmt_vec(traj.points[k + 1] - x)}" if k < k_max else ""))
     if k < k_max:
         _extras(traj, k, names)
@@ -204,20 +219,52 @@ def convergence_series(runs: dict, styles: dict, x_kind: str | None, f_star: flo
     return series_f, series_g, series_d
 
 
+def _or_not_reached(k: int | None) -> str:
+    return "not reached" if k is None else str(k)
+
+
+def _without_noise(v: float, values) -> float:
+    """v, or 0.0 when it is float noise (below 1e-12 of the run's largest |f|)."""
+    values = np.asarray(values, dtype=float)
+    scale = float(np.abs(values[np.isfinite(values)]).max()) if np.isfinite(values).any() else 1.0
+    return 0.0 if np.isfinite(v) and abs(v) < 1e-12 * scale else v
+
+
 def summary_rows(runs: dict, tol: float) -> list[dict]:
     """One row per run for the Compare summary table, the best run marked with a star."""
     rows = []
     for name, traj in runs.items():
         ev = {k: int(np.asarray(v)[-1]) for k, v in traj.evaluations.items()}
         rows.append({"best": "", "run": name, "status": traj.status, "stopped at": getattr(traj, "stopped_at", ""),
-                     "iterations to tol": iterations_to_tol(traj, tol), "iterations": traj.iterations,
+                     "iterations to tol": iterations_to_tol(traj, tol),
+                     "iterations": traj.iterations,
                      "f evals": ev.get("f", 0), "∇f evals": ev.get("grad", 0), "∇²f evals": ev.get("hess", 0),
-                     "final point": "(" + ", ".join(f"{v:.5g}" for v in traj.points[-1]) + ")",
-                     "final f": float(traj.values[-1])})
+                     "final point": _fmt_vec(traj.points[-1]),
+                     "final f": _without_noise(float(traj.values[-1]), traj.values)})
     best = best_run(rows)
     if best is not None:
         rows[best]["best"] = "★ best"
+    for row in rows:   # one type per column (Arrow), and words instead of None
+        row["iterations to tol"] = _or_not_reached(row["iterations to tol"])
     return rows
+
+
+def newton_direction_label(f0: float, slope: float, f_full: float | None, f_half: float | None) -> str:
+    """Which way the Newton step s points, in words that agree with the f values shown beside it: a
+    direction can be downhill at first (∇fᵀs < 0) while f rises after the full and the half step
+    (the blog's start (3.1, 1.8)); then the label says so."""
+    if f_full is None:
+        return "—"
+    if slope > 0:
+        return "uphill (∇fᵀs > 0)"
+    if slope == 0:
+        return "flat (∇fᵀs = 0)"
+    rises = [name for name, v in (("full", f_full), ("half", f_half)) if v is not None and not v < f0]
+    if len(rises) == 2:
+        return "downhill only at first (∇fᵀs < 0): f rises after the full and the half step"
+    if rises == ["full"]:
+        return "downhill (∇fᵀs < 0), but the full step overshoots: f rises; the half step lowers it"
+    return "downhill (∇fᵀs < 0)"
 
 
 def newton_at_starts(obj, starts) -> list[dict]:
@@ -229,13 +276,14 @@ def newton_at_starts(obj, starts) -> list[dict]:
         f0, g, H = analysis.taylor_model(obj, x0)
         lam = analysis.symmetric_eigenvalues(H)
         step = analysis.newton_landing_point(g, H)
+        f_full = float(obj.value(x0 + step)) if step is not None else None
+        f_half = float(obj.value(x0 + 0.5 * step)) if step is not None else None
+        slope = float(g @ step) if step is not None else 0.0
         rows.append({"start": ", ".join(f"{v:.4g}" for v in x0), "f": f0, "det H": float(np.linalg.det(H)),
                      "eigenvalues of H": ", ".join(f"{v:.4g}" for v in lam),
                      "Newton step −H⁻¹∇f": ", ".join(f"{v:.3g}" for v in step) if step is not None else "H singular",
-                     "f after the full step": float(obj.value(x0 + step)) if step is not None else None,
-                     "f after half the step": float(obj.value(x0 + 0.5 * step)) if step is not None else None,
-                     "Newton direction": ("—" if step is None else "uphill (∇fᵀs > 0)" if float(g @ step) > 0
-                                          else "downhill (∇fᵀs < 0)")})
+                     "f after the full step": f_full, "f after half the step": f_half,
+                     "Newton direction": newton_direction_label(f0, slope, f_full, f_half)})
     return rows
 
 
@@ -296,6 +344,46 @@ def window_with_paths(window, runs, limit: float = 1e6) -> tuple[tuple[float, fl
     pts = pts[np.isfinite(pts) & (np.abs(pts) < limit)]
     lo, hi = window[0]
     return ((min(lo, float(pts.min())), max(hi, float(pts.max()))) if pts.size else (lo, hi),)
+
+
+def run_window(window, paths, follow: bool | None = None) -> tuple[tuple[float, float], ...]:
+    """The window a chart shows for these runs (arrays of points, start first, or trajectories):
+    widened to hold the starts and paths unless the student or a preset fixed it (`follow` True:
+    widen anyway, for a chart that draws every point whatever its window). Says so when a start
+    lies outside a fixed window, and where a run went when it leaves the view."""
+    from optcore import window as windows
+    arrays = [np.asarray(getattr(p, "points", p), dtype=float) for p in paths]
+    arrays = [a.reshape(len(a), -1) for a in arrays if a.size]
+    if not arrays:
+        return tuple(window)
+    if state.window_fixed() and not follow:
+        view = tuple(window)
+        away = windows.starts_outside(view, np.array([a[0] for a in arrays]))
+        if away:
+            st.warning(f"{len(away)} start point(s) lie outside the fixed plot window, so the chart cannot show "
+                       "them: press **Fit to run** under *Plot window* in the sidebar.", icon=":material/zoom_out_map:")
+    else:
+        view, _ = windows.window_with_runs(window, arrays)
+    left = [a for a in arrays if np.any(~np.isfinite(a)) or
+            np.any((a < np.array(view)[:, 0]) | (a > np.array(view)[:, 1]))]
+    if left:
+        ends = []
+        for a in left:
+            last = a[np.all(np.isfinite(a), axis=1)][-1] if np.all(np.isfinite(a), axis=1).any() else None
+            ends.append("overflow" if last is None else "(" + ", ".join(format_number(v) for v in last) + ")")
+        st.caption(f"{len(left)} run(s) leave the view (cut at its edge); last finite point: " + "; ".join(ends) + ".")
+    return view
+
+
+def format_number(v: float, scale: float = 1.0, digits: int = 6) -> str:
+    """A number without float noise: values below 1e-12 of the scale shown (the largest |value| of
+    the vector or run it belongs to) print as 0."""
+    v = float(v)
+    if not np.isfinite(v):
+        return str(v)
+    if abs(v) < 1e-12 * abs(float(scale)):
+        return "0"
+    return f"{v:.{digits}g}"
 
 
 def rate_metrics(eigs, where: str) -> None:

@@ -60,16 +60,39 @@ def param_widget(spec, key: str, container) -> Any:
         hi = int(spec.high) if spec.high is not None else None
         return container.number_input(label, min_value=lo, max_value=hi, step=1, **common)
     if spec.log and spec.low and spec.high:
-        value = ss.get(key, default)
-        ss[key] = float(value)
-        options = log_grid(spec.low, spec.high, value, default)
-        return container.select_slider(label, options=options, format_func=lambda v: f"{v:g}", **common)
+        return log_param_input(label, key, float(spec.low), float(spec.high), float(default), container,
+                               help=spec.help or None)
     lo = float(spec.low) if spec.low is not None else None
     hi = float(spec.high) if spec.high is not None else None
     if ss.get(key) is not None:
         ss[key] = float(ss[key])
     step = (hi - lo) / 100 if lo is not None and hi is not None else 0.1
     return container.number_input(label, min_value=lo, max_value=hi, step=step, format="%.6g", **common)
+
+
+def _copy_slider(key: str) -> None:
+    st.session_state[key] = float(st.session_state[f"{key}.slide"])
+
+
+def log_param_input(label: str, key: str, low: float, high: float, default: float, container,
+                    help: str | None = None) -> float:
+    """A parameter on a log scale: a box where any value in [low, high] can be typed exactly (the
+    textbook's η = 1.1) and, under it, a slider over a 1-1.5-2-3-5-7 ladder that sets the box. The
+    box's key holds the value (share links and presets write it)."""
+    ss = st.session_state
+    try:
+        value = float(ss.get(key, default))
+    except (TypeError, ValueError):
+        value = default
+    value = min(max(value, low), high) if math.isfinite(value) else default
+    ss[key] = value
+    typed = container.number_input(label, min_value=low, max_value=high, step=None,
+                                   format="%g", key=key, help=help, persist_state="session")
+    ss[f"{key}.slide"] = float(typed)
+    container.select_slider(f"{label} (slide)", options=log_grid(low, high, typed, default), key=f"{key}.slide",
+                            format_func=lambda v: f"{v:g}", on_change=_copy_slider, args=(key,),
+                            label_visibility="collapsed")
+    return float(typed)
 
 
 def method_picker(key: str, default: str = "gd", allowed: Sequence[str] | None = None,

@@ -594,16 +594,63 @@ def _lighten(hex_color: str, t: float) -> str:
     return f"rgb({mixed[0]},{mixed[1]},{mixed[2]})"
 
 
+MAX_LISTED_ATTRACTORS = 12  # more attractors than this: the basin legend is a summary
+
+
+MUTED_COLORS = ("#c9d9a5", "#e3d3a8", "#b9d3c6", "#dcc0c9", "#cfc6e0", "#d9c9b0")
+
+
+def _global_minimum(kinds, values) -> int | None:
+    """Index of the one lowest minimum, or None (no values, no minimum, or several tied lowest)."""
+    mins = [i for i, kind in enumerate(kinds) if kind == "min"]
+    if values is None or not mins:
+        return None
+    low = min(float(values[i]) for i in mins)
+    tied = [i for i in mins if float(values[i]) <= low + 1e-9 * max(1.0, abs(low))]
+    return tied[0] if len(tied) == 1 else None
+
+
+def _basin_legend(attractors, kinds, colors, values, many: bool) -> list[tuple[str, str]]:
+    """(legend name, swatch colour) per outcome: every attractor when there are few; else the global
+    minimum (lowest `values`) and one grey-less summary line per kind with its count."""
+    if not many:
+        return [(f"{KIND_NAMES[kind]} ({a[0]:.3g}, {a[1]:.3g})", colors[i])
+                for i, (a, kind) in enumerate(zip(attractors, kinds))]
+    out, best = [], _global_minimum(kinds, values)
+    if best is not None:
+        a = attractors[best]
+        out.append((f"global minimum ({a[0]:.3g}, {a[1]:.3g})", colors[best]))
+    for kind in KIND_NAMES:
+        members = [i for i, kd in enumerate(kinds) if kd == kind and i != best]
+        if len(members) > 1:
+            other = "other " if kind == "min" and best is not None else ""
+            out.append((f"{other}{KIND_PLURALS[kind]} ({len(members)}, one colour each)", colors[members[0]]))
+        elif members:
+            a = attractors[members[0]]
+            out.append((f"{KIND_NAMES[kind]} ({a[0]:.3g}, {a[1]:.3g})", colors[members[0]]))
+    return out
+
+
 def basin_figure(xs, ys, labels: Sequence[np.ndarray], iterations: Sequence[np.ndarray], titles: Sequence[str],
                  attractors: np.ndarray, kinds: Sequence[str], F=None, names=("x", "y"),
-                 max_shade: float = 0.75, title: str | None = None) -> go.Figure:
+                 max_shade: float = 0.75, title: str | None = None, values: Sequence[float] | None = None
+                 ) -> go.Figure:
     """One panel per method over the same grid: each start coloured by the attractor it reached
     (shared colours across panels: pass labels from `align_basin_labels`), black if it diverged,
     grey if it ran out of steps; lighter = more iterations. One heatmap per panel whose colour scale
-    has a band per outcome, so the picture is a single compact array."""
+    has a band per outcome, so the picture is a single compact array.
+
+    Beyond MAX_LISTED_ATTRACTORS the legend is a summary ("global minimum (0, 0)", "other minima
+    (120)", "saddle points (…)") and the markers shrink: Rastrigin's 121 minima listed one by one
+    squashed the maps into a strip and the stars hid the colours. `values` (f at each attractor)
+    names the global minimum."""
     k = len(attractors)
+    many = k > MAX_LISTED_ATTRACTORS
     cats = k + 2                                      # attractors, diverged, not converged
     base = [BASIN_COLORS[i % len(BASIN_COLORS)] for i in range(k)] + [DIVERGED_COLOR, NOT_CONVERGED_COLOR]
+    best = _global_minimum(kinds, values)
+    if many and best is not None:   # the global basin in strong blue, the other dents in muted tones
+        base[:k] = [BASIN_COLORS[0] if i == best else MUTED_COLORS[i % len(MUTED_COLORS)] for i in range(k)]
     scale = []
     for c, color in enumerate(base):
         lo, hi = c / cats, (c + 1) / cats
@@ -626,14 +673,14 @@ def basin_figure(xs, ys, labels: Sequence[np.ndarray], iterations: Sequence[np.n
         if F is not None:
             fig.add_trace(contour_lines(xs, ys, F, n=12, color="rgba(255,255,255,0.45)"), 1, col)
         for i, (a, kind) in enumerate(zip(attractors, kinds)):
-            fig.add_trace(go.Scatter(x=[a[0]], y=[a[1]], mode="markers", marker=KIND_MARKERS[kind],
-                                     showlegend=False, legendgroup=f"a{i}",
+            marker = dict(KIND_MARKERS[kind], size=6, line=dict(width=0.5, color="black")) if many else KIND_MARKERS[kind]
+            fig.add_trace(go.Scatter(x=[a[0]], y=[a[1]], mode="markers", marker=marker,
+                                     showlegend=False,
                                      hovertemplate=f"{KIND_NAMES[kind]} (%{{x:.4g}}, %{{y:.4g}})<extra></extra>"),
                           1, col)
-    for i, (a, kind) in enumerate(zip(attractors, kinds)):   # legend: one swatch per outcome
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", legendgroup=f"a{i}",
-                                 name=f"{KIND_NAMES[kind]} ({a[0]:.3g}, {a[1]:.3g})",
-                                 marker=dict(symbol="square", size=14, color=base[i])))
+    for name, color in _basin_legend(attractors, kinds, base, values, many):
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name,
+                                 marker=dict(symbol="square", size=14, color=color)))
     for color, text in ((DIVERGED_COLOR, "diverged"), (NOT_CONVERGED_COLOR, "not converged")):
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=text,
                                  marker=dict(symbol="square", size=14, color=color)))
@@ -641,8 +688,8 @@ def basin_figure(xs, ys, labels: Sequence[np.ndarray], iterations: Sequence[np.n
     fig.update_xaxes(title_text=names[0])
     fig.update_yaxes(title_text=names[1], row=1, col=1)
     fig.update_layout(height=max(420, int(900 / max(1, len(labels))) + 120), meta={"view": "basins"},
-                      legend=dict(orientation="h", yanchor="top", y=-0.15, x=0))
-    return styled(fig, title, margin=dict(t=60, b=120))
+                      legend=dict(orientation="h", yanchor="top", y=-0.22, x=0))   # below the x-axis title
+    return styled(fig, title, margin=dict(t=60, b=150))
 
 
 # --------------------------------------------------------------------------------------------

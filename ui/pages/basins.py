@@ -31,10 +31,12 @@ if obj.dim != 2:
     st.stop()
 
 c1, c2, c3, c4 = st.columns(4)
-panels = int(c1.number_input("methods side by side", 1, 3, 3 if state.current_preset() else 2, key="basin_panels"))
+st.session_state.setdefault("basin_panels", 3 if state.current_preset() else 2)   # a preset sets its own
+st.session_state.setdefault("basin_steps", 200)
+panels = int(c1.number_input("methods side by side", 1, 3, key="basin_panels"))
 n = int(c2.slider("grid points per axis", 20, analysis.MAX_GRID, 100, step=10, key="basin_n",
                   help=f"{analysis.MAX_GRID} × {analysis.MAX_GRID} = 90,000 starts at most"))
-steps = int(c3.number_input("steps per run", 10, 2000, 200, step=50, key="basin_steps"))
+steps = int(c3.number_input("steps per run", 10, 2000, step=50, key="basin_steps"))
 tol = float(c4.select_slider("tolerance on ‖∇f‖", [1e-10, 1e-8, 1e-6, 1e-4, 1e-3], value=1e-6,
                              format_func=lambda v: f"{v:.0e}", key="basin_tol"))
 
@@ -56,7 +58,8 @@ if maps is not None:
     titles = [f"{optcore.METHODS[m].label}" + (f" η={p['lr']:g}" if "lr" in p else "") for m, p in picked]
     xs_f, ys_f, F = cache.grid(formula, window, n=min(n, 120))
     fig = afigs.basin_figure(maps[0].xs, maps[0].ys, labels, [bm.iterations for bm in maps], titles, attractors,
-                             kinds, names=names)
+                             kinds, names=names, values=obj.value(np.asarray(attractors, dtype=float).reshape(-1, 2))
+                             if len(attractors) else None)
     for col in range(1, len(maps) + 1):
         fig.add_trace(afigs.contour_lines(xs_f, ys_f, F, n=12, color="rgba(255,255,255,0.5)"), 1, col)
     st.plotly_chart(fig, key="basin_chart")

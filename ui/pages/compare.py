@@ -46,6 +46,7 @@ for i, (method, params) in enumerate(picked):
                           dash=DASHES[s % len(DASHES)]))
     panels.append((label, panel))
 all_paths = [p for _, panel in panels for p in panel]
+window = views.run_window(window, list(runs.values()))   # the starts and every run in the picture
 
 fig = None
 with main:

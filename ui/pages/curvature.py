@@ -35,10 +35,12 @@ with controls:
     if st.checkbox("second method", value=True, key="curv_two"):
         picked.append(widgets.method_picker("m1", default="newton", label="Path 2"))
     steps, tol = widgets.steps_and_tol(default_steps=30)
+    starts = widgets.extra_starts_input()   # an example's extra starts, shown and editable
 
 runs = {f"{optcore.METHODS[method].label} from ({', '.join(f'{v:.3g}' for v in x0)})":
         cache.run(formula, method, params, x0, steps, tol) for method, params in picked for x0 in starts}
 cps = cache.stationary_points(formula, window) if show_cps else []
+window = views.run_window(window, list(runs.values()))   # the starts and paths in the picture
 fig = None
 
 with main:

@@ -48,12 +48,14 @@ with tab_traces:
         lrs = widgets.learning_rates_input() or [float(params.get("lr", 0.1))]
     runs = {f"η = {lr:g}": cache.run(formula, method, {**params, "lr": lr}, x0, steps, tol) for lr in lrs}
     with c2:
+        # the start and every run in the picture (a 1-D chart draws every point, so f must reach them)
+        view = views.run_window(window, list(runs.values()), follow=obj.dim == 1)
         if obj.dim == 1:
-            xs, _, fx = cache.grid(formula, views.window_with_paths(window, runs.values()), n=500)
+            xs, _, fx = cache.grid(formula, view, n=500)
             fig = afigs.traces_1d_figure(xs, fx, {k: (t.points[:, 0], t.values) for k, t in runs.items()},
                                          name=names[0])
         elif obj.dim == 2:
-            fig = tfigs.contour_paths_figure(*cache.grid(formula, window, n=160), [tfigs.path_from_points(
+            fig = tfigs.contour_paths_figure(*cache.grid(formula, view, n=160), [tfigs.path_from_points(
                 t.points, k, tfigs.default_color(i)) for i, (k, t) in enumerate(runs.items())], minima=minima,
                 names=names, height=520)
         if fig is not None:

@@ -45,7 +45,7 @@ x_k = traj.points[k]
 f_k, g, H, models, landings, note = views.newton_models(obj, traj, k)
 if note:
     st.caption(note)
-view_window = views.zoom_window(window, x_k) if zoom else window
+view_window = views.zoom_window(window, x_k) if zoom else views.run_window(window, [traj.points[:k + 1]])
 
 with main:
     if obj.dim == 1:

@@ -50,6 +50,7 @@ def keep_lr(value: float) -> None:
 
 runs = {f"{method} η={lr:g}": cache.run(formula, method, {**params, "lr": lr}, x0, steps, tol)
         for lr in lrs} or {method: traj}
+window = views.run_window(window, list(runs.values()))   # the start and every run in the picture
 
 with main:
     for label, t in runs.items():
@@ -102,7 +103,7 @@ with main:
                                                 y_title="‖∇f(x<sub>k</sub>)‖", height=280), key="pg_conv_g")
 
 st.subheader("Step inspector")
-views.step_inspector(traj, key="pg_inspect_k")
+views.step_inspector(traj, key="pg_inspect_k", runs=runs)
 
 with st.expander("Export and share", expanded=False):
     charts.export_buttons(fig, runs, key="pg_export")

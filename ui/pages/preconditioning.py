@@ -12,7 +12,6 @@ from optcore.figures import trajectory as tfigs
 from ui import cache, charts, state, views, widgets
 
 SCALES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
-PATH_STEPS = 500   # the paths panel draws at most this many steps per method
 
 formula, obj = state.current_formula(), state.current_objective()
 names, window, x0 = list(obj.variables), state.current_window(), state.current_start()
@@ -34,7 +33,8 @@ widgets.example_button("A rotated quadratic (diagonal Newton struggles)", "rotat
 c1, c2, c3, c4 = st.columns(4)
 fixed_scale = float(c1.select_slider("scale s while rotating", SCALES, value=1, key="pc_scale"))
 fixed_theta = float(c2.slider("θ while stretching (degrees)", 0, 90, 0, step=5, key="pc_theta"))
-steps = int(c3.number_input("step limit", 50, 20000, 2000, step=500, key="pc_steps"))
+st.session_state.setdefault("pc_steps", 2000)   # a preset sets its own (Preset.view "steps_cap")
+steps = int(c3.number_input("step limit", 50, 20000, step=500, key="pc_steps"))
 tol = float(c4.select_slider("tolerance on ‖∇g‖", [1e-10, 1e-8, 1e-6, 1e-4], value=1e-6,
                              format_func=lambda v: f"{v:.0e}", key="pc_tol"))
 gd_mode = st.radio("gradient-descent step", ["its best constant step 2/(λmin + λmax) for each problem",
@@ -59,11 +59,12 @@ if obj.dim > 2:
 if obj.dim == 2:
     st.subheader("One of these problems, with the three paths")
     p1, p2 = st.columns(2)
-    theta_deg = p1.slider("θ (degrees)", 0, 90, 45, step=5, key="pc_view_theta")
+    st.session_state.setdefault("pc_view_theta", 45)   # a preset sets its own (Preset.view "angle")
+    theta_deg = p1.slider("θ (degrees)", 0, 90, step=5, key="pc_view_theta")
     scale = float(p2.select_slider("scale s", SCALES, value=int(fixed_scale), key="pc_view_scale"))
     recipes = tuple((label, m, tuple(p.items())) for label, (m, p) in methods.items())
     runs, (xs, ys, Z) = cache.rotated_runs(formula, math.radians(theta_deg), scale, window, recipes, tuple(x0),
-                                           None if x_min is None else tuple(x_min), min(steps, PATH_STEPS), tol)
+                                           None if x_min is None else tuple(x_min), steps, tol)
     paths = [tfigs.path_from_points(t.points, f"{label}: {t.iterations} step{'s' if t.iterations != 1 else ''} "
                                               f"({t.status})", tfigs.default_color(i))
              for i, (label, t) in enumerate(runs.items())]

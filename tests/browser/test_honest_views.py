@@ -1,0 +1,77 @@
+"""What the student sees is true, in a real browser: the view holds the runs, a new formula is a
+clean slate, exp(100x) is not called stationary, and a phone reaches the formula and start."""
+from __future__ import annotations
+
+import optcore
+from conftest import (SIDEBAR, apply_formula, css_key, graph, new_page, no_exception, open_app, screenshot,
+                      type_into, wait_chart, wait_idle, wait_until)
+
+ROSENBROCK = "(1 - x)^2 + 100(y - x^2)^2"
+
+
+def test_view_holds_the_start_and_every_converging_run(page, server_url):
+    """x^2 from x0 = 10 with η = 0.2, 0.05, 1.1 (the automatic window is [-2, 2]): the chart's
+    x-range holds the start and both converging runs; the diverging one is said to leave the view."""
+    open_app(page, server_url, {"f": "x^2", "x0": "10", "steps": "100"}, chart="pg_chart")
+    type_into(page, page.locator(f".st-key-{css_key('lrs')} input"), "0.2, 0.05, 1.1")
+    wait_until(lambda: graph(page, "pg_chart").evaluate(
+        "g => g.data.filter(t => (t.name || '').includes('η=')).length") >= 3, message="three runs drawn")
+    lo, hi = graph(page, "pg_chart").evaluate("g => g._fullLayout.xaxis.range")
+    assert lo <= 0 and hi >= 10, (lo, hi)
+    obj = optcore.parse("x^2")
+    for lr in (0.2, 0.05):
+        xs = optcore.run(obj, "gd", [10.0], steps=100, lr=lr).points[:, 0]
+        assert lo <= xs.min() and xs.max() <= hi, (lr, lo, hi)
+    assert page.get_by_text("leave the view").count() >= 1
+    no_exception(page)
+    screenshot(page, "honest_view_three_rates")
+
+
+def test_new_formula_is_a_clean_slate(page, server_url):
+    """The blog example on the curvature page, then Rosenbrock typed on Compare: no extra start
+    (3.1, 1.8) and no η = 0.5 left over, and the sidebar says what was reset."""
+    open_app(page, server_url, {"p": "blog-sin-saddle"}, path="/curvature")
+    assert page.locator(f".st-key-{css_key('extra_starts_text')} input").input_value().strip(), \
+        "the example's extra starts are shown on the curvature page"
+    page.goto(page.url.replace("/curvature", "/compare"))
+    wait_idle(page, timeout=90_000)
+    box = page.locator(f"{SIDEBAR} .st-key-formula_input input")
+    type_into(page, box, ROSENBROCK)
+    wait_until(lambda: page.locator(f"{SIDEBAR} [data-testid=stAlertContentInfo]").filter(
+        has_text="reset").count() >= 1, message="the reset notice")
+    assert page.locator(f".st-key-{css_key('extra_starts_text')} input").input_value().strip() == ""
+    lr = page.locator(f".st-key-{css_key('m0.gd.lr')} input")
+    if lr.count():
+        assert float(lr.input_value()) != 0.5
+    assert page.get_by_text("η=0.5").count() == 0, "no run keeps the example's η = 0.5"
+    no_exception(page)
+    screenshot(page, "honest_clean_slate")
+
+
+def test_exp_100x_is_not_called_stationary(page, server_url):
+    open_app(page, server_url, chart="pg_chart")
+    apply_formula(page, "exp(100x)")
+    wait_chart(page, "pg_chart")
+    body = page.locator("[data-testid=stMain]").inner_text()
+    assert "stationary point" not in body and "converged in 0 steps" not in body, body[:500]
+    ticks = graph(page, "pg_chart").evaluate(
+        "g => Array.from(g.querySelectorAll('.ytick text, .xtick text')).map(t => t.textContent)")
+    assert ticks and not any(t.rstrip().endswith(("p", "f", "a", "n", "µ")) for t in ticks), ticks
+    no_exception(page)
+    screenshot(page, "honest_exp_100x")
+
+
+def test_phone_reaches_formula_and_start(browser, warm_app):
+    """390 × 844: the formula and start are in the main area, no need to open the sidebar."""
+    page = new_page(browser, width=390, height=844)
+    try:
+        open_app(page, warm_app, chart="pg_chart")
+        bar = page.locator(".st-key-compact_bar")
+        assert bar.is_visible()
+        type_into(page, bar.locator("input").first, "x^2 + 3y^2")
+        wait_until(lambda: "3y" in page.locator(".st-key-formula_input input").input_value(), message="applied")
+        type_into(page, bar.locator("input").nth(1), "1.5, -0.5")
+        wait_until(lambda: "x0=1.5" in page.url.replace("%2C", ","), message="start moved")
+        screenshot(page, "honest_phone")
+    finally:
+        page.context.close()
