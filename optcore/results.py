@@ -441,13 +441,17 @@ def _divergence_reason(step: int, x_finite: bool, radius: float, value: float) -
     return f"diverged at step {step}: f became {'nan' if np.isnan(value) else ('inf' if value > 0 else '-inf')}"
 
 
+def _steps(n: int) -> str:
+    return f"{n} step" if n == 1 else f"{n} steps"
+
+
 def _message(status: str, iterations: int, reason: str, grad_norm: float, notes: dict[str, int]) -> str:
     if status == "converged":
-        text = f"converged in {iterations} steps: ‖∇f‖ = {grad_norm:.3g} ≤ tol"
+        text = f"converged in {_steps(iterations)}: ‖∇f‖ = {grad_norm:.3g} ≤ tol"
     elif status == "diverged":
         text = reason
     else:
         shown = "< 1e-150" if grad_norm == 0 and "underflow" in notes else f"= {grad_norm:.3g}"  # ‖∇f‖² underflowed
-        text = f"stopped after {iterations} steps; ‖∇f‖ {shown}"
+        text = f"stopped after {_steps(iterations)}; ‖∇f‖ {shown}"
     details = [NOTE_TEXT.get(name, name + " at {n} step(s)").format(n=n) for name, n in notes.items()]
     return text + (f" ({'; '.join(details)})" if details else "")

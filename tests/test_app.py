@@ -498,3 +498,10 @@ def test_typed_formula_of_more_variables_starts_where_the_slice_moves(text):
     assert all(v != 0 for v in x0), x0
     assert len(set(x0)) > 1, x0
     assert optcore.run(obj, "gd", x0, steps=5, lr=0.1).iterations > 0
+
+
+def test_an_ambiguous_name_says_how_it_was_read():
+    at = _app(f="gamma(x) + y^2", x0="1,1")
+    assert not at.exception
+    assert any("gamma" in c.value and "times" in c.value for c in at.sidebar.caption), \
+        [c.value for c in at.sidebar.caption]

@@ -83,6 +83,8 @@ def sidebar() -> None:
     obj = state.current_objective()
     if error:
         sb.error(f"{error}\n\nStill showing: `{obj.text}`", icon=":material/warning:")
+    for notice in getattr(obj, "notices", ()):  # how an ambiguous name was read (gamma(x), pix)
+        sb.caption(f":material/info: {notice}")
 
     names = obj.variables
     window = state.current_window()

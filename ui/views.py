@@ -337,15 +337,6 @@ def convergence_orders(runs: dict, target) -> tuple[dict, dict]:
     return errors, slopes
 
 
-def window_with_paths(window, runs, limit: float = 1e6) -> tuple[tuple[float, float], ...]:
-    """A one-variable window widened to hold every run's points (those beyond ±limit are left out:
-    a diverging run would squash the curve to a line)."""
-    pts = np.concatenate([t.points[:, 0] for t in runs])
-    pts = pts[np.isfinite(pts) & (np.abs(pts) < limit)]
-    lo, hi = window[0]
-    return ((min(lo, float(pts.min())), max(hi, float(pts.max()))) if pts.size else (lo, hi),)
-
-
 def run_window(window, paths, follow: bool | None = None) -> tuple[tuple[float, float], ...]:
     """The window a chart shows for these runs (arrays of points, start first, or trajectories):
     widened to hold the starts and paths unless the student or a preset fixed it (`follow` True:
