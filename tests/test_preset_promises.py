@@ -153,6 +153,9 @@ def textbook_cosh():
     near = np.flatnonzero((np.abs(x[:-1]) < 1) & (x[:-1] != 0))
     assert near.size >= 3 and np.all(np.abs(x[near + 1]) <= x[near] ** 2)
     assert x[9] == 0.0 and x[8] != 0.0                          # exactly 0 at step 9
+    stopped, _ = opened("textbook-cosh")                        # at the app's tolerance: step 8
+    assert stopped.status == "converged" and stopped.iterations == 8
+    assert [float(f"{v:.2g}") for v in stopped.points[5:9, 0]] == [0.53, 0.012, 1.4e-7, 1.9e-22]
 
 
 def textbook_xcos_newton():
@@ -388,7 +391,7 @@ CLAIMS = {
     "textbook-x2-small-lr": (("0.9", "3.5"), textbook_x2_small_lr),
     "textbook-x2-divergent": (("−1.2", "62"), textbook_x2_divergent),
     "textbook-xcos": (("7.3", "−1.8", "rattling"), textbook_xcos),
-    "textbook-cosh": (("about 2 per step", "squares", "step 9"), textbook_cosh),
+    "textbook-cosh": (("about 2 per step", "squares", "step 8", "step 9", "1.9e-22"), textbook_cosh),
     "textbook-xcos-newton": (("10 → 5 → 25", "26.8", "7.27"), textbook_xcos_newton),
     "textbook-log-exp": (("one step",), textbook_log_exp),
     "textbook-2d": (("0.6", "0.8", "along x1"), textbook_2d),
