@@ -109,7 +109,12 @@ def sidebar() -> None:
                 st.warning(f"{name}: 'from' must be less than 'to'; using {state.DEFAULT_RANGE}")
         st.button("Fit window to stationary points", on_click=state.fit_window, key="auto_window")
 
-    with sb.expander("Formula, gradient, Hessian", expanded=False):
-        st.latex(f"f({', '.join(_latex_name(n) for n in names)}) = {obj.latex}")
-        st.latex(r"\nabla f = " + obj.gradient_latex)
-        st.latex(r"\nabla^2 f = " + obj.hessian_latex)
+    # Typesetting a big gradient or Hessian costs seconds: done only while the expander is open
+    # (on_change="rerun" makes `.open` track it), once per objective (the engine keeps the LaTeX on the
+    # shared Objective) and capped by size (the engine returns a short "too large" marker past it).
+    latex_box = sb.expander("Formula, gradient, Hessian", expanded=False, key="sidebar_latex", on_change="rerun")
+    if latex_box.open:
+        with latex_box:
+            st.latex(f"f({', '.join(_latex_name(n) for n in names)}) = {obj.latex}")
+            st.latex(r"\nabla f = " + obj.gradient_latex)
+            st.latex(r"\nabla^2 f = " + obj.hessian_latex)
