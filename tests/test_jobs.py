@@ -151,3 +151,56 @@ def test_session_ledger_refuses_past_its_share_and_forgets_old_work():
         ledger.charge(est, now=2.0)
     ledger.charge(est, now=60.5)            # the first job left the window
     assert ledger.used(now=60.5) == pytest.approx(2e8)
+
+
+# ------------------------------------------------------------------------------------- in the app
+def _app(page: str | None = None, formula: str | None = None):
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file("../app.py", default_timeout=120)
+    at.run()
+    if formula is not None:
+        at.text_input(key="formula_input").input(formula)
+        at.run()
+    if page is not None:
+        at.switch_page(page)
+        at.run()
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_sidebar_typesets_the_derivatives_only_while_its_expander_is_open():
+    at = _app(formula="x^2 + 3y^2")
+    box = next(e for e in at.sidebar.expander if e.label.startswith("Formula"))
+    assert len(box.latex) == 0                        # closed: nothing typeset
+    at.session_state["sidebar_latex"] = True          # what opening it in the browser sets
+    at.run()
+    box = next(e for e in at.sidebar.expander if e.label.startswith("Formula"))
+    shown = " ".join(el.value for el in box.latex)
+    assert "x^{2}" in shown and "6 y" in shown and "\\nabla^2 f" in shown
+
+
+def test_basins_page_refuses_an_over_budget_request_with_a_message_and_runs_an_allowed_one():
+    at = _app("ui/pages/basins.py", formula="sin(sin(sin(sin(x*y))))*exp(cos(cos(cos(x+y))))*log(2+x^2+y^2)")
+    at.slider(key="basin_n").set_value(300)
+    at.number_input(key="basin_panels").set_value(3)
+    at.number_input(key="basin_steps").set_value(2000)
+    at.run()
+    for i in range(3):
+        at.selectbox(key=f"m{i}.method").set_value("newton")
+    at.button(key="basin_go").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    warnings = " ".join(w.value for w in at.warning)
+    assert "too heavy" in warnings and "fewer grid points" in warnings
+    assert not at.get("plotly_chart")                   # nothing was computed
+
+    at.slider(key="basin_n").set_value(160)
+    at.number_input(key="basin_panels").set_value(1)
+    at.number_input(key="basin_steps").set_value(20)
+    at.run()
+    at.button(key="basin_go").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.get("plotly_chart")                       # the allowed job ran and drew its map
+    assert jobs.GATE.snapshot() == (0, 0)               # and gave its slot back
