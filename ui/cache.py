@@ -157,6 +157,7 @@ def _remember(kind: str, key: tuple, label: str, compute: Callable[[jobs.Progres
     store = st.session_state.setdefault(f"_cache.{kind}", {})
     if key not in store:
         if compute is None:
+            jobs.show_if_cancelled(kind, key, label)
             return None
         while len(store) >= keep:
             store.pop(next(iter(store)))

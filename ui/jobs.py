@@ -203,6 +203,15 @@ def _cancel_marker(kind: str) -> str:
     return f"_jobs.cancelled.{kind}"
 
 
+def show_if_cancelled(kind: str, key, label: str) -> bool:
+    """Say so when the student cancelled this very request (the rerun its Cancel button caused)."""
+    import streamlit as st
+    if st.session_state.get(_cancel_marker(kind)) == key:
+        st.info(f"{label}: cancelled. Press the button to start it again.", icon=":material/cancel:")
+        return True
+    return False
+
+
 def run(kind: str, key, label: str, compute: Callable[[Progress], T], est: Estimate | None = None,
         auto: bool = False) -> T | None:
     """compute(report) as this session's one heavy job: budget checked, in the server's queue, with a
@@ -213,8 +222,7 @@ def run(kind: str, key, label: str, compute: Callable[[Progress], T], est: Estim
 
     ss = st.session_state
     marker = _cancel_marker(kind)
-    if auto and ss.get(marker) == key:
-        st.info(f"{label}: cancelled. Press the button to start it again.", icon=":material/cancel:")
+    if auto and show_if_cancelled(kind, key, label):
         return None
     ss.pop(marker, None)
     if est is not None:
