@@ -1,7 +1,7 @@
 """One student's heavy job does not stall the class (issue 14).
 
-Session A starts the heaviest allowed job (basins of Himmelblau, 300 x 300 starts x 3 methods x 2000
-steps); meanwhile session B edits its formula on the playground. B's median edit time under load stays
+Session A starts a heavy job (basins of nested sigmoids, 300 x 300 starts x 2000 steps that never
+converge); meanwhile session B edits its formula on the playground. B's median edit time under load stays
 within 2x of its median on the quiet server (both measured here, on the same server). Then A's Cancel
 stops the job and a closed tab stops a running one: the server's CPU goes quiet again.
 """
@@ -10,10 +10,13 @@ from __future__ import annotations
 import statistics
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from conftest import SCREENSHOTS, bb, new_page
 
-HEAVY_QUERY = "?view=basins&preset=himmelblau"
+# Gradient descent on nested sigmoids (the issue's worst short formula) never converges: every one of
+# the 90,000 starts runs all 2000 steps (a fast-converging preset would finish in seconds).
+HEAVY_QUERY = "?view=basins&f=" + quote("sigmoid(sigmoid(sigmoid(sigmoid(x)))) + 0.001y^2")
 JOB_BAR = "[data-testid='stProgress']"
 
 
@@ -46,6 +49,10 @@ def start_heavy_basins(page, url: str) -> None:
     page.wait_for_function("() => location.search.includes('view=basins')", timeout=120_000)
     bb.wait_idle(page, timeout=180_000)
     page.locator(".st-key-basin_chart").wait_for(timeout=180_000)  # the automatic 100 x 100 map is done
+    panels = page.locator(".st-key-basin_panels input")
+    panels.fill("1")                                     # gradient descent alone
+    panels.press("Enter")
+    bb.wait_idle(page, timeout=180_000)
     page.locator(".st-key-basin_n input[type=range]").focus()
     page.keyboard.press("End")                           # 300 points per axis: no longer automatic
     bb.wait_idle(page, timeout=60_000)
@@ -53,7 +60,7 @@ def start_heavy_basins(page, url: str) -> None:
     steps.fill("2000")
     steps.press("Enter")
     bb.wait_idle(page, timeout=60_000)
-    assert "270,000 runs of up to 2000 steps" in page.inner_text("[data-testid='stMain']")
+    assert "90,000 runs of up to 2000 steps" in page.inner_text("[data-testid='stMain']")
     page.locator(".st-key-basin_go button").click()
     page.locator(JOB_BAR).filter(has_text="Basin maps").wait_for(timeout=60_000)
 
@@ -82,7 +89,7 @@ def test_a_heavy_job_leaves_other_students_edits_within_twice_their_quiet_time(s
 
         # Cancel stops the job: the bar goes, a note says so, and the server's CPU goes quiet
         heavy.locator(".st-key-_jobs-cancel-basins button").click()
-        heavy.get_by_text("cancelled").first.wait_for(timeout=30_000)
+        heavy.locator("[data-testid='stAlert']").filter(has_text="Basin maps: cancelled").wait_for(timeout=60_000)
         assert not job_running(heavy)
         assert quiet_cpu(server.pid) < 20, "the server kept working after Cancel"
     finally:
