@@ -15,6 +15,8 @@ what the line search evaluated), **termination** (diverged or converged rows), *
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +54,10 @@ def run(objective, method: str, x0, *, steps: int = 100, tol: float = 1e-8, **pa
 
 
 MAX_RUN_STEPS = 1_000_000
+
+# Optional hook for long-running callers (the app's heavy jobs): a callable checked every 20 steps of
+# every batched loop in this thread/context; it raises to abandon the run (a cancelled or orphaned job).
+STOP_CHECK: ContextVar[Callable[[], None] | None] = ContextVar("optcore_stop_check", default=None)
 
 
 def _checked_steps(steps: Any) -> int:
@@ -157,9 +163,12 @@ def _loop(objective, spec, rule, used_params, X, steps, tol, record_extras) -> B
     step ever touches a frozen row, and the line search never searches on behalf of one."""
     needs_hessian = spec.needs_hessian
     work, book = _start(objective, rule, X, tol, record_extras, needs_hessian)
+    should_stop = STOP_CHECK.get()
     for k in range(steps):
         if work.X.shape[0] == 0:
             break
+        if should_stop is not None and k % 20 == 0:
+            should_stop()  # may raise: the caller abandons the run
         _advance(objective, rule, work, book, k, tol, record_extras, needs_hessian)
     return _finish(objective, spec, used_params, work, book, steps, tol)
 

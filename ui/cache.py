@@ -7,6 +7,7 @@ start, steps, tol, the window and grid size. Cheap, shareable results use `st.ca
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import NamedTuple, TypeVar
 
@@ -16,6 +17,7 @@ import streamlit as st
 import optcore
 from optcore import analysis
 from optcore import window as windows
+from ui import jobs
 
 T = TypeVar("T")
 Window = tuple[tuple[float, float], ...]
@@ -147,44 +149,54 @@ def rotated_runs(formula: Formula, theta: float, scale: float, window: Window, m
 
 
 # ------------------------------------------------------------- heavy studies (per session, bounded)
-def _remember(kind: str, key: tuple, compute: Callable[[], T] | None, keep: int) -> T | None:
-    """The last `keep` results of one kind in this session; computes on a miss unless `compute`
-    is None (then returns None: the page asks the student first)."""
+def _remember(kind: str, key: tuple, label: str, compute: Callable[[jobs.Progress], T] | None, keep: int,
+              est: jobs.Estimate | None = None, auto: bool = True) -> T | None:
+    """The last `keep` results of one kind in this session; on a miss runs `compute(report)` as this
+    session's heavy job (ui.jobs: budget, server queue, progress, Cancel), unless `compute` is None
+    (then None: the page asks the student first). None also when refused or cancelled."""
     store = st.session_state.setdefault(f"_cache.{kind}", {})
     if key not in store:
         if compute is None:
+            jobs.show_if_cancelled(kind, key, label)
             return None
         while len(store) >= keep:
             store.pop(next(iter(store)))
-        store[key] = compute()
+        result = jobs.run(kind, key, label, compute, est=est, auto=auto)
+        if result is None:
+            return None
+        store[key] = result
     return store[key]
 
 
-def _progress(text: str):
-    bar = st.progress(0.0, text=text)
-    return bar, (lambda f, label=text: bar.progress(min(max(float(f), 0.0), 1.0), text=f"{label} {f:.0%}"))
+def _compact_basin_map(bm):
+    """A basin map as kept between reruns: small integer labels and counts, float32 end points."""
+    return dataclasses.replace(bm, labels=bm.labels.astype(np.int16), iterations=bm.iterations.astype(np.int32),
+                               final_points=bm.final_points.astype(np.float32))
+
+
+BASIN_CHUNK = 2000  # starts per batched run: bounds the memory of one chunk's history
 
 
 def basin_maps(formula: Formula, picked: Sequence[tuple[str, dict]], window, n: int, steps: int, tol: float,
-               known_minima: np.ndarray, compute: bool = True) -> list | None:
-    """One analysis.basin_map per (method, params); None when not computed yet and `compute` is off."""
+               known_minima: np.ndarray, compute: bool = True, asked: bool = False) -> list | None:
+    """One analysis.basin_map per (method, params); None when not computed yet and `compute` is off
+    (or when refused/cancelled). `asked`: the student pressed the button (a cancelled job restarts)."""
     key = (Formula(*formula), tuple((m, _params_key(p)) for m, p in picked), _window_key(window), int(n),
            int(steps), float(tol), tuple(map(tuple, np.asarray(known_minima, dtype=float))))
 
-    def work():
+    def work(report):
         obj = formula.parse()
-        bar = st.progress(0.0, text="running every start point…")
         maps = []
         for i, (method, params) in enumerate(picked):
-            maps.append(analysis.basin_map(
+            maps.append(_compact_basin_map(analysis.basin_map(
                 obj, method, window, n=n, steps=steps, tol=tol,
-                known_minima=known_minima if len(known_minima) else None,
-                on_progress=lambda f, i=i: bar.progress((i + f) / len(picked),
-                                                        text=f"method {i + 1} of {len(picked)}: {f:.0%}"),
-                **params))
-        bar.empty()
+                known_minima=known_minima if len(known_minima) else None, chunk=BASIN_CHUNK,
+                on_progress=lambda f, i=i: report((i + f) / len(picked), f"method {i + 1} of {len(picked)}"),
+                **params)))
         return maps
-    return _remember("basins", key, work if compute else None, keep=1)  # 3 maps of 90,000 starts are big
+    est = jobs.estimate(formula.parse(), [m for m, _ in picked], int(n) ** 2, int(steps))
+    return _remember("basins", key, "Basin maps", work if compute else None, keep=1, est=est,
+                     auto=not asked)  # 3 maps of 90,000 starts are big
 
 
 def preconditioning_study(formula: Formula, x0, methods: dict, thetas, scales, fixed_scale: float,
@@ -193,47 +205,39 @@ def preconditioning_study(formula: Formula, x0, methods: dict, thetas, scales, f
            _floats(thetas), _floats(scales), float(fixed_scale), float(fixed_theta),
            None if x_min is None else _floats(x_min), int(steps), float(tol))
 
-    def work():
-        bar, report = _progress("counting iterations…")
-        out = analysis.preconditioning_study(formula.parse(), np.asarray(x0, dtype=float), methods, thetas, scales,
-                                             fixed_scale=fixed_scale, fixed_theta=fixed_theta, x_min=x_min,
-                                             steps=steps, tol=tol, on_progress=report)
-        bar.empty()
-        return out
-    return _remember("preconditioning", key, work, keep=2)
+    def work(report):
+        return analysis.preconditioning_study(formula.parse(), np.asarray(x0, dtype=float), methods, thetas, scales,
+                                              fixed_scale=fixed_scale, fixed_theta=fixed_theta, x_min=x_min,
+                                              steps=steps, tol=tol, on_progress=report)
+    return _remember("preconditioning", key, "Counting iterations", work, keep=2)
 
 
 def learning_rate_sweeps(formula: Formula, methods: Sequence[str], x0, lrs, steps: int,
-                         f_star: float | None) -> dict:
-    """{method label: analysis.learning_rate_sweep} for each method over the same learning rates."""
+                         f_star: float | None) -> dict | None:
+    """{method label: analysis.learning_rate_sweep} for each method over the same learning rates
+    (None when cancelled)."""
     key = (Formula(*formula), tuple(methods), _floats(x0), _floats(lrs), int(steps), f_star)
 
-    def work():
+    def work(report):
         obj = formula.parse()
-        bar = st.progress(0.0, text="sweeping learning rates…")
         out = {}
         for i, name in enumerate(methods):
             out[optcore.METHODS[name].label] = analysis.learning_rate_sweep(
                 obj, name, np.asarray(x0, dtype=float), lrs, steps=steps, tol=1e-8, f_star=f_star,
-                on_progress=lambda f, i=i: bar.progress((i + f) / len(methods), text="sweeping…"))
-        bar.empty()
+                on_progress=lambda f, i=i: report((i + f) / len(methods)))
         return out
-    return _remember("sweeps", key, work, keep=8)
+    return _remember("sweeps", key, "Sweeping learning rates", work, keep=8)
 
 
 def param_heatmap(formula: Formula, method: str, x0, lrs, second, second_name: str, steps: int,
                   f_star: float | None):
     key = (Formula(*formula), method, _floats(x0), _floats(lrs), _floats(second), second_name, int(steps), f_star)
 
-    def work():
-        bar, report = _progress("running the grid…")
-        out = analysis.param_heatmap(formula.parse(), method, np.asarray(x0, dtype=float), lrs, second,
-                                     beta_name=second_name, steps=steps, tol=1e-8, f_star=f_star,
-                                     on_progress=report)
-        bar.empty()
-        return out
-    return _remember("heatmap", key, work, keep=8)
-
+    def work(report):
+        return analysis.param_heatmap(formula.parse(), method, np.asarray(x0, dtype=float), lrs, second,
+                                      beta_name=second_name, steps=steps, tol=1e-8, f_star=f_star,
+                                      on_progress=report)
+    return _remember("heatmap", key, "Running the grid", work, keep=8)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -274,19 +278,20 @@ def measured_rates(formula: Formula, x0, x_star, alphas) -> list[tuple[float, fl
 
 
 def race(formula: Formula, picked: Sequence[tuple[str, dict]], starts, budget, tune: bool, criterion: str,
-         f_star: float | None, compute: bool = True):
-    """optcore.race.race, the last few per session; None when not computed yet and `compute` is off."""
+         f_star: float | None, compute: bool = True, asked: bool = False):
+    """optcore.race.race, the last few per session; None when not computed yet and `compute` is off
+    (or when refused/cancelled). `asked`: the student pressed the button."""
     from optcore import race as races
     key = (Formula(*formula), tuple((m, _params_key(p)) for m, p in picked), _floats(starts), budget, bool(tune),
            criterion, f_star)
 
-    def work():
-        bar, report = _progress("racing…")
-        out = races.race(formula.parse(), list(picked), np.asarray(starts, dtype=float), budget, tune=tune,
-                         criterion=criterion, f_star=f_star, on_progress=lambda f, text: report(f))
-        bar.empty()
-        return out
-    return _remember("race", key, work if compute else None, keep=4)
+    def work(report):
+        return races.race(formula.parse(), list(picked), np.asarray(starts, dtype=float), budget, tune=tune,
+                          criterion=criterion, f_star=f_star, on_progress=lambda f, text: report(f, text))
+    methods = [m for m, _ in picked]
+    settings = max(len(races.tuning_settings(m)) for m in methods) if tune and methods else 1
+    est = jobs.estimate(formula.parse(), methods, len(starts) * settings, int(budget.amount))
+    return _remember("race", key, "Racing", work if compute else None, keep=4, est=est, auto=not asked)
 
 
 # ---------------------------------------------------------------------------------- scrub ladders

@@ -121,10 +121,15 @@ def sidebar() -> None:
         st.button("Fit to run (stationary points, start and path)", on_click=state.fit_to_run, key="auto_window",
                   help="forget a fixed window: frame the stationary points and let the view follow the runs")
 
-    with sb.expander("Formula, gradient, Hessian", expanded=False):
-        st.latex(f"f({', '.join(_latex_name(n) for n in names)}) = {obj.latex}")
-        st.latex(r"\nabla f = " + obj.gradient_latex)
-        st.latex(r"\nabla^2 f = " + obj.hessian_latex)
+    # Typesetting a big gradient or Hessian costs seconds: done only while the expander is open
+    # (on_change="rerun" makes `.open` track it), once per objective (the engine keeps the LaTeX on the
+    # shared Objective) and capped by size (the engine returns a short "too large" marker past it).
+    latex_box = sb.expander("Formula, gradient, Hessian", expanded=False, key="sidebar_latex", on_change="rerun")
+    if latex_box.open:
+        with latex_box:
+            st.latex(f"f({', '.join(_latex_name(n) for n in names)}) = {obj.latex}")
+            st.latex(r"\nabla f = " + obj.gradient_latex)
+            st.latex(r"\nabla^2 f = " + obj.hessian_latex)
 
 
 # ------------------------------------------------------------------ the bar on narrow screens

@@ -48,9 +48,10 @@ for i, col in enumerate(st.columns(panels)):
 minima = views.known_minima()
 maps = cache.basin_maps(formula, picked, window, n, steps, tol, minima, compute=n <= AUTO_LIMIT)
 if maps is None:
-    st.caption(f"{n * n * panels:,} runs of up to {steps} steps: press the button to start.")
+    st.caption(f"{n * n * panels:,} runs of up to {steps} steps: press the button to start "
+               "(one heavy job runs at a time on the server; you can cancel it).")
     if st.button("Compute basins", type="primary", key="basin_go"):
-        maps = cache.basin_maps(formula, picked, window, n, steps, tol, minima)
+        maps = cache.basin_maps(formula, picked, window, n, steps, tol, minima, asked=True)
 
 fig = None
 if maps is not None:

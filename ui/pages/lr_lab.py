@@ -105,8 +105,9 @@ with tab_sweep:
         st.warning(f"At most {MAX_SWEEP_RUNS} runs per sweep; use fewer methods or learning rates.")
     elif chosen_methods:
         sweeps = cache.learning_rate_sweeps(formula, chosen_methods, x0, grid_lrs, sweep_steps, f_star)
-        fig = afigs.sweep_figure(sweeps, metric=metric, edge=edge)
-        st.plotly_chart(fig, key="lr_sweep_chart")
+        if sweeps is not None:  # None: cancelled
+            fig = afigs.sweep_figure(sweeps, metric=metric, edge=edge)
+            st.plotly_chart(fig, key="lr_sweep_chart")
 
     st.markdown("**Learning rate × a second parameter**")
     h1, h2, h3 = st.columns(3)
@@ -117,7 +118,8 @@ with tab_sweep:
     second = np.linspace(0.0, 0.95, int(rows))
     hm = cache.param_heatmap(formula, hm_method, x0, hm_lrs, second, SECOND_PARAM[hm_method], sweep_steps, f_star)
     edge_lrs = analysis.momentum_stability_edge(eigs, second) if positive and hm_method == "momentum" else None
-    st.plotly_chart(afigs.param_heatmap_figure(hm, metric=metric, edge_lrs=edge_lrs), key="lr_heatmap_chart")
+    if hm is not None:  # None: cancelled
+        st.plotly_chart(afigs.param_heatmap_figure(hm, metric=metric, edge_lrs=edge_lrs), key="lr_heatmap_chart")
     st.caption("Blank cells: the run diverged. Dashed red line (heavy-ball momentum on a positive-definite "
                "Hessian): the theoretical edge η = 2(1 + β)/λmax, beyond which it must diverge.")
     if edge_lrs is None and hm_method == "momentum":

@@ -51,6 +51,8 @@ if obj.dim == 1:
 thetas = np.radians(np.arange(0, 91, 5)) if obj.dim >= 2 else np.empty(0)
 study = cache.preconditioning_study(formula, x0, methods, thetas, np.array(SCALES, dtype=float), fixed_scale,
                                     math.radians(fixed_theta), x_min, steps, tol)
+if study is None:  # cancelled
+    st.stop()
 fig = afigs.preconditioning_figure(study, steps)
 st.plotly_chart(fig, key="pc_chart")
 if obj.dim > 2:

@@ -54,9 +54,10 @@ picked = [(m, {}) for m in methods]
 work = len(methods) * n_starts * budget.amount * (len(races.tuning_settings(methods[0])) if tune else 1)
 result = cache.race(formula, picked, starts, budget, tune, criterion, f_star, compute=work <= 2_000_000)
 if result is None:
-    st.caption(f"About {work:,} start-steps: press the button to run the race.")
+    st.caption(f"About {work:,} start-steps: press the button to run the race "
+               "(one heavy job runs at a time on the server; you can cancel it).")
     if st.button("Run the race", type="primary", key="race_go"):
-        result = cache.race(formula, picked, starts, budget, tune, criterion, f_star)
+        result = cache.race(formula, picked, starts, budget, tune, criterion, f_star, asked=True)
 if result is None:
     st.stop()
 
