@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 import optcore
-
+from optcore.figures import scrub
 from optcore.figures import trajectory as figs
 from ui import cache, charts, fragments, link, state, views, widgets
 
@@ -39,6 +39,15 @@ def compare() -> None:
         with st.expander("More start points", expanded=False):
             starts = widgets.extra_starts_input()
         st.caption(f"{len(starts)} start point(s): the sidebar's start, plus the extra ones.")
+        first_method, first_params = picked[0]
+        lr_spec = next((p for p in optcore.METHODS[first_method].params if p.name == "lr"), None)
+        can_scrub = (obj.dim in (1, 2) and lr_spec is not None and lr_spec.per_row
+                     and isinstance(first_params.get("lr"), (int, float)) and first_params["lr"] > 0)
+        scrubbing = can_scrub and link.shared_option(
+            st.toggle, "Scrub η of method 1 in the chart", key="cmp_scrub", value=False,
+            convert=lambda t: t == "true",
+            help="The overlay carries method 1's paths for a ladder of learning rates around its η and a "
+                 "slider that swaps them in your browser at once (no animation in this mode).")
 
     runs, styles, panels = {}, {}, []
     for i, (method, params) in enumerate(picked):
@@ -52,6 +61,22 @@ def compare() -> None:
         panels.append((label, panel))
     all_paths = [p for _, panel in panels for p in panel]
 
+    def scrubbed(fig, path_of):
+        """`fig` with an in-browser η slider for method 1's path (from the first start): one batched
+        run over a ladder around its η."""
+        values = scrub.ladder(first_params["lr"], low=lr_spec.minimum, high=lr_spec.maximum)
+        points = cache.ladder_paths(formula, first_method, first_params, starts[0], steps, tol, "lr", values)
+        fig = scrub.add_scrub_slider(fig, all_paths[0]["name"], values, [path_of(P) for P in points],
+                                     active=scrub.active_index(values, first_params["lr"]))
+        st.caption(scrub.ladder_range_text(values) + " (method 1, first start)")
+        return fig
+
+    def keep_lr(value: float) -> None:
+        """A click on the scrubbed path: the η the slider shows becomes method 1's η (and the link's)."""
+        st.session_state[f"m0.{first_method}.lr"] = value
+
+    first_name = all_paths[0]["name"]
+
     fig = None
     with main:
         if obj.dim == 2:
@@ -62,14 +87,18 @@ def compare() -> None:
                 charts.chart(fig, key="cmp_multiples", clickable=False)
             with tab_overlay:
                 overlay = figs.contour_paths_figure(*cache.grid(formula, window, n=200), all_paths, minima=minima,
-                                                    names=names)
-                charts.chart(overlay, key="cmp_overlay")
+                                                    names=names, animate=not scrubbing)
+                if scrubbing:
+                    overlay = scrubbed(overlay, lambda P: figs.path_from_points(P, first_name, ""))
+                charts.chart(overlay, key="cmp_overlay", keep_value=keep_lr if scrubbing else None)
                 st.caption("Click anywhere on the contour to move the first start point there.")
         elif obj.dim == 1:
             xs, _, fx = cache.grid(formula, window, n=400)
             fig = figs.curve_figure(xs, fx, all_paths, name=names[0], minima=minima[:, 0] if len(minima) else (),
-                                    minima_values=obj.value(minima) if len(minima) else ())
-            charts.chart(fig, key="cmp_curve")
+                                    minima_values=obj.value(minima) if len(minima) else (), animate=not scrubbing)
+            if scrubbing:
+                fig = scrubbed(fig, lambda P: figs.path_from_points(P, first_name, "", values=obj.value(P)))
+            charts.chart(fig, key="cmp_curve", keep_value=keep_lr if scrubbing else None)
         else:
             st.info(f"f has {obj.dim} variables: compare the methods by their convergence plots below.")
 
