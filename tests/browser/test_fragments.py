@@ -97,3 +97,30 @@ def test_compare_lr_change_updates_the_link(page, server_url):
     assert seen[0] == full_runs
     assert "m.m1=momentum" in address(page)
     no_exception(page)
+
+
+def test_compare_scrub_redraws_method_1_in_the_page(page, server_url):
+    """Compare's in-figure η slider (method 1) swaps its path on the overlay with the script idle."""
+    query = {**ELLIPSE, "view": "compare", "o.n_methods": "2", "m.m1": "momentum(lr=0.02,beta=0.9)",
+             "o.cmp_scrub": "true"}
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+    open_app(page, server_url, query, path="/compare", chart="cmp_multiples")
+    page.get_by_role("tab", name="Overlay on one contour").click()
+    g = graph(page, "cmp_overlay")
+    g.wait_for()
+    wait_idle(page)
+    path_js = ("g => { const i = g.layout.sliders[0].steps[0].args[1][0];"
+               " return [g.data[i].name, Array.from(g.data[i].x)]; }")
+    name, before = g.evaluate(path_js)
+    assert name.startswith("1. ")
+    sent.clear()
+    rail = g.locator(".slider-rail-touch-rect").first
+    rail.scroll_into_view_if_needed()
+    box = rail.bounding_box()
+    page.mouse.click(box["x"] + 0.85 * box["width"], box["y"] + box["height"] / 2)
+    wait_until(lambda: g.evaluate(path_js)[1] != before, timeout_s=5, message="method 1's path redrawn")
+    page.wait_for_timeout(300)
+    assert not sent, f"the scrub sent {len(sent)} message(s) to the server"
+    assert g.evaluate("g => { const s = g.layout.sliders[0]; return +s.steps[s.active].label; }") > 0.02
+    no_exception(page)
