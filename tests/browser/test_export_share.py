@@ -4,9 +4,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import (CANARY_DIR, bb, download, new_page, no_exception, open_app, open_expander, screenshot,
                       sidebar_input, wait_chart, wait_idle, widget_text)
+
+from ui import registry
 
 ELLIPSE = {"f": "x^2 + 5y^2 + x*y", "x0": "1.5,1.5", "win": "-2,2;-2,2", "steps": "60", "m.m0": "gd(lr=0.05)"}
 
@@ -128,7 +129,7 @@ def test_deep_link_on_a_fresh_server(browser, path, query, header, chart, formul
         assert pg.locator("[data-testid=stHeading]").filter(has_text=header).count() == 1
         if formula is not None:
             assert sidebar_input(pg, "f(x) =").input_value() == formula
-        assert pg.locator("[data-testid=stSidebarNav] a").count() == 7
+        assert pg.locator("[data-testid=stSidebarNav] a").count() == len(registry.PAGES)
         assert pg.locator(".st-key-preset_select").count() == 1      # the shared sidebar is drawn
         screenshot(pg, f"deep_link_fresh_server_{path.strip('/')}")
     finally:

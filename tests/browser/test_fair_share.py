@@ -44,7 +44,7 @@ def open_playground(page, url: str) -> None:
     bb.graph(page, "pg_chart").wait_for(state="attached", timeout=60_000)
 
 
-def start_heavy_basins(page, url: str) -> None:
+def start_heavy_basins(page, url: str, steps_per_run: int = 2000) -> None:
     page.goto(url + "/" + HEAVY_QUERY)
     page.wait_for_function("() => location.search.includes('view=basins')", timeout=120_000)
     bb.wait_idle(page, timeout=180_000)
@@ -57,10 +57,10 @@ def start_heavy_basins(page, url: str) -> None:
     page.keyboard.press("End")                           # 300 points per axis: no longer automatic
     bb.wait_idle(page, timeout=60_000)
     steps = page.locator(".st-key-basin_steps input")
-    steps.fill("2000")
+    steps.fill(str(steps_per_run))
     steps.press("Enter")
     bb.wait_idle(page, timeout=60_000)
-    assert "90,000 runs of up to 2000 steps" in page.inner_text("[data-testid='stMain']")
+    assert f"90,000 runs of up to {steps_per_run} steps" in page.inner_text("[data-testid='stMain']")
     page.locator(".st-key-basin_go button").click()
     page.locator(JOB_BAR).filter(has_text="Basin maps").wait_for(timeout=60_000)
 

@@ -41,7 +41,7 @@ def test_memory_stays_bounded_over_many_formulas_and_after_a_heavy_job(server, b
     heavy = new_page(browser)
     try:
         before_job = rss_mb(server.pid)
-        start_heavy_basins(heavy, server.url)
+        start_heavy_basins(heavy, server.url, steps_per_run=100)
         peak = before_job
         while job_running(heavy):
             peak = max(peak, rss_mb(server.pid))

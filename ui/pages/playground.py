@@ -8,103 +8,111 @@ import streamlit as st
 import optcore
 from optcore.figures import scrub
 from optcore.figures import trajectory as figs
-from ui import cache, charts, link, state, views, widgets
-
-formula, obj = state.current_formula(), state.current_objective()
-names, window, x0 = list(obj.variables), state.current_window(), state.current_start()
-minima = views.known_minima()
-minima_values = obj.value(minima) if len(minima) else ()
-fig = None
+from ui import cache, charts, fragments, link, state, views, widgets
 
 st.header("Playground")
-controls, main = st.columns([1, 3], gap="medium")
-with controls:
-    method, params = widgets.method_picker("m0")
-    steps, tol = widgets.steps_and_tol()
-    lrs = widgets.learning_rates_input("e.g. 0.05, 0.2, 0.9") if obj.dim == 1 and "lr" in params else []
-    lr_spec = next((p for p in optcore.METHODS[method].params if p.name == "lr"), None)
-    can_scrub = (obj.dim in (1, 2) and lr_spec is not None and lr_spec.per_row and not lrs
-                 and isinstance(params.get("lr"), (int, float)) and params["lr"] > 0)
-    scrubbing = can_scrub and link.shared_option(
-        st.toggle, "Scrub η in the chart", key="pg_scrub", value=False, convert=lambda t: t == "true",
-        help="The chart carries the paths for a ladder of learning rates around η and a slider that "
-             "swaps them in your browser at once (no animation in this mode).")
-
-traj = cache.run(formula, method, params, x0, steps, tol)
 
 
-def scrubbed(fig, path_of):
-    """`fig` with the in-browser η slider: one batched run over a ladder around the current η."""
-    values = scrub.ladder(params["lr"], low=lr_spec.minimum, high=lr_spec.maximum)
-    points = cache.ladder_paths(formula, method, params, x0, steps, tol, "lr", values)
-    fig = scrub.add_scrub_slider(fig, method, values, [path_of(P) for P in points],
-                                 active=scrub.active_index(values, params["lr"]))
-    st.caption(scrub.ladder_range_text(values))
-    return fig
+@fragments.view_fragment("playground")
+def playground() -> None:
+    """The whole page below the header: a knob here reruns this, not the sidebar."""
+    formula, obj = state.current_formula(), state.current_objective()
+    names, window, x0 = list(obj.variables), state.current_window(), state.current_start()
+    minima = views.known_minima()
+    minima_values = obj.value(minima) if len(minima) else ()
+    fig = None
+
+    controls, main = st.columns([1, 3], gap="medium")
+    with controls:
+        method, params = widgets.method_picker("m0")
+        steps, tol = widgets.steps_and_tol()
+        lrs = widgets.learning_rates_input("e.g. 0.05, 0.2, 0.9") if obj.dim == 1 and "lr" in params else []
+        lr_spec = next((p for p in optcore.METHODS[method].params if p.name == "lr"), None)
+        can_scrub = (obj.dim in (1, 2) and lr_spec is not None and lr_spec.per_row and not lrs
+                     and isinstance(params.get("lr"), (int, float)) and params["lr"] > 0)
+        scrubbing = can_scrub and link.shared_option(
+            st.toggle, "Scrub η in the chart", key="pg_scrub", value=False, convert=lambda t: t == "true",
+            help="The chart carries the paths for a ladder of learning rates around η and a slider that "
+                 "swaps them in your browser at once (no animation in this mode).")
+
+    traj = cache.run(formula, method, params, x0, steps, tol)
 
 
-def keep_lr(value: float) -> None:
-    """A click on the scrubbed path: the η the slider shows becomes the method's η (and the link's)."""
-    st.session_state[f"m0.{method}.lr"] = value
+    def scrubbed(fig, path_of):
+        """`fig` with the in-browser η slider: one batched run over a ladder around the current η."""
+        values = scrub.ladder(params["lr"], low=lr_spec.minimum, high=lr_spec.maximum)
+        points = cache.ladder_paths(formula, method, params, x0, steps, tol, "lr", values)
+        fig = scrub.add_scrub_slider(fig, method, values, [path_of(P) for P in points],
+                                     active=scrub.active_index(values, params["lr"]))
+        st.caption(scrub.ladder_range_text(values))
+        return fig
 
 
-runs = {f"{method} η={lr:g}": cache.run(formula, method, {**params, "lr": lr}, x0, steps, tol)
-        for lr in lrs} or {method: traj}
-window = views.run_window(window, list(runs.values()))   # the start and every run in the picture
+    def keep_lr(value: float) -> None:
+        """A click on the scrubbed path: the η the slider shows becomes the method's η (and the link's)."""
+        st.session_state[f"m0.{method}.lr"] = value
 
-with main:
-    for label, t in runs.items():
-        views.show_status(t, label if len(runs) > 1 else None)
-    views.show_stationary_start(traj, obj.dim)
-    if obj.dim == 1:
-        xs, _, fx = cache.grid(formula, window, n=400)
-        paths = [figs.path_from_points(t.points, label, figs.default_color(i), values=t.values)
-                 for i, (label, t) in enumerate(runs.items())]
-        fig = figs.curve_figure(xs, fx, paths, name=names[0], minima=minima[:, 0] if len(minima) else (),
-                                minima_values=minima_values, animate=not scrubbing)
-        if scrubbing:
-            fig = scrubbed(fig, lambda P: figs.path_from_points(P, method, "", values=obj.value(P)))
-        charts.chart(fig, key="pg_chart", keep_value=keep_lr if scrubbing else None)
-    elif obj.dim == 2:
-        xs, ys, Z = cache.grid(formula, window, n=200)
-        path = figs.path_from_points(traj.points, method, figs.default_color(0), values=traj.values)
-        # Lazy tabs: the 3-D surface is built and sent only while its tab is open (a WebGL surface
-        # on every formula edit would double the time until the contour answers).
-        tab_contour, tab_surface = st.tabs(["Contour (animated)", "3-D surface"], key="pg_tab", on_change="rerun")
-        if tab_contour.open:
-            with tab_contour:
-                fig = figs.contour_paths_figure(xs, ys, Z, [path], minima=minima, names=names, animate=not scrubbing)
-                if scrubbing:
-                    fig = scrubbed(fig, lambda P: figs.path_from_points(P, method, ""))
-                charts.chart(fig, key="pg_chart", keep_value=keep_lr if scrubbing else None)
-        if tab_surface.open:
-            with tab_surface:
-                fig = figs.surface_figure(xs, ys, Z, [path], names=names, minima=minima, minima_values=minima_values)
-                charts.chart(fig, key="pg_surface", clickable=False)   # the export buttons save this one
-    else:
-        k_now = min(int(st.session_state.get("pg_inspect_k") or 0), int(traj.iterations))  # the inspector moves it
-        i, j = widgets.slice_picker(names)
-        through = traj.points[k_now]
-        xs, ys, Z = cache.grid(formula, window, n=120, base=through, axes=(i, j))
-        path = figs.path_from_points(traj.points, method, figs.default_color(0), axes=(i, j))
-        fig = figs.contour_paths_figure(xs, ys, Z, [path], minima=minima[:, [i, j]] if len(minima) else (),
-                                        names=(names[i], names[j]), click_axes=(i, j),
-                                        title=views.slice_title(names, (i, j), through, k_now))
-        charts.chart(fig, key="pg_chart")
-        st.caption(f"The other variables are held at their values at step k = {k_now} of the run (move k "
-                   "with the step inspector below); the path is projected onto this plane.")
-    if (obj.dim >= 2 or len(runs) == 1) and traj.iterations > 0:
-        k = np.arange(traj.iterations + 1)
-        f_star = float(np.min(minima_values)) if len(minima) else float(np.nanmin(traj.values))
-        c1, c2 = st.columns(2)
-        c1.plotly_chart(figs.convergence_figure([dict(name="f − f*", x=k, y=traj.values - f_star, color="#d62728")],
-                                                y_title="f(x<sub>k</sub>) − f*", height=280), key="pg_conv_f")
-        c2.plotly_chart(figs.convergence_figure([dict(name="‖∇f‖", x=k, y=traj.grad_norms, color="#1b3a6b")],
-                                                y_title="‖∇f(x<sub>k</sub>)‖", height=280), key="pg_conv_g")
 
-st.subheader("Step inspector")
-views.step_inspector(traj, key="pg_inspect_k", runs=runs)
+    runs = {f"{method} η={lr:g}": cache.run(formula, method, {**params, "lr": lr}, x0, steps, tol)
+            for lr in lrs} or {method: traj}
+    window = views.run_window(window, list(runs.values()))   # the start and every run in the picture
 
-with st.expander("Export and share", expanded=False):
-    charts.export_buttons(fig, runs, key="pg_export")
-    st.caption("The address bar holds the whole state: copy it to share exactly this view.")
+    with main:
+        for label, t in runs.items():
+            views.show_status(t, label if len(runs) > 1 else None)
+        views.show_stationary_start(traj, obj.dim)
+        if obj.dim == 1:
+            xs, _, fx = cache.grid(formula, window, n=400)
+            paths = [figs.path_from_points(t.points, label, figs.default_color(i), values=t.values)
+                     for i, (label, t) in enumerate(runs.items())]
+            fig = figs.curve_figure(xs, fx, paths, name=names[0], minima=minima[:, 0] if len(minima) else (),
+                                    minima_values=minima_values, animate=not scrubbing)
+            if scrubbing:
+                fig = scrubbed(fig, lambda P: figs.path_from_points(P, method, "", values=obj.value(P)))
+            charts.chart(fig, key="pg_chart", keep_value=keep_lr if scrubbing else None)
+        elif obj.dim == 2:
+            xs, ys, Z = cache.grid(formula, window, n=200)
+            path = figs.path_from_points(traj.points, method, figs.default_color(0), values=traj.values)
+            # Lazy tabs: the 3-D surface is built and sent only while its tab is open (a WebGL surface
+            # on every formula edit would double the time until the contour answers).
+            tab_contour, tab_surface = st.tabs(["Contour (animated)", "3-D surface"], key="pg_tab", on_change="rerun")
+            if tab_contour.open:
+                with tab_contour:
+                    fig = figs.contour_paths_figure(xs, ys, Z, [path], minima=minima, names=names, animate=not scrubbing)
+                    if scrubbing:
+                        fig = scrubbed(fig, lambda P: figs.path_from_points(P, method, ""))
+                    charts.chart(fig, key="pg_chart", keep_value=keep_lr if scrubbing else None)
+            if tab_surface.open:
+                with tab_surface:
+                    fig = figs.surface_figure(xs, ys, Z, [path], names=names, minima=minima, minima_values=minima_values)
+                    charts.chart(fig, key="pg_surface", clickable=False)   # the export buttons save this one
+        else:
+            k_now = min(int(st.session_state.get("pg_inspect_k") or 0), int(traj.iterations))  # the inspector moves it
+            i, j = widgets.slice_picker(names)
+            through = traj.points[k_now]
+            xs, ys, Z = cache.grid(formula, window, n=120, base=through, axes=(i, j))
+            path = figs.path_from_points(traj.points, method, figs.default_color(0), axes=(i, j))
+            fig = figs.contour_paths_figure(xs, ys, Z, [path], minima=minima[:, [i, j]] if len(minima) else (),
+                                            names=(names[i], names[j]), click_axes=(i, j),
+                                            title=views.slice_title(names, (i, j), through, k_now))
+            charts.chart(fig, key="pg_chart")
+            st.caption(f"The other variables are held at their values at step k = {k_now} of the run (move k "
+                       "with the step inspector below); the path is projected onto this plane.")
+        if (obj.dim >= 2 or len(runs) == 1) and traj.iterations > 0:
+            k = np.arange(traj.iterations + 1)
+            f_star = float(np.min(minima_values)) if len(minima) else float(np.nanmin(traj.values))
+            c1, c2 = st.columns(2)
+            c1.plotly_chart(figs.convergence_figure([dict(name="f − f*", x=k, y=traj.values - f_star, color="#d62728")],
+                                                    y_title="f(x<sub>k</sub>) − f*", height=280), key="pg_conv_f")
+            c2.plotly_chart(figs.convergence_figure([dict(name="‖∇f‖", x=k, y=traj.grad_norms, color="#1b3a6b")],
+                                                    y_title="‖∇f(x<sub>k</sub>)‖", height=280), key="pg_conv_g")
+
+    st.subheader("Step inspector")
+    views.step_inspector(traj, key="pg_inspect_k", runs=runs)
+
+    with st.expander("Export and share", expanded=False):
+        charts.export_buttons(fig, runs, key="pg_export")
+        st.caption("The address bar holds the whole state: copy it to share exactly this view.")
+
+
+playground()
