@@ -505,3 +505,18 @@ def test_an_ambiguous_name_says_how_it_was_read():
     assert not at.exception
     assert any("gamma" in c.value and "times" in c.value for c in at.sidebar.caption), \
         [c.value for c in at.sidebar.caption]
+
+
+def test_tuned_values_to_compare_keep_the_start_and_window():
+    """"Use the tuned values in Compare" switches page with st.switch_page, which drops widget values:
+    the typed start (2, 1) became the default (1.8, 1.32) and the window -3..3."""
+    at = _app(view="race", f="x^2 + 3y^2", x0="2,1", **{"o.race_tune": "true", "o.race_starts": "2",
+                                                        "o.race_budget": "50"})
+    before = [at.session_state[k] for k in ("x0.x", "x0.y", "win.x.lo", "win.x.hi", "win.y.lo", "win.y.hi")]
+    assert before[:2] == [2.0, 1.0]
+    at.button(key="race_to_compare").click()
+    _run(at)
+    after = [at.session_state[k] for k in ("x0.x", "x0.y", "win.x.lo", "win.x.hi", "win.y.lo", "win.y.hi")]
+    assert after == before
+    assert at.session_state["_good_formula"]["text"] == "x^2 + 3y^2"
+    assert at.query_params.get("view") in ("compare", ["compare"])

@@ -57,6 +57,7 @@ def _on_start_text() -> None:
 def sidebar() -> None:
     """The shared inputs: formula, preset gallery, start, window, and the formula in LaTeX."""
     ss = st.session_state
+    state.restore_carried()   # the start and window a page switch dropped
     sb = st.sidebar
     presets = state.presets()
     keys = [""] + sorted(presets, key=lambda k: (_source_rank(presets[k].source), list(presets).index(k)))

@@ -36,6 +36,8 @@ PENDING_PRESET = "_pending_preset"
 SLATE_NOTE = "_slate_note"          # what a new formula reset, said once in the sidebar
 WINDOW_FIXED = "_window_fixed"      # the student or a preset set the window: the view does not follow runs
 SWITCH_TO = "_switch_to"
+CARRIED = "_carried"                # widget values kept across a page switch (see pending_switch)
+CARRIED_PREFIXES = ("x0.", "win.")  # the start and the window: st.switch_page forgets widget values
 # Preset.view settings -> the widget keys of the pages that read them
 PRESET_VIEW_KEYS = {"angle": "pc_view_theta", "steps_cap": "pc_steps",
                     "basin_steps": "basin_steps", "basin_panels": "basin_panels"}
@@ -323,5 +325,24 @@ def apply_pending_preset() -> None:
 
 
 def pending_switch() -> str | None:
-    """The view a preset asked for (consumed by app.py)."""
-    return st.session_state.pop(SWITCH_TO, None)
+    """The view a preset or a button asked for (consumed by app.py, which then calls st.switch_page).
+
+    st.switch_page starts the next run with no widget states from the browser, and Streamlit then
+    drops every widget value: "Use the tuned values in Compare" moved a typed start (2, 1) to the
+    default (1.8, 1.32) and the window to -3..3. The start and window are kept here and put back by
+    restore_carried before the sidebar draws them."""
+    ss = st.session_state
+    target = ss.pop(SWITCH_TO, None)
+    if target is not None:
+        ss[CARRIED] = {k: ss[k] for k in list(ss.keys())
+                       if isinstance(k, str) and k.startswith(CARRIED_PREFIXES) and ss[k] is not None}
+    return target
+
+
+def restore_carried() -> None:
+    """Put back the start and window a page switch dropped (only values that are gone: a value the
+    student has since changed stays)."""
+    ss = st.session_state
+    for key, value in (ss.pop(CARRIED, None) or {}).items():
+        if ss.get(key) is None:
+            ss[key] = value
