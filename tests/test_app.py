@@ -520,3 +520,23 @@ def test_tuned_values_to_compare_keep_the_start_and_window():
     assert after == before
     assert at.session_state["_good_formula"]["text"] == "x^2 + 3y^2"
     assert at.query_params.get("view") in ("compare", ["compare"])
+
+
+def test_a_new_formula_gets_its_own_window_and_start_unless_the_student_set_them():
+    """exp(100x) (automatic window -0.08..0.08, start 0.048) then |x| + y^2 kept that start and window;
+    it gets what a fresh session gives |x| + y^2. A start the student typed stays."""
+    fresh = _app(f="|x| + y^2")
+    expect = [fresh.session_state[k] for k in ("x0.x", "x0.y", "win.x.lo", "win.x.hi", "win.y.lo", "win.y.hi")]
+    at = _app()
+    at.text_input(key="formula_input").input("exp(100x)")
+    _run(at)
+    assert at.session_state["win.x.hi"] < 1
+    at.text_input(key="formula_input").input("|x| + y^2")
+    _run(at)
+    got = [at.session_state[k] for k in ("x0.x", "x0.y", "win.x.lo", "win.x.hi", "win.y.lo", "win.y.hi")]
+    assert got == expect
+    at.number_input(key="x0.x").set_value(-1.5)
+    _run(at)
+    at.text_input(key="formula_input").input("|x| + 2y^2")
+    _run(at)
+    assert at.session_state["x0.x"] == -1.5

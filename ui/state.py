@@ -36,6 +36,7 @@ PENDING_PRESET = "_pending_preset"
 SLATE_NOTE = "_slate_note"          # what a new formula reset, said once in the sidebar
 WINDOW_FIXED = "_window_fixed"      # the student or a preset set the window: the view does not follow runs
 SWITCH_TO = "_switch_to"
+AUTO_START = "_auto_start"          # {variable: value} the app chose (not the student): a new formula replaces it
 CARRIED = "_carried"                # widget values kept across a page switch (see pending_switch)
 CARRIED_PREFIXES = ("x0.", "win.")  # the start and the window: st.switch_page forgets widget values
 # Preset.view settings -> the widget keys of the pages that read them
@@ -189,29 +190,37 @@ def apply_formula(text: str, variables: tuple[str, ...] | None = None,
         return False
     ss[FORMULA_ERROR] = None
     ss[GOOD_FORMULA] = {"text": obj.text, "variables": variables}
+    # a window the student fixed (not a preset's) stays; otherwise the new formula gets its own
+    student_fixed = bool(ss.get(WINDOW_FIXED)) and ss.get(ACTIVE_PRESET) is None
     ss[ACTIVE_PRESET] = preset
     ss[PRESET_SELECT] = preset or ""
     ss[WINDOW_FIXED] = bool(fixed)
     names, formula = obj.variables, Formula(obj.text, variables)
-    if window is None:
+    if window is None and student_fixed:
+        ss[WINDOW_FIXED] = True
+        window = [window_entry(name) if ss.get(window_keys(name)[0]) is not None else DEFAULT_RANGE
+                  for name in names]
+    elif window is None:
         # checked: not where f underflows (exp(100x)), and where f varies visibly when it has no
-        # stationary point but spans many orders of magnitude
-        window = windows.visible_window(obj, cache.auto_window(formula))
-        if window is None:  # keep what the user had for variables that stay, default for new ones
-            window = []
-            for name in names:
-                lo, hi = (ss.get(k) for k in window_keys(name))
-                window.append((lo, hi) if lo is not None and hi is not None and lo < hi else DEFAULT_RANGE)
+        # stationary point but spans many orders of magnitude; else the default window, as in a
+        # fresh session (|x| + y^2 typed after exp(100x) kept its window -0.08..0.08)
+        window = windows.visible_window(obj, cache.auto_window(formula)) or [DEFAULT_RANGE] * len(names)
         # automatic only: a window passed in (preset, link) is never shrunk
         window = cache.defined_window(formula, tuple((float(a), float(b)) for a, b in window))
     set_window(window, names)
+    auto = ss.get(AUTO_START) or {}
+    chosen_by_app = start is None or preset is not None
     if start is None:
+        # a coordinate the student set (typed, clicked) stays when it lies in the window; one the
+        # app chose for the last formula (its default, a preset's) is chosen afresh
         start = []
         for i, (name, (lo, hi)) in enumerate(zip(names, window)):
             old = ss.get(start_key(name))
-            start.append(old if old is not None and lo <= old <= hi else windows.default_start((lo, hi), i))
+            mine = old is not None and auto.get(name) != old
+            start.append(old if mine and lo <= old <= hi else windows.default_start((lo, hi), i))
         start = windows.finite_start(obj, windows.informative_start(obj, start, window), window)
     set_start(start, names)
+    ss[AUTO_START] = {name: ss.get(start_key(name)) for name in names} if chosen_by_app else {}
     return True
 
 
