@@ -540,3 +540,24 @@ def test_a_new_formula_gets_its_own_window_and_start_unless_the_student_set_them
     at.text_input(key="formula_input").input("|x| + 2y^2")
     _run(at)
     assert at.session_state["x0.x"] == -1.5
+
+
+def test_leaving_caption_tells_runs_that_end_outside_from_paths_that_pass_outside():
+    """Himmelblau's Compare said "3 run(s) leave the view (cut at its edge); last finite point: (-2.8,
+    3.13)" of runs that ended inside the view at minima: only a run that ends outside is said to end
+    there, with where it ended; a path that only passes outside is counted apart."""
+    import numpy as np
+
+    from ui.views import leaving_caption
+    view = ((-5.0, 5.0), (-5.0, 5.0))
+    passing = np.array([[4.0, 4.0], [-6.0, 3.0], [-2.8, 3.13]])
+    ending = np.array([[4.0, 4.0], [9.0, 1.0], [12.0, 2.0]])
+    overflow = np.array([[4.0, 4.0], [50.0, 0.0], [np.inf, np.nan]])
+    inside = np.array([[4.0, 4.0], [3.0, 2.0]])
+    text = leaving_caption(view, [passing, inside])
+    assert "1 path(s) pass outside" in text and "end inside" in text and "end outside" not in text
+    assert "-2.8" not in text
+    text = leaving_caption(view, [passing, ending, overflow])
+    assert "2 run(s) leave the view and end outside it, at (12, 2); overflow after (50, 0)" in text
+    assert "1 path(s) pass outside" in text
+    assert leaving_caption(view, [inside]) is None

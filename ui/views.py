@@ -355,15 +355,38 @@ def run_window(window, paths, follow: bool | None = None) -> tuple[tuple[float, 
                        "them: press **Fit to run** under *Plot window* in the sidebar.", icon=":material/zoom_out_map:")
     else:
         view, _ = windows.window_with_runs(window, arrays)
-    left = [a for a in arrays if np.any(~np.isfinite(a)) or
-            np.any((a < np.array(view)[:, 0]) | (a > np.array(view)[:, 1]))]
-    if left:
-        ends = []
-        for a in left:
-            last = a[np.all(np.isfinite(a), axis=1)][-1] if np.all(np.isfinite(a), axis=1).any() else None
-            ends.append("overflow" if last is None else "(" + ", ".join(format_number(v) for v in last) + ")")
-        st.caption(f"{len(left)} run(s) leave the view (cut at its edge); last finite point: " + "; ".join(ends) + ".")
+    caption = leaving_caption(view, arrays)
+    if caption:
+        st.caption(caption)
     return view
+
+
+def leaving_caption(view, arrays) -> str | None:
+    """Where runs leave `view`: those that end outside it (or overflow) with the point they ended
+    at, apart from those that only pass outside on the way and end inside. Himmelblau said "3 run(s)
+    leave the view ...; last finite point: (-2.8, 3.13)" of runs that ended inside at a minimum."""
+    V = np.array(view, dtype=float)
+
+    def out(p) -> bool:
+        return bool(np.any(~np.isfinite(p)) or np.any((p < V[:, 0]) | (p > V[:, 1])))
+
+    ends, passing = [], 0
+    for a in arrays:
+        if not out(a):
+            continue
+        finite = np.all(np.isfinite(a), axis=1)
+        if finite.all() and not out(a[-1]):
+            passing += 1
+            continue
+        last = a[finite][-1] if finite.any() else None
+        where = "(" + ", ".join(format_number(v) for v in last) + ")" if last is not None else None
+        ends.append("overflow" if where is None else where if finite.all() else f"overflow after {where}")
+    parts = []
+    if ends:
+        parts.append(f"{len(ends)} run(s) leave the view and end outside it, at " + "; ".join(ends))
+    if passing:
+        parts.append(f"{passing} path(s) pass outside the view on the way (cut at its edge) but end inside it")
+    return ("; ".join(parts) + ".") if parts else None
 
 
 def format_number(v: float, scale: float = 1.0, digits: int = 6) -> str:
