@@ -561,3 +561,14 @@ def test_leaving_caption_tells_runs_that_end_outside_from_paths_that_pass_outsid
     assert "2 run(s) leave the view and end outside it, at (12, 2); overflow after (50, 0)" in text
     assert "1 path(s) pass outside" in text
     assert leaving_caption(view, [inside]) is None
+
+
+def test_playground_scrub_caption_says_which_eta_the_status_describes():
+    """The in-chart slider moves the path in the browser only: the status box and the convergence plots
+    stay those of the committed η, and the caption says so with that η."""
+    at = _app(**{"o.pg_scrub": "true"})
+    lr = at.session_state[f"m0.{at.session_state['m0.method']}.lr"]
+    captions = [c.value for c in at.caption if "slider under the chart" in c.value]
+    assert captions, "scrubbing is on"
+    assert f"status and the plots below are for η = {lr:.4g}" in captions[0]
+    assert "click on the path keeps the slider's value" in captions[0]

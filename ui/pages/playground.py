@@ -44,7 +44,8 @@ def playground() -> None:
         points = cache.ladder_paths(formula, method, params, x0, steps, tol, "lr", values)
         fig = scrub.add_scrub_slider(fig, method, values, [path_of(P) for P in points],
                                      active=scrub.active_index(values, params["lr"]))
-        st.caption(scrub.ladder_range_text(values))
+        st.caption(scrub.ladder_range_text(values) + f" The status and the plots below are for η = {params['lr']:.4g} "
+                   "until a click on the path keeps the slider's value.")
         return fig
 
 
