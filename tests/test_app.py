@@ -572,3 +572,20 @@ def test_playground_scrub_caption_says_which_eta_the_status_describes():
     assert captions, "scrubbing is on"
     assert f"status and the plots below are for η = {lr:.4g}" in captions[0]
     assert "click on the path keeps the slider's value" in captions[0]
+
+
+def test_clean_slate_note_is_a_clear_sentence():
+    """Typing log(x) + y^2 over a preset said "New formula: reset extra start points (…); the methods
+    and parameters of the example 'Himmelblau'." Each reset item now says what happened to it, and the
+    note says the start and window were chosen for the new formula."""
+    at = _app(p="blog-sin-saddle")
+    preset_name = __import__("optcore").PRESETS["blog-sin-saddle"].name
+    at.text_input(key="formula_input").input("log(x) + y^2")
+    _run(at)
+    notes = [i.value for i in at.sidebar.info if "New formula" in i.value]
+    assert len(notes) == 1
+    note = notes[0]
+    assert "reset" in note and "extra start points (" in note and ") were removed" in note
+    assert f"the methods and parameters of the example “{preset_name}” went back to each page's defaults" in note
+    assert "; the methods" not in note and note.endswith(".")
+    assert "start point was moved" in note and "automatic" in note

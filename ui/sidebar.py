@@ -39,9 +39,7 @@ def _on_formula_submit() -> None:
     preset = state.current_preset()
     if preset is not None and text.strip() == preset.formula.strip():
         return  # unchanged
-    if state.try_parse(text)[0] is not None and text.strip() != state.current_formula().text.strip():
-        state.clean_slate()   # before apply_formula forgets which preset was open
-    state.apply_formula(text)
+    state.apply_typed_formula(text)
 
 
 def _on_start_text() -> None:
@@ -141,9 +139,7 @@ NARROW_CSS = """<style>
 
 def _on_bar_formula() -> None:
     text = st.session_state.get("bar_formula", "")
-    if state.try_parse(text)[0] is not None and text.strip() != state.current_formula().text.strip():
-        state.clean_slate()
-    state.apply_formula(text)
+    state.apply_typed_formula(text)
 
 
 def _on_bar_start() -> None:

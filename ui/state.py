@@ -233,10 +233,10 @@ def clean_slate() -> str | None:
     ss = st.session_state
     reset = []
     if ss.get(EXTRA_STARTS):
-        reset.append(f"extra start points ({points_text(ss[EXTRA_STARTS])})")
+        reset.append(f"the extra start points ({points_text(ss[EXTRA_STARTS])}) were removed")
     set_extra_starts([])
     if ss.get("lrs"):
-        reset.append(f"learning rates to compare ({ss['lrs']})")
+        reset.append(f"the learning rates to compare ({ss['lrs']}) were cleared")
     ss["lrs"] = ""
     preset = current_preset()
     if preset is not None:
@@ -247,12 +247,37 @@ def clean_slate() -> str | None:
         ss.pop("n_methods", None)
         for widget_key in PRESET_VIEW_KEYS.values():
             ss.pop(widget_key, None)
-        reset.append(f"the methods and parameters of the example “{preset.name}”")
+        reset.append(f"the methods and parameters of the example “{preset.name}” went back to each page's defaults")
     if not reset:
         return None
-    note = "New formula: reset " + "; ".join(reset) + "."
+    items = reset[0] if len(reset) == 1 else ", ".join(reset[:-1]) + " and " + reset[-1]
+    note = f"New formula, so what belonged to the last one was reset: {items}."
     ss[SLATE_NOTE] = note
     return note
+
+
+def apply_typed_formula(text: str) -> bool:
+    """A formula the student typed: a clean slate when it is a new one (clean_slate), then applied;
+    the sidebar's note also says when the start point or the window were chosen afresh for it."""
+    ss = st.session_state
+    new = try_parse(text)[0] is not None and text.strip() != current_formula().text.strip()
+    if new:
+        clean_slate()   # before apply_formula forgets which preset was open
+    before = {name: ss.get(start_key(name)) for name in current_objective().variables}
+    ok = apply_formula(text)
+    if ok and new:
+        after = {name: ss.get(start_key(name)) for name in current_objective().variables}
+        moved = list(after.values()) != list(before.values())   # by position: the names may change too
+        said = []
+        if moved:
+            said.append("the start point was moved to suit it")
+        if not window_fixed():
+            said.append("the plot window is its automatic one")
+        if said:
+            extra = " and ".join(said)
+            note = ss.get(SLATE_NOTE)
+            ss[SLATE_NOTE] = (note[:-1] + "; " + extra + ".") if note else f"New formula: {extra}."
+    return ok
 
 
 def set_method(key: str, method: str, params: dict | None = None) -> None:
