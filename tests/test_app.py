@@ -589,3 +589,19 @@ def test_clean_slate_note_is_a_clear_sentence():
     assert f"the methods and parameters of the example “{preset_name}” went back to each page's defaults" in note
     assert "; the methods" not in note and note.endswith(".")
     assert "start point was moved" in note and "automatic" in note
+
+
+def test_line_search_example_compares_the_exact_line_search_with_fixed_steps():
+    """textbook-log-exp says an exact line search lands in one step while a fixed step walks down at
+    its own pace; its fixed-step η (0.1, 0.5) became "learning rates to compare" of method 1, the
+    line search, so every run said "converged in 1 step"."""
+    import optcore
+    from ui.state import preset_learning_rates
+    assert preset_learning_rates(optcore.PRESETS["textbook-log-exp"].runs) == ""
+    at = _app(p="textbook-log-exp", view="compare")
+    assert at.session_state["lrs"] == ""
+    assert at.session_state["m0.gd.line_search"] == "exact"
+    assert at.session_state["m1.gd.line_search"] != "exact" and at.session_state["m2.gd.line_search"] != "exact"
+    table = at.dataframe[0].value
+    iterations = [int(v) for v in table["iterations"]]
+    assert iterations[0] == 1 and all(k > 1 for k in iterations[1:]), iterations

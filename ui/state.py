@@ -295,15 +295,20 @@ def set_method(key: str, method: str, params: dict | None = None) -> None:
 
 def preset_learning_rates(runs) -> str:
     """The "learning rates to compare" text for a preset: the rates its runs of the first method
-    use (the textbook's η = 0.2, 0.05, 1.1), or "" when it suggests fewer than two. Rates of other
-    methods (Newton's η = 1 beside gradient descent's 0.01) would only add a run that explodes."""
+    use (the textbook's η = 0.2, 0.05, 1.1) with the first run's other settings, or "" when it
+    suggests fewer than two. Rates of other methods (Newton's η = 1 beside gradient descent's 0.01)
+    would only add a run that explodes."""
     if not runs:
         return ""
     first = runs[0][0]
+    settings = {k: v for k, v in runs[0][1].items() if k != "lr"}
     lrs: list[float] = []
     for method, params in runs:
         lr = params.get("lr")
-        if method == first and isinstance(lr, (int, float)) and float(lr) not in lrs:
+        # only runs that differ from the first in η alone: log(exp(x) + exp(-2x - 3)) paired an exact
+        # line search with fixed steps η = 0.1, 0.5, and the rates ran the line search twice
+        same = method == first and {k: v for k, v in params.items() if k != "lr"} == settings
+        if same and isinstance(lr, (int, float)) and float(lr) not in lrs:
             lrs.append(float(lr))
     return ", ".join(share.format_number(v) for v in lrs) if len(lrs) >= 2 else ""
 
