@@ -286,10 +286,33 @@ def _underflowed(objective, X, f, g, candidates: np.ndarray, book: _Book, rows: 
     nonzero = (f[local] != 0) | (g[local] != 0).any(axis=-1) | (H != 0).any(axis=-1)
     under = np.zeros_like(tiny)
     under[local] = nonzero & (np.abs(H) < UNDERFLOW_SCALE).all(axis=-1)
+    # Exact zeros are a true flat point (x⁴ at 0) unless they are zeros by underflow
+    # (exp(-121506) is 0.0): only a re-evaluation with the underflow flag tells them apart.
+    for i in local[~nonzero][:_UNDERFLOW_CHECKS]:
+        under[i] = _evaluation_underflows(objective, X[i])
     if under.any():
         counts = book.notes.setdefault("underflow", np.zeros(book.status.shape[0], dtype=np.int64))
         counts[under.nonzero()[0] if rows is None else rows[under]] += 1
     return under
+
+
+# Rows re-evaluated one by one per check: a batch of exact zeros is rare, and each costs a compile-free call.
+_UNDERFLOW_CHECKS = 8
+
+
+def _evaluation_underflows(objective, x: np.ndarray) -> bool:
+    """Whether evaluating f and ∇f at the point ``x`` underflows (a value flushed to 0 or subnormal)."""
+    function = getattr(objective, "_function", None)  # the compiled f, ∇f (Objective._evaluate ignores flags)
+    if function is None:
+        return False
+    try:
+        with np.errstate(all="ignore", under="raise"):
+            function("fg")(*(np.asarray(x[..., i : i + 1], dtype=float) for i in range(x.shape[-1])))
+    except FloatingPointError:
+        return True
+    except Exception:  # any other failure is not evidence of underflow
+        return False
+    return False
 
 
 def _counts_without(step_counts: tuple, bad: np.ndarray, n: int) -> tuple[np.ndarray, None]:
