@@ -249,3 +249,13 @@ def test_values_that_underflow_to_exact_zero_are_not_convergence(method):
     # The exact zeros of a true flat point raise no underflow and still converge.
     for formula, x0 in [("x^4", 0.0), ("(x - 1e-80)^2", 1e-80), ("x^2", 1e-160)]:
         assert run(parse(formula), method, [x0], steps=20).status == "converged"
+
+
+def test_a_batch_of_exact_zeros_tells_underflow_from_a_flat_point_row_by_row():
+    # Every row jumps into exp(100x)'s underflowing tail: none is called converged. A batch of
+    # exact zeros that raise no underflow (x⁴ at 0) still converges, every row of it.
+    batch = run_batch(parse("exp(100x)"), "gd", np.array([[0.048], [0.049], [0.047]]), steps=10, lr=0.1)
+    assert "converged" not in set(batch.status)
+    assert all("underflow" in batch.message[i] for i in range(3))
+    flat = run_batch(parse("x^4"), "gd", np.zeros((12, 1)), steps=10)
+    assert set(flat.status) == {"converged"}
