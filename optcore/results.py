@@ -40,8 +40,8 @@ NOTE_TEXT = {
     "bfgs_skipped": "the quasi-Newton update was skipped at {n} step(s) because s·y ≤ 0",
     "lbfgs_reset": "the L-BFGS memory was cleared at {n} step(s) because s·y ≤ 0",
     "underflow": "f, ∇f and ∇²f underflowed (below 1e-150 in size, or 0 only by underflow) at {n} point(s): "
-                 "no minimum found there, a gradient that small says nothing about a stationary point, so it "
-                 "was not taken as convergence",
+                 "no minimum found there; a gradient that small is no evidence of one, so it was not taken "
+                 "as convergence",
 }
 
 
