@@ -286,10 +286,38 @@ def _underflowed(objective, X, f, g, candidates: np.ndarray, book: _Book, rows: 
     nonzero = (f[local] != 0) | (g[local] != 0).any(axis=-1) | (H != 0).any(axis=-1)
     under = np.zeros_like(tiny)
     under[local] = nonzero & (np.abs(H) < UNDERFLOW_SCALE).all(axis=-1)
+    # Exact zeros are a true flat point (x⁴ at 0) unless they are zeros by underflow
+    # (exp(-121506) is 0.0): only a re-evaluation with the underflow flag tells them apart.
+    zeros = local[~nonzero]
+    if zeros.size and _evaluation_underflows(objective, X[zeros]):
+        # Which rows? One by one for the first few; the rest of such a batch keep running (no claim).
+        under[zeros] = True
+        for i in zeros[:_UNDERFLOW_CHECKS]:
+            under[i] = _evaluation_underflows(objective, X[i : i + 1])
     if under.any():
         counts = book.notes.setdefault("underflow", np.zeros(book.status.shape[0], dtype=np.int64))
         counts[under.nonzero()[0] if rows is None else rows[under]] += 1
     return under
+
+
+# Rows of exact zeros re-evaluated one by one when their batch underflowed (bounded work per step).
+_UNDERFLOW_CHECKS = 8
+
+
+def _evaluation_underflows(objective, X: np.ndarray) -> bool:
+    """Whether evaluating f and ∇f at the rows of ``X`` underflows anywhere (a value flushed to 0
+    or subnormal)."""
+    function = getattr(objective, "_function", None)  # the compiled f, ∇f (Objective._evaluate ignores flags)
+    if function is None:
+        return False
+    try:
+        with np.errstate(all="ignore", under="raise"):
+            function("fg")(*(np.asarray(X[:, i], dtype=float) for i in range(X.shape[-1])))
+    except FloatingPointError:
+        return True
+    except Exception:  # any other failure is not evidence of underflow
+        return False
+    return False
 
 
 def _counts_without(step_counts: tuple, bad: np.ndarray, n: int) -> tuple[np.ndarray, None]:

@@ -36,6 +36,10 @@ BUDGET_KINDS = {
 MOMENTUM_PARAMS = ("beta", "beta1")          # the "momentum" a method may have, tuned with its lr
 MOMENTUM_LADDER = (0.5, 0.9, 0.99)
 LR_LADDER = (1e-4, 10.0)                     # log-spaced tuning range of the learning rate
+LADDER_DIGITS = 3                            # ladder values rounded so labels read η = 0.254, not 0.253662
+# f − f* below this (relative to max(1, |f*|)) is rounding noise, not progress: such gaps count as 0,
+# so scores of 1e-21 and 1e-20 tie (to the smaller η) instead of deciding the winner invisibly.
+GAP_RESOLUTION = 1e-14
 UNUSED_KIND_CAP = 20                         # iterations per unit of a budget kind a method never spends
 MAX_RACE_STEPS = 5000
 CRITERIA = {
@@ -173,11 +177,17 @@ def values_at(runs: MethodRuns, levels: np.ndarray) -> np.ndarray:
     return np.take_along_axis(runs.values, np.maximum(last, 0), axis=1)
 
 
+def gap_resolution(f_star: float) -> float:
+    """The smallest f − f* told apart from 0: f has about 16 digits, and f* is one of them."""
+    return GAP_RESOLUTION * max(1.0, abs(float(f_star)))
+
+
 def _gaps(values: np.ndarray, f_star: float) -> np.ndarray:
-    """f − f*, with non-finite values (diverged rows) as +inf; never below 0 by rounding."""
+    """f − f*, with non-finite values (diverged rows) as +inf; gaps within the resolution are 0."""
     with np.errstate(all="ignore"):
         gap = values - f_star
-    return np.where(np.isfinite(gap), np.maximum(gap, 0.0), np.inf)
+    gap = np.where(gap <= gap_resolution(f_star), 0.0, gap)
+    return np.where(np.isfinite(gap), gap, np.inf)
 
 
 def spent_to_reach(runs: MethodRuns, f_star: float, f_tol: float, budget: Budget) -> np.ndarray:
@@ -220,7 +230,7 @@ def tuning_settings(method: str, n_lrs: int = 48, lr_range: tuple[float, float] 
     names = {p.name for p in METHODS[method].params}
     if "lr" not in names:
         return [{}]
-    lrs = np.geomspace(*lr_range, n_lrs)
+    lrs = [float(f"{lr:.{LADDER_DIGITS}g}") for lr in np.geomspace(*lr_range, n_lrs)]
     momentum = next((p for p in MOMENTUM_PARAMS if p in names), None)
     if momentum is None:
         return [{"lr": float(lr)} for lr in lrs]
@@ -276,6 +286,11 @@ class Race:
     criterion: str
     dim: int
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def resolution(self) -> float:
+        """Gaps f − f* at or below this count as 0 (and sit on the figures' floor)."""
+        return gap_resolution(self.f_star)
 
     def levels(self, n: int = 101) -> np.ndarray:
         return np.linspace(0.0, float(self.budget.amount), n)

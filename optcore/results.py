@@ -39,8 +39,9 @@ NOTE_TEXT = {
     "line_search_failed": "the line search found no decrease at {n} step(s), so the point stayed put",
     "bfgs_skipped": "the quasi-Newton update was skipped at {n} step(s) because s·y ≤ 0",
     "lbfgs_reset": "the L-BFGS memory was cleared at {n} step(s) because s·y ≤ 0",
-    "underflow": "f, ∇f and ∇²f were all below 1e-150 in size at {n} point(s): they underflow there, so a "
-                 "small gradient says nothing about a stationary point and was not taken as convergence",
+    "underflow": "f, ∇f and ∇²f underflowed (below 1e-150 in size, or 0 only by underflow) at {n} point(s): "
+                 "no minimum found there; a gradient that small is no evidence of one, so it was not taken "
+                 "as convergence",
 }
 
 
@@ -438,7 +439,11 @@ def _divergence_reason(step: int, x_finite: bool, radius: float, value: float) -
         return f"diverged at step {step}: the step became non-finite"
     if not np.isfinite(radius) or radius > DIVERGENCE_RADIUS:
         return f"diverged at step {step}: ‖x‖ exceeded {DIVERGENCE_RADIUS:.0e}"
-    return f"diverged at step {step}: f became {'nan' if np.isnan(value) else ('inf' if value > 0 else '-inf')}"
+    if np.isnan(value):  # log(x) at x < 0, sqrt of a negative, 0/0: outside f's domain
+        return f"diverged at step {step}: the step left the region where f is defined (f is nan there)"
+    if value > 0:
+        return f"diverged at step {step}: f became +inf (it overflowed or hit a pole)"
+    return f"diverged at step {step}: f became -inf (f is unbounded below there)"
 
 
 def _steps(n: int) -> str:

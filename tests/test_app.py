@@ -605,3 +605,20 @@ def test_line_search_example_compares_the_exact_line_search_with_fixed_steps():
     table = at.dataframe[0].value
     iterations = [int(v) for v in table["iterations"]]
     assert iterations[0] == 1 and all(k > 1 for k in iterations[1:]), iterations
+
+
+def test_race_table_reads_in_words():
+    """The race table names its columns in words, says 'not reached' (never 'None') and shows f − f*
+    with 3 significant digits or 'diverged'."""
+    at = _app(view="race", p="rosenbrock", **{"o.race_budget_kind": "gradient evaluations", "o.race_budget": "20",
+                                              "o.race_starts": "4", "o.race_seed": "1", "o.race_tune": "false"})
+    assert not at.exception
+    table = at.dataframe[0].value
+    column = "median gradient evaluations to reach tol"
+    assert column in table.columns and "median grad to tol" not in table.columns
+    cells = [str(v) for c in table.columns for v in table[c]]
+    assert "None" not in cells and "nan" not in cells
+    assert "not reached" in list(table[column])   # 20 gradients are too few for GD on Rosenbrock
+    for c in ("median f − f*", "worst f − f*"):
+        for text in table[c]:
+            assert text == "diverged" or text == f"{float(text):.3g}"

@@ -170,3 +170,36 @@ def test_command_line_mistakes_exit_2(argv, message):
     err = io.StringIO()
     assert main(["compare", "x^2 + y^2", "--x0", "1", "1", *argv], io.StringIO(), err) == 2
     assert message in err.getvalue()
+
+
+def test_gaps_below_the_resolution_tie_to_the_smaller_lr():
+    # On x² many learning rates end within 1e-20 of f* = 0: rounding noise, not a ranking. They
+    # score 0 (a tie), the tie goes to the smallest such η, and the chart's floor is that resolution.
+    from optcore.figures.race import race_bands_figure, tuning_sweep_figure
+    obj = optcore.parse("x^2 + y^2")
+    starts = random_starts([(-2, 2), (-2, 2)], 4, seed=0)
+    result = race(obj, [("gd", {})], starts, Budget("grad", 200), tune=True, n_lrs=24, f_star=0.0)
+    sweep = result.entries[0].sweep
+    lrs, curve = sweep.curve()
+    assert result.resolution == 1e-14
+    assert not ((curve > 0) & (curve <= result.resolution)).any()   # nothing hides under the floor
+    assert (curve == 0).sum() > 1                                     # a real tie ...
+    assert sweep.best_setting["lr"] == lrs[np.flatnonzero(curve == 0)[0]]  # ... to the smaller η
+    fig = tuning_sweep_figure([dict(label="GD", lrs=lrs, scores=curve, best_lr=sweep.best_setting["lr"],
+                                    best_score=float(sweep.scores[sweep.best]))],
+                              score_title="median f − f*", floor=result.resolution)
+    line = np.asarray(fig.data[0].y, dtype=float)
+    on_floor = np.flatnonzero(line == result.resolution)
+    assert sweep.best_setting["lr"] == lrs[on_floor[0]]   # the star is the first point on the floor
+    bands = race_bands_figure(result.bands(), x_title="gradient evaluations", floor=result.resolution)
+    assert np.nanmin(np.asarray(bands.data[2].y, dtype=float)) == result.resolution
+    # the resolution grows with |f*|: f has 16 digits, f* is one of them
+    shifted = race(optcore.parse("x^2 + y^2 + 1e6"), [("gd", {})], starts, Budget("grad", 200), f_star=1e6)
+    assert shifted.resolution == 1e-8
+
+
+def test_tuning_ladder_values_have_three_significant_digits():
+    lrs = [s["lr"] for s in tuning_settings("gd")]
+    assert all(lr == float(f"{lr:.3g}") for lr in lrs)
+    assert len(set(lrs)) == len(lrs) == 48 and lrs == sorted(lrs)
+    assert lrs[0] == 1e-4 and lrs[-1] == 10.0

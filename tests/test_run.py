@@ -52,7 +52,8 @@ def test_diverged_run_keeps_only_finite_points():
     # GD on log(x) from 1 with lr 2 jumps to x = -1, where log is nan: frozen at x = 1.
     trajectory = run(parse("log(x)"), "gd", [1.0], steps=10, lr=2.0)
     assert trajectory.status == "diverged"
-    assert trajectory.message == "diverged at step 1: f became nan"
+    # The message says why in a student's words, not just "nan".
+    assert trajectory.message == "diverged at step 1: the step left the region where f is defined (f is nan there)"
     assert trajectory.iterations == 0
     assert trajectory.points.shape == (1, 1) and np.isfinite(trajectory.points).all()
     assert np.isfinite(trajectory.values).all()
@@ -235,3 +236,26 @@ def test_true_stationary_points_with_tiny_values_still_converge(formula, x0, sto
     t = run(parse(formula), "gd", [x0], steps=20)
     assert t.status == "converged" and t.iterations == 0 and t.stopped_at == stopped_at
     assert "underflow" not in t.message
+
+
+@pytest.mark.parametrize("method", ["gd", "momentum"])
+def test_values_that_underflow_to_exact_zero_are_not_convergence(method):
+    # GD with lr 0.1 from 0.048 jumps to x = -1215, where exp(-121506) is 0.0 only by underflow:
+    # f, ∇f and ∇²f read exactly 0 like x⁴ at 0, yet exp(100x) has no minimum.
+    t = run(parse("exp(100x)"), method, [0.048], steps=20, lr=0.1)
+    assert t.status != "converged" and t.stopped_at == ""
+    assert "underflow" in t.message and "no minimum" in t.message
+    assert "‖∇f‖ = 0" not in t.message
+    # The exact zeros of a true flat point raise no underflow and still converge.
+    for formula, x0 in [("x^4", 0.0), ("(x - 1e-80)^2", 1e-80), ("x^2", 1e-160)]:
+        assert run(parse(formula), method, [x0], steps=20).status == "converged"
+
+
+def test_a_batch_of_exact_zeros_tells_underflow_from_a_flat_point_row_by_row():
+    # Every row jumps into exp(100x)'s underflowing tail: none is called converged. A batch of
+    # exact zeros that raise no underflow (x⁴ at 0) still converges, every row of it.
+    batch = run_batch(parse("exp(100x)"), "gd", np.array([[0.048], [0.049], [0.047]]), steps=10, lr=0.1)
+    assert "converged" not in set(batch.status)
+    assert all("underflow" in batch.message[i] for i in range(3))
+    flat = run_batch(parse("x^4"), "gd", np.zeros((12, 1)), steps=10)
+    assert set(flat.status) == {"converged"}

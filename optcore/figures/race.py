@@ -13,7 +13,9 @@ import plotly.graph_objects as go
 
 from .base import method_color, styled
 
-FLOOR = 1e-16  # log axes cannot show 0: values at or below the floor are drawn on it
+# log axes cannot show 0: values at or below the floor are drawn on it. The race counts gaps below
+# its resolution (optcore.race.gap_resolution, 1e-14 when |f*| ≤ 1) as 0, so the default floor is that.
+FLOOR = 1e-14
 
 
 def _fill(color: str, alpha: float = 0.18) -> str:
@@ -22,37 +24,38 @@ def _fill(color: str, alpha: float = 0.18) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def _on_log_axis(y: np.ndarray) -> np.ndarray:
+def _on_log_axis(y: np.ndarray, floor: float = FLOOR) -> np.ndarray:
     y = np.asarray(y, dtype=float)
-    return np.where(np.isfinite(y), np.maximum(y, FLOOR), np.nan)
+    return np.where(np.isfinite(y), np.maximum(y, floor), np.nan)
 
 
-def _band_top(bands: Sequence[dict]) -> float:
+def _band_top(bands: Sequence[dict], floor: float = FLOOR) -> float:
     """The top of the y axis: a thousand times the largest finite median (or 25th percentile)."""
     values = np.concatenate([np.asarray(b[k], dtype=float) for b in bands for k in ("median", "q25")] or [[1.0]])
     values = values[np.isfinite(values) & (values > 0)]
-    return float(max(values.max(), FLOOR) * 1e3) if values.size else 1.0
+    return float(max(values.max(), floor) * 1e3) if values.size else 1.0
 
 
-def _band_bottom(bands: Sequence[dict]) -> float:
+def _band_bottom(bands: Sequence[dict], floor: float = FLOOR) -> float:
     values = np.concatenate([np.asarray(b["q25"], dtype=float) for b in bands] or [[1.0]])
-    values = np.maximum(values[np.isfinite(values)], FLOOR)
-    return float(values.min()) if values.size else FLOOR
+    values = np.maximum(values[np.isfinite(values)], floor)
+    return float(values.min()) if values.size else floor
 
 
 def race_bands_figure(bands: Sequence[dict], *, x_title: str, height: int = 380,
-                      title: str | None = None) -> go.Figure:
+                      title: str | None = None, floor: float = FLOOR) -> go.Figure:
     """One line per method (median over the starts) inside its 25–75 % band, on a log y axis.
 
     Each band: {"label", "levels", "q25", "median", "q75"} as returned by ``Race.bands()``. Where
-    more than half the starts have diverged the median is infinite and the line breaks.
+    more than half the starts have diverged the median is infinite and the line breaks. ``floor``:
+    the race's resolution (``Race.resolution``), below which gaps count as 0.
     """
     fig = go.Figure()
-    top = _band_top(bands)
+    top = _band_top(bands, floor)
     for i, band in enumerate(bands):
         color = method_color(i)
         x = np.asarray(band["levels"], dtype=float)
-        lo, mid, hi = (_on_log_axis(band[k]) for k in ("q25", "median", "q75"))
+        lo, mid, hi = (_on_log_axis(band[k], floor) for k in ("q25", "median", "q75"))
         # a quarter of the starts diverging would stretch the axis to 1e30: the band stops at the top
         hi = np.where(np.isnan(hi) & np.isfinite(mid), top, np.minimum(hi, top))
         group = f"m{i}"
@@ -66,13 +69,13 @@ def race_bands_figure(bands: Sequence[dict], *, x_title: str, height: int = 380,
                                                "%{y:.3e}<extra></extra>"))
     fig.update_xaxes(title_text=x_title)
     fig.update_yaxes(title_text="f − f* (median, 25–75 % band)", type="log", exponentformat="power",
-                     range=[np.log10(_band_bottom(bands)) - 0.5, np.log10(top) + 0.2])
+                     range=[np.log10(_band_bottom(bands, floor)) - 0.5, np.log10(top) + 0.2])
     return styled(fig, title, height=height, legend=dict(orientation="h", yanchor="top", y=-0.22, x=0),
                   margin=dict(l=70, r=20, t=40 if title else 20, b=90))
 
 
 def tuning_sweep_figure(curves: Sequence[dict], *, score_title: str, height: int = 340,
-                        title: str | None = None) -> go.Figure:
+                        title: str | None = None, floor: float = FLOOR) -> go.Figure:
     """Score against learning rate for each tuned method, the chosen lr marked with a star.
 
     Each curve: {"label", "lrs", "scores", "best_lr", "best_score"}; infinite scores (diverged or
@@ -86,18 +89,18 @@ def tuning_sweep_figure(curves: Sequence[dict], *, score_title: str, height: int
         color = method_color(i)
         lrs = np.asarray(c["lrs"], dtype=float)
         scores = np.asarray(c["scores"], dtype=float)
-        fig.add_trace(go.Scatter(x=lrs, y=_on_log_axis(scores), mode="lines+markers", name=c["label"],
+        fig.add_trace(go.Scatter(x=lrs, y=_on_log_axis(scores, floor), mode="lines+markers", name=c["label"],
                                  line=dict(color=color, width=2), marker=dict(size=5), legendgroup=f"m{i}",
                                  hovertemplate=f"{c['label']}<br>η = %{{x:.3g}}<br>score %{{y:.3e}}<extra></extra>"))
         failed = ~np.isfinite(scores)
         if failed.any():
-            fig.add_trace(go.Scatter(x=lrs[failed], y=np.full(failed.sum(), max(top, FLOOR)), mode="markers",
+            fig.add_trace(go.Scatter(x=lrs[failed], y=np.full(failed.sum(), max(top, floor)), mode="markers",
                                      marker=dict(symbol="x-thin", size=8, color=color, line=dict(width=2, color=color)),
                                      name=f"{c['label']}: failed", showlegend=False, legendgroup=f"m{i}",
                                      hovertemplate=f"{c['label']}<br>η = %{{x:.3g}}: diverged or never reached"
                                                    "<extra></extra>"))
         if c.get("best_lr") is not None and np.isfinite(c.get("best_score", np.inf)):
-            fig.add_trace(go.Scatter(x=[c["best_lr"]], y=_on_log_axis([c["best_score"]]), mode="markers",
+            fig.add_trace(go.Scatter(x=[c["best_lr"]], y=_on_log_axis([c["best_score"]], floor), mode="markers",
                                      marker=dict(symbol="star", size=15, color=color, line=dict(color="black", width=1)),
                                      name=f"{c['label']}: tuned η = {c['best_lr']:.3g}", legendgroup=f"m{i}",
                                      showlegend=False,

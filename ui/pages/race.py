@@ -62,22 +62,41 @@ if result is None:
     st.stop()
 
 x_title = budget.describe(obj.dim).split(" ", 1)[1]
-st.plotly_chart(race_figs.race_bands_figure(result.bands(), x_title=x_title), key="race_bands")
+st.plotly_chart(race_figs.race_bands_figure(result.bands(), x_title=x_title,
+                                                  floor=result.resolution), key="race_bands")
 st.caption(f"Median over {len(starts)} starts, band from the 25th to the 75th percentile. f* = {result.f_star:.6g} "
            f"({result.f_star_source}); a run succeeds when f − f* ≤ {result.f_tol:.0e} within "
            f"{budget.describe(obj.dim)}.")
 
 rows = result.table()
 winner = result.winner()
-to_tol = f"median {budget.kind} to tol"
-st.dataframe([{**r, "best": "★" if i == winner else "", to_tol: r[to_tol] if np.isfinite(r[to_tol]) else None}
+to_tol = f"median {budget.kind} to tol"   # the engine's key; the column is named in words
+spent_words = "cost" if budget.kind == "cost" else races.BUDGET_KINDS[budget.kind]
+to_tol_words = f"median {spent_words} to reach tol"
+
+
+def gap_text(gap: float) -> str:
+    """f − f* as the table shows it: 3 significant digits, 'diverged' where a run left for infinity."""
+    return f"{gap:.3g}" if np.isfinite(gap) else "diverged"
+
+
+def spent_text(spent: float) -> str:
+    return f"{spent:,.4g}" if np.isfinite(spent) else "not reached"
+
+
+st.dataframe([{"best": "★" if i == winner else "", "method": r["method"], "tuned": r["tuned"],
+               "success rate": r["success rate"], "median f − f*": gap_text(r["median f − f*"]),
+               "worst f − f*": gap_text(r["worst f − f*"]), to_tol_words: spent_text(r[to_tol]),
+               "diverged": r["diverged"]}
               for i, r in enumerate(rows)], hide_index=True, key="race_table",
-             column_order=["best", "method", "tuned", "success rate", "median f − f*", "worst f − f*", to_tol,
+             column_order=["best", "method", "tuned", "success rate", "median f − f*", "worst f − f*", to_tol_words,
                            "diverged"],
              column_config={"success rate": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
-                            "median f − f*": st.column_config.NumberColumn(format="%.3e"),
-                            "worst f − f*": st.column_config.NumberColumn(format="%.3e"),
-                            to_tol: st.column_config.NumberColumn(help="empty: the median start never got there")})
+                            "median f − f*": st.column_config.TextColumn(
+                                help=f"over the starts, at the budget; 0 means within {result.resolution:.0e} of f*"),
+                            "worst f − f*": st.column_config.TextColumn(help="the worst start, at the budget"),
+                            to_tol_words: st.column_config.TextColumn(
+                                help="not reached: the median start never got within the tolerance")})
 for note in result.notes:
     st.caption(f":material/info: {note}")
 
@@ -91,7 +110,8 @@ if tune:
                                best_score=float(entry.sweep.scores[entry.sweep.best])))
     if curves:
         st.subheader("Tuning sweeps")
-        st.plotly_chart(race_figs.tuning_sweep_figure(curves, score_title=score_title), key="race_sweeps")
+        st.plotly_chart(race_figs.tuning_sweep_figure(curves, score_title=score_title,
+                                                              floor=result.resolution), key="race_sweeps")
         st.caption("Each method's score at every learning rate tried (best over the momenta at that η); the star is "
                    "the value the race used: the lowest score, ties to the smaller η. Crosses along the top: "
                    "diverged or never reached.")
