@@ -67,8 +67,17 @@ case "${1:-app}" in
         setup_browser
         setup_nginx
         mkdir -p artifacts
-        echo "==> unit, app and browser tests"
-        "$VENV/bin/python" -m pytest -q -p no:cacheprovider "${@:2}"
+        if [ $# -gt 1 ]; then  # extra pytest arguments: one run, as given
+            echo "==> tests: ${*:2}"
+            "$VENV/bin/python" -m pytest -q -p no:cacheprovider "${@:2}"
+        else
+            # Unit, property and AppTest runs on both cores; the browser tests share one server and
+            # one Chromium, so they run in a second, serial pass.
+            echo "==> unit, property and app tests (2 workers)"
+            "$VENV/bin/python" -m pytest -q -p no:cacheprovider -m "not browser" -n 2
+            echo "==> browser tests (headless Chromium)"
+            "$VENV/bin/python" -m pytest -q -p no:cacheprovider -m browser
+        fi
         echo "==> benchmark (quick mode, smoke test)"
         "$VENV/bin/python" -m benchmarks --quick
         ;;
