@@ -63,7 +63,7 @@ def measure_scrub(page, url: str, repeats: int) -> list[float]:
 def measure_widget(page, url: str, repeats: int) -> list[float]:
     """ms from one step of the Streamlit η slider (arrow key) to the Playground path redrawn."""
     _open(page, url, WIDGET_QUERY)
-    thumb = page.locator(".st-key-m0-gd-lr input[type=range]").first
+    thumb = page.locator(".st-key-m0-gd-lr-slide input[type=range]").first
     g = graph(page, "pg_chart")
     times = []
     for r in range(repeats + 1):
@@ -80,7 +80,7 @@ def measure_compare(page, url: str, repeats: int) -> tuple[list[float], list[flo
     """(link -> chart ms, η change -> chart ms, figure JSON bytes) on the 4 x 5000 Compare page."""
     links = [_open(page, url, COMPARE_QUERY) for _ in range(repeats)]
     nbytes = int(page.evaluate(BYTES_JS))
-    thumb = page.locator(".st-key-m0-gd-lr input[type=range]").first
+    thumb = page.locator(".st-key-m0-gd-lr-slide input[type=range]").first
     g = graph(page, "cmp_multiples")
     changes = []
     for r in range(repeats):

@@ -34,7 +34,8 @@ def count_sidebar_messages(page) -> list[int]:
 
 
 def press_lr(page, key: str, arrow: str = "ArrowRight") -> None:
-    page.locator(f".st-key-{key} input[type=range], .st-key-{key} [role=slider]").first.press(arrow)
+    # η is a box you can type into with a slider under it (key + ".slide") that sets the box
+    page.locator(f".st-key-{key}-slide input[type=range]").first.press(arrow)
 
 
 def address(page) -> str:

@@ -102,9 +102,9 @@ def test_click_on_contour_moves_start(page, server_url):
 def test_fit_window_button(page, server_url):
     open_app(page, server_url, {"f": "(x - 3)^2 + (y + 4)^2", "x0": "0,0", "win": "-1,1;-1,1"})
     page.locator("[data-testid=stExpander] summary").filter(has_text="Plot window").first.click()
-    x_hi = page.locator(".st-key-win-x-hi input")
-    assert float(x_hi.input_value()) == 1
-    page.locator(".st-key-auto_window button").click()
+    x_hi = page.locator(".st-key-win-x-hi input").first
+    wait_until(lambda: float(x_hi.input_value()) == 1, timeout_s=15, message="the link's window")
+    page.locator(".st-key-auto_window button").first.click()
     wait_idle(page)
     wait_until(lambda: float(x_hi.input_value()) > 3, timeout_s=10, message="the window to include x = 3")
 
