@@ -132,8 +132,7 @@ def _nice_outwards(lo: float, hi: float) -> tuple[float, float]:
 def window_with_runs(window: Sequence[tuple[float, float]], paths: Sequence[np.ndarray]
                      ) -> tuple[Window, list[bool]]:
     """The view that shows `window` (the stationary points) and every run drawn in it: the union of
-    the window and the starts and path points, with a margin of RUN_MARGIN around them (a start on
-    the window's edge widens it too), rounded outwards. A diverging run
+    the window and the starts and path points, with a margin, rounded outwards. A diverging run
     would squash the picture to a line, so points more than FAR window-widths beyond the window
     (around the starts) are left out. Returns (view, per path: whether some of it lies outside the
     view) so the page can say where a run went. `paths` are arrays (n_k, d) whose row 0 is the start.
@@ -149,24 +148,16 @@ def window_with_runs(window: Sequence[tuple[float, float]], paths: Sequence[np.n
     base_hi = np.maximum(W[:, 1], starts.max(axis=0)) if len(starts) else W[:, 1]
     reach = FAR * (base_hi - base_lo)
     lo, hi, outside = base_lo.copy(), base_hi.copy(), []
-    shown_lo, shown_hi = np.full(d, np.inf), np.full(d, -np.inf)   # the starts and path points drawn
-    if len(starts):
-        shown_lo, shown_hi = starts.min(axis=0), starts.max(axis=0)
     for p in paths:
         finite = np.all(np.isfinite(p), axis=1)
         near = finite & np.all((p >= base_lo - reach) & (p <= base_hi + reach), axis=1)
         outside.append(bool((~near).any()))
         if near.any():
             lo, hi = np.minimum(lo, p[near].min(axis=0)), np.maximum(hi, p[near].max(axis=0))
-            shown_lo, shown_hi = np.minimum(shown_lo, p[near].min(axis=0)), np.maximum(shown_hi, p[near].max(axis=0))
-    # the margin keeps a start on the window's edge whole: x^2 + 3y^2 from (2, 1) showed [-2, 2]
-    # with the start marker cut in half
-    pad = RUN_MARGIN * (hi - lo)
-    need_lo = np.where(np.isfinite(shown_lo), shown_lo - pad, W[:, 0])
-    need_hi = np.where(np.isfinite(shown_hi), shown_hi + pad, W[:, 1])
-    if np.all(need_lo >= W[:, 0]) and np.all(need_hi <= W[:, 1]):
+    if np.all(lo >= W[:, 0]) and np.all(hi <= W[:, 1]):
         return tuple((float(a), float(b)) for a, b in W), outside   # everything already in view
-    view = tuple(_nice_outwards(a, b) for a, b in zip(np.minimum(need_lo, W[:, 0]), np.maximum(need_hi, W[:, 1])))
+    pad = RUN_MARGIN * (hi - lo)
+    view = tuple(_nice_outwards(a, b) for a, b in zip(np.minimum(lo - pad, W[:, 0]), np.maximum(hi + pad, W[:, 1])))
     return view, outside
 
 
