@@ -622,3 +622,14 @@ def test_race_table_reads_in_words():
     for c in ("median f − f*", "worst f − f*"):
         for text in table[c]:
             assert text == "diverged" or text == f"{float(text):.3g}"
+
+
+def test_a_method_the_student_picked_survives_a_new_formula():
+    """The clean slate resets what an example set, not what the student chose after it."""
+    at = _app(p="himmelblau", view="playground")
+    at.selectbox(key="m0.method").set_value("momentum")
+    _run(at)
+    at.text_input(key="formula_input").input("x^2 + 3y^2")
+    _run(at)
+    assert not at.exception
+    assert at.selectbox(key="m0.method").value == "momentum"

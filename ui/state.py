@@ -32,6 +32,7 @@ EXTRA_STARTS_TEXT = "extra_starts_text"
 GOOD_FORMULA = "_good_formula"      # {"text": str, "variables": tuple | None}: the formula shown
 FORMULA_ERROR = "_formula_error"
 ACTIVE_PRESET = "_active_preset"
+PRESET_PICKERS = "_preset_pickers"     # picker key -> (method, params) an example set
 PENDING_PRESET = "_pending_preset"
 SLATE_NOTE = "_slate_note"          # what a new formula reset, said once in the sidebar
 WINDOW_FIXED = "_window_fixed"      # the student or a preset set the window: the view does not follow runs
@@ -240,14 +241,18 @@ def clean_slate() -> str | None:
     ss["lrs"] = ""
     preset = current_preset()
     if preset is not None:
-        pickers = {f"m{i}" for i in range(MAX_METHODS)} | {page.picker for page in registry.own_pickers()}
+        # only the pickers that still hold what the example set: a method the student picked since stays
+        pickers = {key for key, (method, params) in (ss.get(PRESET_PICKERS) or {}).items()
+                   if ss.get(f"{key}.method") == method
+                   and all(ss.get(f"{key}.{method}.{name}") == value for name, value in params.items())}
         for key in [k for k in list(ss.keys()) if isinstance(k, str) and k.split(".", 1)[0] in pickers
                     and "." in k]:
             del ss[key]
         ss.pop("n_methods", None)
         for widget_key in PRESET_VIEW_KEYS.values():
             ss.pop(widget_key, None)
-        reset.append(f"the methods and parameters of the example “{preset.name}” went back to each page's defaults")
+        if pickers:
+            reset.append(f"the methods and parameters of the example “{preset.name}” went back to each page's defaults")
     if not reset:
         return None
     items = reset[0] if len(reset) == 1 else ", ".join(reset[:-1]) + " and " + reset[-1]
@@ -324,11 +329,15 @@ def apply_preset(key: str, switch: bool = True) -> None:
     ss["steps"] = int(min(preset.steps, share.MAX_STEPS))
     set_extra_starts(preset.extra_starts)
     runs = list(preset.runs)[:MAX_METHODS]
-    for i, (method, params) in enumerate(runs):
-        set_method(f"m{i}", method, params)
+    chosen_by_picker = {f"m{i}": (method, params) for i, (method, params) in enumerate(runs)}
     for page in registry.own_pickers():
-        chosen = next(((m, p) for m, p in runs if m in page.picker_prefers), (page.picker_default, {}))
-        set_method(page.picker, *chosen)
+        chosen_by_picker[page.picker] = next(((m, p) for m, p in runs if m in page.picker_prefers),
+                                             (page.picker_default, {}))
+    for key, (method, params) in chosen_by_picker.items():
+        set_method(key, method, params)
+    # what the example set, so a new formula resets only the pickers the student has not changed
+    ss[PRESET_PICKERS] = {key: (method, {k: v for k, v in params.items() if isinstance(v, (int, float, str, bool))})
+                          for key, (method, params) in chosen_by_picker.items()}
     ss["n_methods"] = max(1, len(runs))
     ss["lrs"] = preset_learning_rates(runs)
     for name, widget_key in PRESET_VIEW_KEYS.items():   # the page settings its picture depends on
