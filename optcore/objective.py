@@ -188,7 +188,7 @@ def _latex_in_budget(expr, ops: int, entries: int = 1) -> str:
         return rf"\text{{(too slow to typeset: {ops:,} operations)}}"
 
 
-def _needed_assignments(replacements: list, outputs: list) -> list:
+def needed_assignments(replacements: list, outputs: list) -> list:
     """The cse assignments `outputs` depend on (in their original order)."""
     needed = set().union(*(sp.sympify(out).free_symbols for out in outputs)) if outputs else set()
     kept = []
@@ -409,7 +409,7 @@ class Objective:
         if "h" in kind:
             wanted.extend(range(1 + d, len(reduced)))
         outputs = [reduced[i] for i in wanted]
-        needed = _needed_assignments(replacements, outputs)
+        needed = needed_assignments(replacements, outputs)
         return sp.lambdify(self.symbols, outputs, modules=[_NUMPY_OVERRIDES, "numpy"],
                            cse=lambda _exprs: (needed, outputs))
 

@@ -21,7 +21,10 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
+
 from sympy.printing.numpy import NumPyPrinter
+
+from .objective import needed_assignments  # the same cse pruning the engine compiles with
 
 # Names the generated code uses itself: a variable with one of these names is renamed.
 _RESERVED = {"np", "numpy", "math", "point", "start", "steps", "tol", "f", "grad", "hess", "run", "main", "norm", "dot", "matvec",
@@ -88,16 +91,6 @@ def _code(expr, rename: dict[sp.Symbol, sp.Symbol], allowed: set[sp.Symbol]) -> 
     return re.sub(r"\bnumpy\.", "np.", text)
 
 
-def _needed(replacements: list, outputs: list) -> list:
-    """The shared-subexpression assignments `outputs` depend on, in their original order."""
-    needed = set().union(*(sp.sympify(out).free_symbols for out in outputs)) if outputs else set()
-    kept = []
-    for symbol, value in reversed(replacements):
-        if symbol in needed:
-            kept.append((symbol, value))
-            needed |= value.free_symbols
-    return kept[::-1]
-
 
 def _functions(obj, needs_hessian: bool) -> tuple[str, bool]:
     """Source of f, grad (and hess); also whether `math` is needed (erf).
@@ -123,7 +116,7 @@ def _functions(obj, needs_hessian: bool) -> tuple[str, bool]:
 
     def body(outputs: list) -> list[str]:
         lines = [f"    {unpack} = point"]
-        for symbol, value in _needed(replacements, outputs):
+        for symbol, value in needed_assignments(replacements, outputs):
             lines.append(f"    {symbol} = {_code(value, rename, allowed)}")
         return lines
 
