@@ -130,7 +130,8 @@ def add_scrub_sliders(fig: go.Figure, path_name: str, ladders: Sequence[Ladder],
         steps = []
         for i, (value, path) in enumerate(zip(lad.values, lad.paths)):
             x, y, k = _thinned(path, max_points)
-            shown = [float({**committed, lad.param: value}[p]) for p in params]
+            # 4 significant digits: what a click keeps anyway, and half the bytes of full floats
+            shown = [float(f"{float({**committed, lad.param: value}[p]):.4g}") for p in params]
             data = [[kk, *shown] for kk in k]
             name = f"{lad.param}:{i}"
             frames.append(dict(name=name, traces=targets + static, data=[
