@@ -229,3 +229,19 @@ def test_a_kept_eta_and_beta_from_a_link_are_the_middle_of_the_next_ladders():
     meta = _spec(at)["layout"]["meta"]["scrub"]
     for lad, value in zip(meta["ladders"], (0.04123, 0.6838)):
         assert lad["values"][lad["active"]] == value
+
+
+def test_caption_states_each_ladders_range_and_bad_ladders_are_refused():
+    lrs, betas = scrub.ladder(0.02, size=5), scrub.decay_ladder(0.7, size=5)
+    one = scrub.ladders_range_text([scrub.Ladder("lr", "η", lrs, [{}] * 5, 2)])
+    assert f"from {lrs.min():.3g} to {lrs.max():.3g}" in one and "outside that range" in one
+    two = scrub.ladders_range_text([scrub.Ladder("lr", "η", lrs, [{}] * 5, 2),
+                                    scrub.Ladder("beta", "β", betas, [{}] * len(betas), 1)])
+    assert f"η from {lrs.min():.3g} to {lrs.max():.3g}" in two and f"β from {betas.min():.3g} to {betas.max():.3g}" in two
+    assert "Each slider moves its own parameter" in two
+    obj = optcore.parse("x^2 + 3y^2")
+    fig = _scrub_figure(lrs[:1], [optcore.run(obj, "gd", [1.5, -1.0], steps=5, lr=lrs[0]).points])
+    with pytest.raises(ValueError):
+        scrub.add_scrub_slider(fig, "gd", lrs, [{"x": [0.0], "y": [0.0]}], active=0)   # 5 values, 1 path
+    with pytest.raises(ValueError):
+        scrub.add_scrub_slider(fig, "no such path", lrs[:1], [{"x": [0.0], "y": [0.0]}], active=0)
