@@ -153,6 +153,10 @@ def add_scrub_sliders(fig: go.Figure, path_name: str, ladders: Sequence[Ladder],
     fig.data[line].marker.update(size=4, maxdisplayed=MARKERS_DRAWN)
     for i in targets[1:]:
         fig.data[i].update(x=x[-1:], y=y[-1:])
+    for i in static:   # redrawn on every step: invisible click targets (the 1-D curve's) need not all be drawn
+        t = fig.data[i]
+        if t.marker.opacity == 0 and not t.marker.maxdisplayed and t.x is not None and len(t.x) > MARKERS_DRAWN:
+            t.marker.maxdisplayed = MARKERS_DRAWN
     extra = SCRUB_ROW_PX * len(ladders)
     meta = dict(fig.layout.meta) if isinstance(fig.layout.meta, dict) else {}
     head = ladders[0]
