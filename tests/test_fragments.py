@@ -80,3 +80,16 @@ def test_ladder_is_the_same_as_the_playgrounds():
     lr = next(p for p in optcore.METHODS["gd"].params if p.name == "lr")
     assert spec["layout"]["meta"]["scrub"]["values"] == pytest.approx(
         scrub.ladder(0.05, low=lr.low, high=lr.high).tolist())
+
+
+def test_compare_method_1_with_momentum_gets_a_beta_slider_too():
+    at = _app(**{**COMPARE, "m.m0": "momentum(lr=0.02,beta=0.8)", "m.m1": "gd(lr=0.05)", "o.cmp_scrub": "true"})
+    assert not at.exception
+    spec = _scrub_spec(at)
+    ladders = spec["layout"]["meta"]["scrub"]["ladders"]
+    assert [lad["param"] for lad in ladders] == ["lr", "beta"] and len(spec["layout"]["sliders"]) == 2
+    betas = ladders[1]["values"]
+    obj = optcore.parse(COMPARE["f"])
+    traj = optcore.run(obj, "momentum", np.array([1.5, 1.5]), steps=60, tol=1e-12, lr=0.02, beta=betas[-1])
+    drawn = drawn_by_step(spec, 1, len(betas) - 1)
+    assert [drawn["x"][-1], drawn["y"][-1]] == pytest.approx(traj.points[-1], rel=1e-5, abs=1e-6)
