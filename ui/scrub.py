@@ -3,13 +3,13 @@ where the method has one), their ladders (one batched run each, through `ui.cach
 with their ranges, and the click on the path that keeps the values it shows."""
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import streamlit as st
 
 import optcore
 from optcore.figures import scrub
-from ui import cache
+from ui import cache, link
 
 SCRUBBED = ("lr", "beta", "beta1")  # η, and the momentum-like weight of momentum, Nesterov, Adam(W), Lion
 SYMBOLS = {"lr": "η", "beta": "β", "beta1": "β₁"}
@@ -23,7 +23,7 @@ def _usable(spec, value) -> bool:
 
 def scrubbable(method: str, params: dict, with_beta: bool = True) -> list:
     """The ParamSpecs of `method` that get an in-figure slider at the current `params`: η first,
-    then β; empty when η itself cannot be scrubbed (a schedule, a line search's own step)."""
+    then β; empty when η itself cannot be scrubbed (a schedule)."""
     specs = [p for p in optcore.METHODS[method].params if p.name in SCRUBBED and _usable(p, params.get(p.name))]
     if not specs or specs[0].name != "lr":
         return []
@@ -64,14 +64,14 @@ def keeper(prefix: str, method: str, params: dict, with_beta: bool = True) -> Ca
 
     def keep(*values: float) -> None:
         for spec, value in zip(specs, values):
-            if _usable(spec, value) and (spec.high is None or value <= spec.high):
+            inside = (spec.low is None or value >= spec.low) and (spec.high is None or value <= spec.high)
+            if _usable(spec, value) and inside:   # what the parameter's widget accepts
                 st.session_state[f"{prefix}.{method}.{spec.name}"] = float(value)
     return keep
 
 
 def toggle(key: str, label: str, help_text: str) -> bool:
     """The shared "scrub in the chart" switch (part of the share link)."""
-    from ui import link
     return bool(link.shared_option(st.toggle, label, key=key, value=False, convert=lambda t: t == "true",
                                    help=help_text))
 
