@@ -1,6 +1,10 @@
-"""Browser rows of issue 9: in-figure η scrub, the Streamlit η widget, and the 4-method x 5000-step
-Compare page (link -> chart, η change -> chart, figure JSON bytes). Medians of one run in Chromium;
-the server and the browser share the machine with whatever else runs (say so with the numbers)."""
+"""Browser rows of issue 9: in-figure η and β scrub (and the scrub figure's JSON bytes), the Streamlit
+η widget, and the 4-method x 5000-step Compare page (link -> chart, η change -> chart, figure JSON
+bytes). Medians of one run in Chromium; the server and the browser share the machine with whatever
+else runs (the command line prints the load average before and after: say so with the numbers).
+
+    python -m benchmarks.scrub --only-scrub --repeats 5
+"""
 from __future__ import annotations
 
 import statistics
