@@ -18,6 +18,9 @@ def browser_rows(rows: list[Row], repeats: int) -> None:
     m = measure(repeats)
     rows.append(Row("browser: in-figure η scrub -> path redrawn (median)", m["scrub"], "ms", "<= 50 ms",
                     m["scrub"] <= 50))
+    if "scrub_beta" in m:
+        rows.append(Row("browser: in-figure β scrub (momentum) -> path redrawn (median)", m["scrub_beta"], "ms",
+                        "<= 50 ms", m["scrub_beta"] <= 50))
     rows.append(Row("browser: Streamlit η widget -> Playground path redrawn", m["widget"], "ms", "<= 300 ms",
                     m["widget"] <= 300))
     rows.append(Row("browser: Compare 4 x 5000 Rosenbrock, link -> chart", m["link"], "ms", "<= 3000 ms",

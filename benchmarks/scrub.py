@@ -1,6 +1,10 @@
-"""Browser rows of issue 9: in-figure η scrub, the Streamlit η widget, and the 4-method x 5000-step
-Compare page (link -> chart, η change -> chart, figure JSON bytes). Medians of one run in Chromium;
-the server and the browser share the machine with whatever else runs (say so with the numbers)."""
+"""Browser rows of issue 9: in-figure η and β scrub (and the scrub figure's JSON bytes), the Streamlit
+η widget, and the 4-method x 5000-step Compare page (link -> chart, η change -> chart, figure JSON
+bytes). Medians of one run in Chromium; the server and the browser share the machine with whatever
+else runs (the command line prints the load average before and after: say so with the numbers).
+
+    python -m benchmarks.scrub --only-scrub --repeats 5
+"""
 from __future__ import annotations
 
 import statistics
@@ -10,6 +14,8 @@ from benchmarks.browser import graph, launch_browser, start_server, stop_server,
 
 SCRUB_QUERY = ("?view=playground&f=x%5E2%2B5y%5E2%2Bx*y&x0=1.5,1.5&win=-2,2;-2,2&steps=100&tol=1e-12"
                "&m.m0=gd(lr=0.02)&o.pg_scrub=true")
+SCRUB_BETA_QUERY = ("?view=playground&f=x%5E2%2B5y%5E2%2Bx*y&x0=1.5,1.5&win=-2,2;-2,2&steps=100&tol=1e-12"
+                    "&m.m0=momentum(lr=0.02,beta=0.7)&o.pg_scrub=true")
 WIDGET_QUERY = "?view=playground&f=x%5E2%2B3y%5E2&x0=1.5,1.5&win=-2,2;-2,2&steps=100&tol=1e-12&m.m0=gd(lr=0.02)"
 COMPARE_QUERY = ("?view=compare&f=(1-x)%5E2%2B100(y-x%5E2)%5E2&x0=-1.2,1&win=-2,2;-1,3&steps=5000&tol=1e-8"
                  "&o.n_methods=4&m.m0=gd(lr=0.001)&m.m1=momentum(lr=0.001,beta=0.9)&m.m2=adam(lr=0.02)"
@@ -37,27 +43,44 @@ def _wait_path_change(page, key: str, before: str, timeout_ms: float = 60_000) -
                            timeout=timeout_ms)
 
 
-def measure_scrub(page, url: str, repeats: int) -> list[float]:
-    """ms from a click on the in-figure η slider to the path redrawn (no server involved)."""
-    _open(page, url, SCRUB_QUERY)
+# Timed in the page, from the mouse press on a scrub slider: "painted" ends at the first animation
+# frame after the path's SVG changed (what the student sees), "done" at the first animation frame after
+# Plotly's own end event of the slider's command (plotly_animated, or plotly_restyle for the old figures).
+SCRUB_TIMER_JS = """g => { window.__scrub = {t0: 0, painted: 0, done: 0};
+    const later = key => { const s = window.__scrub; if (s.t0 && !s[key] && !s['_' + key]) { s['_' + key] = 1;
+        requestAnimationFrame(() => { s[key] = performance.now(); }); } };
+    new MutationObserver(recs => { if (recs.some(m => m.target.closest && m.target.closest('.scatterlayer'))) later('painted'); })
+        .observe(g, {subtree: true, attributes: true, childList: true});
+    for (const ev of ['plotly_animated', 'plotly_restyle']) g.on(ev, () => later('done'));
+    document.addEventListener('mousedown', () => { window.__scrub = {t0: performance.now(), painted: 0, done: 0}; }, true); }"""
+FIGURE_BYTES_JS = """g => JSON.stringify({data: g.data, layout: g.layout, frames: g._transitionData ? g._transitionData._frames : []},
+    (k, v) => ArrayBuffer.isView(v) ? Array.from(v) : v).length"""
+
+
+def measure_scrub(page, url: str, repeats: int, query: str = SCRUB_QUERY, slider: int = 0) -> dict:
+    """ms from a click on one in-figure scrub slider to the path redrawn (no server involved):
+    {"painted": [...], "done": [...], "bytes": figure JSON bytes in the page}."""
+    _open(page, url, query)
     g = graph(page, "pg_chart")
-    rail = g.locator(".slider-rail-touch-rect").first
+    if g.locator(".slider-rail-touch-rect").count() <= slider:
+        return dict(painted=[], done=[], bytes=int(g.evaluate(FIGURE_BYTES_JS)))  # no such slider (no β)
+    rail = g.locator(".slider-rail-touch-rect").nth(slider)
     rail.scroll_into_view_if_needed()
     box = rail.bounding_box()
-    # timed in the page: from the mouse press to the first animation frame after Plotly's restyle
-    g.evaluate("""g => { window.__t0 = 0; window.__t1 = 0;
-        document.addEventListener('mousedown', () => { window.__t0 = performance.now(); window.__t1 = 0; }, true);
-        g.on('plotly_restyle', () => requestAnimationFrame(() => { window.__t1 = performance.now(); })); }""")
-    times = []
+    g.evaluate(SCRUB_TIMER_JS)
+    painted, done = [], []
     for r in range(repeats):
         frac = 0.05 + 0.9 * ((r * 7) % 11) / 10
         page.mouse.click(box["x"] + frac * box["width"], box["y"] + box["height"] / 2)
         try:
-            page.wait_for_function("() => window.__t1 > window.__t0", timeout=5_000)
+            page.wait_for_function("() => window.__scrub.painted && window.__scrub.done", timeout=5_000)
         except Exception:
             continue  # the click landed on the step already shown
-        times.append(page.evaluate("() => window.__t1 - window.__t0"))
-    return times
+        t = page.evaluate("() => window.__scrub")
+        painted.append(t["painted"] - t["t0"])
+        done.append(t["done"] - t["t0"])
+        page.wait_for_timeout(100)
+    return dict(painted=painted, done=done, bytes=int(g.evaluate(FIGURE_BYTES_JS)))
 
 
 def measure_widget(page, url: str, repeats: int) -> list[float]:
@@ -93,26 +116,41 @@ def measure_compare(page, url: str, repeats: int) -> tuple[list[float], list[flo
     return links, changes, nbytes
 
 
-def measure(repeats: int = 5) -> dict[str, float]:
+def measure(repeats: int = 5, only_scrub: bool = False) -> dict[str, float]:
     from playwright.sync_api import sync_playwright
 
     proc, url = start_server(log_name="streamlit-bench-scrub.log")
+    out: dict[str, float] = {}
     try:
         with sync_playwright() as p:
             browser = launch_browser(p)
             try:
                 page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
                 page.set_default_timeout(120_000)
-                scrub = measure_scrub(page, url, 3 * repeats)
-                widget = measure_widget(page, url, repeats)
-                links, changes, nbytes = measure_compare(page, url, max(2, repeats // 2))
+                eta = measure_scrub(page, url, 3 * repeats)
+                out.update(scrub=statistics.median(eta["painted"]), scrub_done=statistics.median(eta["done"]),
+                           scrub_bytes=eta["bytes"])
+                beta = measure_scrub(page, url, 3 * repeats, SCRUB_BETA_QUERY, slider=1)
+                if beta["painted"]:
+                    out.update(scrub_beta=statistics.median(beta["painted"]), scrub_beta_bytes=beta["bytes"])
+                if not only_scrub:
+                    out["widget"] = statistics.median(measure_widget(page, url, repeats))
+                    links, changes, nbytes = measure_compare(page, url, max(2, repeats // 2))
+                    out.update(link=statistics.median(links), change=statistics.median(changes), bytes=nbytes)
             finally:
                 browser.close()
     finally:
         stop_server(proc)
-    return dict(scrub=statistics.median(scrub), widget=statistics.median(widget),
-                link=statistics.median(links), change=statistics.median(changes), bytes=nbytes)
+    return out
 
 
 if __name__ == "__main__":
-    print(measure(3))
+    import argparse
+    import os
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only-scrub", action="store_true", help="only the in-figure scrub rows")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    print(f"load average before: {os.getloadavg()}")
+    print(measure(args.repeats, only_scrub=args.only_scrub))
+    print(f"load average after: {os.getloadavg()}")

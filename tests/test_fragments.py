@@ -13,6 +13,7 @@ import pytest
 import optcore
 from optcore.figures import scrub
 from tests.test_app import _app
+from tests.test_scrub import drawn_by_step
 
 COMPARE = {"view": "compare", "f": "x^2 + 3y^2", "x0": "1.5,1.5", "win": "-2,2;-2,2", "steps": "60",
            "tol": "1e-12", "o.n_methods": "2", "m.m0": "gd(lr=0.05)", "m.m1": "momentum(lr=0.02,beta=0.9)"}
@@ -47,17 +48,18 @@ def test_compare_scrub_ships_method_1_paths_for_a_ladder_around_its_eta(formula)
     assert values[meta["active"]] == 0.05 and min(values) < 0.05 < max(values)
     steps = spec["layout"]["sliders"][0]["steps"]
     assert len(steps) == len(values)
-    assert not spec.get("frames")
+    assert all(f["name"].startswith("lr:") for f in spec["frames"])  # the slider's frames only: no Play
     # each slider step draws method 1's run with that η (the other method's path is left alone)
     obj = optcore.parse(formula)
     x0 = np.array([1.5] * obj.dim)
     for i in (0, meta["active"], len(values) - 1):
         traj = optcore.run(obj, "gd", x0, steps=60, tol=1e-12, lr=values[i])
-        xs = steps[i]["args"][0]["x"][0]
+        xs = drawn_by_step(spec, 0, i)["x"]
         assert xs[0] == pytest.approx(traj.points[0, 0], abs=1e-5)
         assert xs[-1] == pytest.approx(traj.points[-1, 0], rel=1e-5, abs=1e-6)
     names = [t.get("name") for t in spec["data"]]
-    target = spec["layout"]["sliders"][0]["steps"][0]["args"][1][0]
+    frame = next(f for f in spec["frames"] if f["name"] == steps[0]["args"][0][0])
+    target = frame["traces"][0]
     assert names[target].startswith("1. ") and "Momentum" not in names[target]
     captions = " ".join(c.value for c in at.caption)
     assert f"{min(values):.3g}" in captions and "method 1" in captions
@@ -77,4 +79,17 @@ def test_ladder_is_the_same_as_the_playgrounds():
     spec = _scrub_spec(at)
     lr = next(p for p in optcore.METHODS["gd"].params if p.name == "lr")
     assert spec["layout"]["meta"]["scrub"]["values"] == pytest.approx(
-        scrub.ladder(0.05, low=lr.minimum, high=lr.maximum).tolist())
+        scrub.ladder(0.05, low=lr.low, high=lr.high).tolist())
+
+
+def test_compare_method_1_with_momentum_gets_a_beta_slider_too():
+    at = _app(**{**COMPARE, "m.m0": "momentum(lr=0.02,beta=0.8)", "m.m1": "gd(lr=0.05)", "o.cmp_scrub": "true"})
+    assert not at.exception
+    spec = _scrub_spec(at)
+    ladders = spec["layout"]["meta"]["scrub"]["ladders"]
+    assert [lad["param"] for lad in ladders] == ["lr", "beta"] and len(spec["layout"]["sliders"]) == 2
+    betas = ladders[1]["values"]
+    obj = optcore.parse(COMPARE["f"])
+    traj = optcore.run(obj, "momentum", np.array([1.5, 1.5]), steps=60, tol=1e-12, lr=0.02, beta=betas[-1])
+    drawn = drawn_by_step(spec, 1, len(betas) - 1)
+    assert [drawn["x"][-1], drawn["y"][-1]] == pytest.approx(traj.points[-1], rel=1e-5, abs=1e-6)

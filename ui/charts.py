@@ -25,14 +25,14 @@ def _on_chart_click(key: str, axes: tuple[int, ...], keep_value: Callable[[float
         return
     point = points[-1]
     data = point.get("customdata")
-    if keep_value is not None and isinstance(data, list) and len(data) == 2:
-        # a point of a scrubbed path: [k, the parameter value the in-figure slider shows]
+    if keep_value is not None and isinstance(data, list) and len(data) >= 2:
+        # a point of a scrubbed path: [k, the value of each parameter the in-figure sliders show]
         try:
-            value = float(data[1])
+            values = [float(v) for v in data[1:]]
         except (TypeError, ValueError):
             return
-        if value > 0 and value == value and value != float("inf"):
-            keep_value(float(f"{value:.4g}"))
+        if all(v == v and abs(v) != float("inf") for v in values) and values[0] > 0:
+            keep_value(*(float(f"{v:.4g}") for v in values))
         return
     obj = state.current_objective()
     coords = [point.get("x"), point.get("y")][:len(axes)]
@@ -46,7 +46,7 @@ def chart(fig, key: str, clickable: bool = True, keep_value: Callable[[float], N
     """Show a Plotly figure; with `clickable`, a click on a point (or on the faint grid laid over a
     contour) moves the start point. The figure says which variables its axes are through
     `layout.meta["click_axes"]` (default: the first two). With `keep_value`, a click on a path
-    whose points carry [k, value] (a scrub figure, `optcore.figures.scrub`) calls it with the value."""
+    whose points carry [k, value, ...] (a scrub figure, `optcore.figures.scrub`) calls it with the values."""
     from optcore.figures.base import keep_unselected_visible
     if not clickable:
         return st.plotly_chart(fig, key=key, config=CHART_CONFIG, width="stretch")

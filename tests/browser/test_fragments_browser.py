@@ -111,7 +111,8 @@ def test_compare_scrub_redraws_method_1_in_the_page(page, server_url):
     g = graph(page, "cmp_overlay")
     g.wait_for()
     wait_idle(page)
-    path_js = ("g => { const i = g.layout.sliders[0].steps[0].args[1][0];"
+    # the trace a slider step redraws: the first one named by the frame the step animates
+    path_js = ("g => { const i = g._transitionData._frameHash[g.layout.sliders[0].steps[0].args[0][0]].traces[0];"
                " return [g.data[i].name, Array.from(g.data[i].x)]; }")
     name, before = g.evaluate(path_js)
     assert name.startswith("1. ")

@@ -5,9 +5,8 @@ import numpy as np
 import streamlit as st
 
 import optcore
-from optcore.figures import scrub
 from optcore.figures import trajectory as figs
-from ui import cache, charts, fragments, link, state, views, widgets
+from ui import cache, charts, fragments, link, scrub, state, views, widgets
 
 DEFAULTS = ("gd", "momentum", "bfgs", "adam", "newton", "cg")
 DASHES = ("solid", "dot", "dash", "dashdot", "longdash", "longdashdot")
@@ -40,14 +39,11 @@ def compare() -> None:
             starts = widgets.extra_starts_input()
         st.caption(f"{len(starts)} start point(s): the sidebar's start, plus the extra ones.")
         first_method, first_params = picked[0]
-        lr_spec = next((p for p in optcore.METHODS[first_method].params if p.name == "lr"), None)
-        can_scrub = (obj.dim in (1, 2) and lr_spec is not None and lr_spec.per_row
-                     and isinstance(first_params.get("lr"), (int, float)) and first_params["lr"] > 0)
-        scrubbing = can_scrub and link.shared_option(
-            st.toggle, "Scrub η of method 1 in the chart", key="cmp_scrub", value=False,
-            convert=lambda t: t == "true",
-            help="The overlay carries method 1's paths for a ladder of learning rates around its η and a "
-                 "slider that swaps them in your browser at once (no animation in this mode).")
+        can_scrub = obj.dim in (1, 2) and bool(scrub.scrubbable(first_method, first_params))
+        scrubbing = can_scrub and scrub.toggle(
+            "cmp_scrub", "Scrub η (and β) of method 1 in the chart",
+            "The overlay carries method 1's paths for a ladder of learning rates around its η (and of momentum "
+            "weights around its β) and sliders that swap them in your browser at once (no animation in this mode).")
 
     runs, styles, panels = {}, {}, []
     for i, (method, params) in enumerate(picked):
@@ -63,18 +59,11 @@ def compare() -> None:
     window = views.run_window(window, list(runs.values()))   # the starts and every run in the picture
 
     def scrubbed(fig, path_of):
-        """`fig` with an in-browser η slider for method 1's path (from the first start): one batched
-        run over a ladder around its η."""
-        values = scrub.ladder(first_params["lr"], low=lr_spec.minimum, high=lr_spec.maximum)
-        points = cache.ladder_paths(formula, first_method, first_params, starts[0], steps, tol, "lr", values)
-        fig = scrub.add_scrub_slider(fig, all_paths[0]["name"], values, [path_of(P) for P in points],
-                                     active=scrub.active_index(values, first_params["lr"]))
-        st.caption(scrub.ladder_range_text(values) + " (method 1, first start)")
-        return fig
+        """`fig` with in-browser η (and β) sliders for method 1's path (from the first start)."""
+        return scrub.add_sliders(fig, formula, first_method, first_params, starts[0], steps, tol,
+                                 path_name=all_paths[0]["name"], path_of=path_of, note=" (method 1, first start)")
 
-    def keep_lr(value: float) -> None:
-        """A click on the scrubbed path: the η the slider shows becomes method 1's η (and the link's)."""
-        st.session_state[f"m0.{first_method}.lr"] = value
+    keep_scrubbed = scrub.keeper("m0", first_method, first_params)   # a click keeps method 1's η (and β)
 
     first_name = all_paths[0]["name"]
 
@@ -91,7 +80,7 @@ def compare() -> None:
                                                     names=names, animate=not scrubbing)
                 if scrubbing:
                     overlay = scrubbed(overlay, lambda P: figs.path_from_points(P, first_name, ""))
-                charts.chart(overlay, key="cmp_overlay", keep_value=keep_lr if scrubbing else None)
+                charts.chart(overlay, key="cmp_overlay", keep_value=keep_scrubbed if scrubbing else None)
                 st.caption("Click anywhere on the contour to move the first start point there.")
         elif obj.dim == 1:
             xs, _, fx = cache.grid(formula, window, n=400)
@@ -99,7 +88,7 @@ def compare() -> None:
                                     minima_values=obj.value(minima) if len(minima) else (), animate=not scrubbing)
             if scrubbing:
                 fig = scrubbed(fig, lambda P: figs.path_from_points(P, first_name, "", values=obj.value(P)))
-            charts.chart(fig, key="cmp_curve", keep_value=keep_lr if scrubbing else None)
+            charts.chart(fig, key="cmp_curve", keep_value=keep_scrubbed if scrubbing else None)
         else:
             st.info(f"f has {obj.dim} variables: compare the methods by their convergence plots below.")
 

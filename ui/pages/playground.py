@@ -5,10 +5,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-import optcore
-from optcore.figures import scrub
 from optcore.figures import trajectory as figs
-from ui import cache, charts, fragments, link, state, views, widgets
+from ui import cache, charts, fragments, scrub, state, views, widgets
 
 st.header("Playground")
 
@@ -27,32 +25,21 @@ def playground() -> None:
         method, params = widgets.method_picker("m0")
         steps, tol = widgets.steps_and_tol()
         lrs = widgets.learning_rates_input("e.g. 0.05, 0.2, 0.9") if obj.dim == 1 and "lr" in params else []
-        lr_spec = next((p for p in optcore.METHODS[method].params if p.name == "lr"), None)
-        can_scrub = (obj.dim in (1, 2) and lr_spec is not None and lr_spec.per_row and not lrs
-                     and isinstance(params.get("lr"), (int, float)) and params["lr"] > 0)
-        scrubbing = can_scrub and link.shared_option(
-            st.toggle, "Scrub η in the chart", key="pg_scrub", value=False, convert=lambda t: t == "true",
-            help="The chart carries the paths for a ladder of learning rates around η and a slider that "
-                 "swaps them in your browser at once (no animation in this mode).")
+        can_scrub = obj.dim in (1, 2) and not lrs and bool(scrub.scrubbable(method, params))
+        scrubbing = can_scrub and scrub.toggle(
+            "pg_scrub", "Scrub η (and β) in the chart",
+            "The chart carries the paths for a ladder of learning rates around η (and of momentum weights "
+            "around β) and sliders that swap them in your browser at once (no animation in this mode).")
 
     traj = cache.run(formula, method, params, x0, steps, tol)
 
 
     def scrubbed(fig, path_of):
-        """`fig` with the in-browser η slider: one batched run over a ladder around the current η."""
-        values = scrub.ladder(params["lr"], low=lr_spec.minimum, high=lr_spec.maximum)
-        points = cache.ladder_paths(formula, method, params, x0, steps, tol, "lr", values)
-        fig = scrub.add_scrub_slider(fig, method, values, [path_of(P) for P in points],
-                                     active=scrub.active_index(values, params["lr"]))
-        st.caption(scrub.ladder_range_text(values) + f" The status and the plots below are for η = {params['lr']:.4g} "
-                   "until a click on the path keeps the slider's value.")
-        return fig
+        """`fig` with the in-browser η (and β) sliders: one batched run per ladder."""
+        return scrub.add_sliders(fig, formula, method, params, x0, steps, tol, path_name=method, path_of=path_of,
+                                 status_note=True)
 
-
-    def keep_lr(value: float) -> None:
-        """A click on the scrubbed path: the η the slider shows becomes the method's η (and the link's)."""
-        st.session_state[f"m0.{method}.lr"] = value
-
+    keep_scrubbed = scrub.keeper("m0", method, params)   # a click on the scrubbed path keeps its η (and β)
 
     runs = {f"{method} η={lr:g}": cache.run(formula, method, {**params, "lr": lr}, x0, steps, tol)
             for lr in lrs} or {method: traj}
@@ -70,7 +57,7 @@ def playground() -> None:
                                     minima_values=minima_values, animate=not scrubbing)
             if scrubbing:
                 fig = scrubbed(fig, lambda P: figs.path_from_points(P, method, "", values=obj.value(P)))
-            charts.chart(fig, key="pg_chart", keep_value=keep_lr if scrubbing else None)
+            charts.chart(fig, key="pg_chart", keep_value=keep_scrubbed if scrubbing else None)
         elif obj.dim == 2:
             xs, ys, Z = cache.grid(formula, window, n=200)
             path = figs.path_from_points(traj.points, method, figs.default_color(0), values=traj.values)
@@ -82,7 +69,7 @@ def playground() -> None:
                     fig = figs.contour_paths_figure(xs, ys, Z, [path], minima=minima, names=names, animate=not scrubbing)
                     if scrubbing:
                         fig = scrubbed(fig, lambda P: figs.path_from_points(P, method, ""))
-                    charts.chart(fig, key="pg_chart", keep_value=keep_lr if scrubbing else None)
+                    charts.chart(fig, key="pg_chart", keep_value=keep_scrubbed if scrubbing else None)
             if tab_surface.open:
                 with tab_surface:
                     fig = figs.surface_figure(xs, ys, Z, [path], names=names, minima=minima, minima_values=minima_values)
