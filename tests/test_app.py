@@ -105,6 +105,13 @@ def test_query_params_restore_state():
     assert not at.info  # nothing had to be clamped
 
 
+def test_learning_rates_to_compare_come_back_from_a_link():
+    # the box is plain text: the link's list was refused as "could not be read" until it had a converter
+    at = _app(view="lr_lab", f="x^2 + 10y^2", **{"o.lrs": "0.01, 0.05,junk, 0"})
+    assert at.text_input(key="lrs").value == "0.01, 0.05"  # only the rates it can use
+    assert not [c.value for c in at.caption if "could not" in c.value]
+
+
 def test_hostile_query_params_are_clamped_with_a_notice():
     at = _app(f="x^2 + y^2", steps="10000000", **{"m.m0": "gd(lr=1e9)"})
     assert at.session_state["steps"] == 5000

@@ -204,9 +204,15 @@ def parse_learning_rates(text: str | None) -> list[float]:
     return out
 
 
+def learning_rates_text(text: str) -> str | None:
+    """The link's list of rates as the box shows it (only the rates it can use), or None if none."""
+    return ", ".join(share.format_number(v) for v in parse_learning_rates(text)) or None
+
+
 def learning_rates_input(placeholder: str = "e.g. 0.05, 0.2, 1.1") -> list[float]:
     """The shared "learning rates to compare" box (part of the share link); the rates it holds."""
     text = link.shared_option(st.text_input, "learning rates to compare", "lrs", placeholder=placeholder,
+                              convert=learning_rates_text,
                               help=f"several η at once, separated by commas (up to {MAX_LEARNING_RATES})")
     return parse_learning_rates(text)
 
