@@ -95,6 +95,24 @@ def log_param_input(label: str, key: str, low: float, high: float, default: floa
     return float(typed)
 
 
+def shared_log_input(label: str, key: str, low: float, high: float, default: float, container=None,
+                     help: str | None = None) -> float:
+    """`log_param_input` whose value is part of the share link (`o.<key>=...`): a tolerance or a
+    scale that can be typed exactly (3e-7) as well as slid. A link's value outside [low, high] is
+    clamped, with a note under the box."""
+    container = container or st
+    restore = st.session_state.get(link.RESTORE) or {}
+    if key in restore:
+        value, notice = link.convert_option(restore.pop(key), None, {"min_value": low, "max_value": high})
+        if value is not None:
+            st.session_state[key] = float(value)
+        if notice:
+            container.caption(f":material/link: The link's value was changed — {label}: {notice}")
+    value = log_param_input(label, key, low, high, default, container, help=help)
+    link.remember_option(key, value)
+    return value
+
+
 def method_picker(key: str, default: str = "gd", allowed: Sequence[str] | None = None,
                   container=None, label: str = "Method") -> tuple[str, dict]:
     """A method selectbox plus one widget per registry parameter; returns (name, params).
