@@ -130,3 +130,12 @@ def test_newton_step_note_agrees_with_runs():
         note = analysis.newton_step_note(method, settings, t.points[1], landing)
         full = np.allclose(t.points[1], landing, rtol=1e-9, atol=1e-12)
         assert ("full jump" in note) == full, (method, params, note)
+
+
+def test_a_finished_heavy_job_leaves_no_progress_bar_behind():
+    """The job box (progress bar and Cancel) was cleared with `container.empty()`, which adds an
+    empty element inside the box instead: a finished basin map kept "Basin maps: method 1 of 3 33 %"
+    and a Cancel button above its chart."""
+    at = _app(view="basins", f="x^2 + 3y^2", x0="1,1", win="-2,2;-2,2", **{"o.basin_n": "20", "o.basin_panels": "1"})
+    assert _by_view(at, "basins")
+    assert not at.get("progress") and not [b for b in at.button if b.label == "Cancel"]
