@@ -65,18 +65,21 @@ def test_basins_link_values_open(text, expect, changed):
     assert any("The link's value was changed" in c.value for c in at.caption) == changed
 
 
-def test_preconditioning_tolerance_and_scales_typed_from_a_link():
+def test_preconditioning_tolerance_scales_and_angles_typed_from_a_link():
     at = _app(view="preconditioning", f="x^2 + 3y^2", x0="1,1", win="-2,2;-2,2",
-              **{"o.pc_tol": "3e-7", "o.pc_scale": "7.5", "o.pc_view_scale": "12.5", "o.pc_view_theta": "30",
+              **{"o.pc_tol": "3e-7", "o.pc_scale": "7.5", "o.pc_view_scale": "12.5", "o.pc_view_theta": "37.5",
                  "o.pc_steps": "300"})
     assert at.number_input(key="pc_tol").value == 3e-7
     assert at.number_input(key="pc_scale").value == 7.5 and at.number_input(key="pc_view_scale").value == 12.5
-    assert at.slider(key="pc_view_theta").value == 30 and at.number_input(key="pc_steps").value == 300
+    assert at.number_input(key="pc_view_theta").value == 37.5 and at.number_input(key="pc_steps").value == 300
     titles = [s["layout"]["title"]["text"] for s in _specs(at) if (s["layout"].get("title") or {}).get("text")]
-    assert any("R(30°)·diag(12.5, 1)" in t for t in titles), titles
+    assert any("R(37.5°)·diag(12.5, 1)" in t for t in titles), titles
     at.number_input(key="pc_view_scale").set_value(3.3)
     _run(at)
     assert float(_link(at, "o.pc_view_scale")) == 3.3
+    at.select_slider(key="pc_theta.slide").set_value(20.0)         # the angle's slider sets its box
+    _run(at)
+    assert at.number_input(key="pc_theta").value == 20.0 and float(_link(at, "o.pc_theta")) == 20.0
     titles = [s["layout"]["title"]["text"] for s in _specs(at) if (s["layout"].get("title") or {}).get("text")]
     assert any("diag(3.3, 1)" in t for t in titles), titles
 
@@ -139,3 +142,9 @@ def test_a_finished_heavy_job_leaves_no_progress_bar_behind():
     at = _app(view="basins", f="x^2 + 3y^2", x0="1,1", win="-2,2;-2,2", **{"o.basin_n": "20", "o.basin_panels": "1"})
     assert _by_view(at, "basins")
     assert not at.get("progress") and not [b for b in at.button if b.label == "Cancel"]
+
+
+def test_even_grid_keeps_the_typed_value():
+    from ui import widgets
+    assert widgets.even_grid(0.0, 90.0, 5.0)[:3] == [0.0, 5.0, 10.0] and widgets.even_grid(0.0, 90.0, 5.0)[-1] == 90.0
+    assert 37.5 in widgets.even_grid(0.0, 90.0, 5.0, 37.5) and 120.0 not in widgets.even_grid(0.0, 90.0, 5.0, 120.0)

@@ -44,7 +44,7 @@ def basins() -> None:
                                value=100, step=10, help=f"{analysis.MAX_GRID} × {analysis.MAX_GRID} = 90,000 starts at most"))
     steps = int(link.shared_option(c3.number_input, "steps per run", "basin_steps", min_value=10, max_value=2000,
                                    step=50, convert=lambda text: min(max(int(float(text)), 10), 2000)))
-    tol = widgets.shared_log_input("tolerance on ‖∇f‖", "basin_tol", 1e-10, 1e-3, 1e-6, c4,
+    tol = widgets.shared_typed_input("tolerance on ‖∇f‖", "basin_tol", 1e-10, 1e-3, 1e-6, c4,
                                    help="stop a run when ‖∇f‖ falls below this: type any value or slide")
 
     picked = []

@@ -2,6 +2,7 @@
 iterations gradient descent, diagonal Newton and Newton need in each."""
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -13,6 +14,7 @@ from ui import cache, charts, fragments, link, state, views, widgets
 
 SCALES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)   # the stretch sweep
 TUNED = "its best constant step 2/(λmin + λmax) for each problem"
+ANGLES = functools.partial(widgets.even_grid, 0.0, 90.0, 5.0)   # the angle sliders' stops, plus the typed angle
 
 st.header("Preconditioning lab")
 st.markdown(
@@ -35,13 +37,13 @@ def preconditioning() -> None:
     names, window, x0 = list(obj.variables), state.current_window(), state.current_start()
     minima = views.known_minima()
     c1, c2, c3, c4 = st.columns(4)
-    fixed_scale = widgets.shared_log_input("scale s while rotating", "pc_scale", 1.0, 1000.0, 1.0, c1)
-    fixed_theta = float(link.shared_option(c2.slider, "θ while stretching (degrees)", "pc_theta", min_value=0,
-                                           max_value=90, value=0, step=5))
+    fixed_scale = widgets.shared_typed_input("scale s while rotating", "pc_scale", 1.0, 1000.0, 1.0, c1)
+    fixed_theta = widgets.shared_typed_input("θ while stretching (degrees)", "pc_theta", 0.0, 90.0, 0.0, c2,
+                                             ladder=ANGLES)
     st.session_state.setdefault("pc_steps", 2000)   # a preset sets its own (Preset.view "steps_cap")
     steps = int(link.shared_option(c3.number_input, "step limit", "pc_steps", min_value=50, max_value=20000, step=500,
                                    convert=lambda text: min(max(int(float(text)), 50), 20000)))
-    tol = widgets.shared_log_input("tolerance on ‖∇g‖", "pc_tol", 1e-10, 1e-4, 1e-6, c4,
+    tol = widgets.shared_typed_input("tolerance on ‖∇g‖", "pc_tol", 1e-10, 1e-4, 1e-6, c4,
                                    help="stop a run when ‖∇g‖ falls below this: type any value or slide")
     gd_mode = link.shared_option(st.radio, "gradient-descent step", "pc_gd_mode", horizontal=True,
                                  options=[TUNED, "a fixed learning rate"])
@@ -69,8 +71,8 @@ def preconditioning() -> None:
         st.subheader("One of these problems, with the three paths")
         p1, p2 = st.columns(2)
         st.session_state.setdefault("pc_view_theta", 45)   # a preset sets its own (Preset.view "angle")
-        theta_deg = link.shared_option(p1.slider, "θ (degrees)", "pc_view_theta", min_value=0, max_value=90, step=5)
-        scale = widgets.shared_log_input("scale s", "pc_view_scale", 1.0, 1000.0, fixed_scale, p2)
+        theta_deg = widgets.shared_typed_input("θ (degrees)", "pc_view_theta", 0.0, 90.0, 45.0, p1, ladder=ANGLES)
+        scale = widgets.shared_typed_input("scale s", "pc_view_scale", 1.0, 1000.0, fixed_scale, p2)
         recipes = tuple((label, m, tuple(p.items())) for label, (m, p) in methods.items())
         runs, (xs, ys, Z) = cache.rotated_runs(formula, math.radians(theta_deg), scale, window, recipes, tuple(x0),
                                                None if x_min is None else tuple(x_min), steps, tol)
@@ -79,7 +81,7 @@ def preconditioning() -> None:
                  for i, (label, t) in enumerate(runs.items())]
         view = tfigs.contour_paths_figure(xs, ys, Z, paths, names=[f"u_{names[0]}", f"u_{names[1]}"],
                                           clickable=False, animate=False, height=520,
-                                          title=f"g(u) = f(R({theta_deg}°)·diag({scale:g}, 1)·u)")
+                                          title=f"g(u) = f(R({theta_deg:g}°)·diag({scale:g}, 1)·u)")
         st.plotly_chart(view, key="pc_view_chart")
         st.caption("The axes are the new coordinates u; a stretched problem looks squashed because u₁ covers a "
                    "range s times smaller than x.")
