@@ -168,6 +168,45 @@ def starts_outside(window: Sequence[tuple[float, float]], starts: np.ndarray) ->
     return [i for i, s in enumerate(S) if np.any(s < W[:, 0]) or np.any(s > W[:, 1])]
 
 
+def zoom_window(window: Sequence[tuple[float, float]], centre: Sequence[float]) -> Window:
+    """A window half as wide as `window` around `centre`."""
+    return tuple((float(centre[i] - 0.25 * (hi - lo)), float(centre[i] + 0.25 * (hi - lo)))
+                 for i, (lo, hi) in enumerate(window))
+
+
+def _coordinate(v: float) -> str:
+    return "0" if abs(v) < 1e-12 else f"{v:.6g}"   # float noise around 0 printed as 0
+
+
+def leaving_caption(view: Sequence[tuple[float, float]], arrays: Sequence[np.ndarray]) -> str | None:
+    """Where runs (arrays of points, start first) leave `view`: those that end outside it (or
+    overflow) with the point they ended at, apart from those that only pass outside on the way and
+    end inside. Himmelblau said "3 run(s) leave the view ...; last finite point: (-2.8, 3.13)" of
+    runs that ended inside at a minimum. None when every run stays inside."""
+    V = np.array(view, dtype=float)
+
+    def out(p) -> bool:
+        return bool(np.any(~np.isfinite(p)) or np.any((p < V[:, 0]) | (p > V[:, 1])))
+
+    ends, passing = [], 0
+    for a in arrays:
+        if not out(a):
+            continue
+        finite = np.all(np.isfinite(a), axis=1)
+        if finite.all() and not out(a[-1]):
+            passing += 1
+            continue
+        last = a[finite][-1] if finite.any() else None
+        where = "(" + ", ".join(_coordinate(float(v)) for v in last) + ")" if last is not None else None
+        ends.append("overflow" if where is None else where if finite.all() else f"overflow after {where}")
+    parts = []
+    if ends:
+        parts.append(f"{len(ends)} run(s) leave the view and end outside it, at " + "; ".join(ends))
+    if passing:
+        parts.append(f"{passing} path(s) pass outside the view on the way (cut at its edge) but end inside it")
+    return ("; ".join(parts) + ".") if parts else None
+
+
 UNDERFLOW = 1e-150   # |f| below this everywhere in a window: an exponential's tail, not a flat function
 SEARCH_BOX = (-5.0, 5.0)
 DYNAMIC_RANGE = 1e8  # |f| spanning more than this (5 % to 95 % of the samples) is an exponential's scale

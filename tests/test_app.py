@@ -441,10 +441,10 @@ def test_newton_direction_label_agrees_with_the_f_values():
     import numpy as np
 
     import optcore
-    from ui import views
+    from optcore import analysis
     p = optcore.PRESETS["blog-sin-saddle"]
     obj = optcore.parse(p.formula, tuple(p.variables))
-    for row in views.newton_at_starts(obj, np.array([p.start, *p.extra_starts], dtype=float)):
+    for row in analysis.newton_at_starts(obj, np.array([p.start, *p.extra_starts], dtype=float)):
         f0, full, half = row["f"], row["f after the full step"], row["f after half the step"]
         if full is not None and full > f0 and half > f0:
             assert row["Newton direction"].startswith(("uphill", "downhill only at first"))
@@ -456,11 +456,11 @@ def test_numbers_without_float_noise_and_not_reached():
     import numpy as np
 
     import optcore
-    from ui import views
-    assert views.format_number(-1.83697e-15, scale=1.0) == "0"
-    assert views._fmt_vec([7.1e-15, 0.0]) == "(0, 0)"
-    assert views._fmt_vec([-0.0576461234, -0.123456789, 3.0]) == "(-0.0576461, -0.123457, 3)"
-    assert views.format_number(1e-15, scale=1e-14) == "1e-15"     # small but not noise at its own scale
+    from ui import numbers, views
+    assert numbers.format_number(-1.83697e-15, scale=1.0) == "0"
+    assert numbers.format_vector([7.1e-15, 0.0]) == "(0, 0)"
+    assert numbers.format_vector([-0.0576461234, -0.123456789, 3.0]) == "(-0.0576461, -0.123457, 3)"
+    assert numbers.format_number(1e-15, scale=1e-14) == "1e-15"     # small but not noise at its own scale
     obj = optcore.parse("x^2 + y^2")
     runs = {"short": optcore.run(obj, "gd", [2.0, 1.0], steps=2, lr=0.01),
             "long": optcore.run(obj, "gd", [2.0, 1.0], steps=200, lr=0.5)}
@@ -555,7 +555,7 @@ def test_leaving_caption_tells_runs_that_end_outside_from_paths_that_pass_outsid
     there, with where it ended; a path that only passes outside is counted apart."""
     import numpy as np
 
-    from ui.views import leaving_caption
+    from optcore.window import leaving_caption
     view = ((-5.0, 5.0), (-5.0, 5.0))
     passing = np.array([[4.0, 4.0], [-6.0, 3.0], [-2.8, 3.13]])
     ending = np.array([[4.0, 4.0], [9.0, 1.0], [12.0, 2.0]])

@@ -234,7 +234,8 @@ def run(kind: str, key, label: str, compute: Callable[[Progress], T], est: Estim
             return None
 
     session_id = _session_id()
-    box = st.container(border=True)
+    slot = st.empty()   # `container.empty()` adds an empty element inside; the slot's empty() clears it
+    box = slot.container(border=True)
     bar = box.progress(0.0, text=f"{label}: starting…")
     box.button("Cancel", key=f"_jobs.cancel.{kind}", icon=":material/cancel:",
                on_click=lambda: ss.__setitem__(marker, key))
@@ -272,12 +273,12 @@ def run(kind: str, key, label: str, compute: Callable[[Progress], T], est: Estim
         update(force=True)
         result = compute(report)
     except Cancelled as why:
-        box.empty()
+        slot.empty()
         st.info(f"{label}: {why}.", icon=":material/cancel:")
         return None
     finally:
         driver.STOP_CHECK.reset(token)
         GATE.leave(ticket)
         gc.collect()   # a finished job's big intermediate arrays go back now, not at some later collection
-    box.empty()
+    slot.empty()
     return result

@@ -4,7 +4,7 @@ that belong in the share link register themselves with ui.link."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,14 @@ def log_grid(low: float, high: float, *extra: float) -> list[float]:
             v = float(f"{m}e{e}")
             if low * (1 - 1e-12) <= v <= high * (1 + 1e-12):
                 values.add(v)
+    values.update(float(v) for v in extra if isinstance(v, (int, float)) and low <= v <= high)
+    return sorted(values)
+
+
+def even_grid(low: float, high: float, step: float, *extra: float) -> list[float]:
+    """low, low + step, ... up to high, plus the given values in [low, high] (kept exact)."""
+    count = int(math.floor((high - low) / step + 1e-9))
+    values = {round(low + i * step, 12) for i in range(count + 1)}
     values.update(float(v) for v in extra if isinstance(v, (int, float)) and low <= v <= high)
     return sorted(values)
 
@@ -79,6 +87,14 @@ def log_param_input(label: str, key: str, low: float, high: float, default: floa
     """A parameter on a log scale: a box where any value in [low, high] can be typed exactly (the
     textbook's η = 1.1) and, under it, a slider over a 1-1.5-2-3-5-7 ladder that sets the box. The
     box's key holds the value (share links and presets write it)."""
+    return typed_input(label, key, low, high, default, lambda typed: log_grid(low, high, typed, default),
+                       container, help=help)
+
+
+def typed_input(label: str, key: str, low: float, high: float, default: float,
+                ladder: Callable[[float], list[float]], container, help: str | None = None) -> float:
+    """A box where any value in [low, high] can be typed exactly and, under it, a slider over
+    `ladder(typed value)` (which holds the typed value) that sets the box (key `<key>.slide`)."""
     ss = st.session_state
     try:
         value = float(ss.get(key, default))
@@ -89,10 +105,31 @@ def log_param_input(label: str, key: str, low: float, high: float, default: floa
     typed = container.number_input(label, min_value=low, max_value=high, step=None,
                                    format="%g", key=key, help=help, persist_state="session")
     ss[f"{key}.slide"] = float(typed)
-    container.select_slider(f"{label} (slide)", options=log_grid(low, high, typed, default), key=f"{key}.slide",
+    container.select_slider(f"{label} (slide)", options=ladder(float(typed)), key=f"{key}.slide",
                             format_func=lambda v: f"{v:g}", on_change=_copy_slider, args=(key,),
                             label_visibility="collapsed")
     return float(typed)
+
+
+def shared_typed_input(label: str, key: str, low: float, high: float, default: float, container=None,
+                     help: str | None = None, ladder: Callable[[float], list[float]] | None = None) -> float:
+    """`log_param_input` (or `typed_input` over `ladder`) whose value is part of the share link
+    (`o.<key>=...`): a tolerance, a scale or an angle that can be typed exactly (3e-7, 37.5°) as well
+    as slid. A link's value outside [low, high] is clamped, with a note under the box."""
+    container = container or st
+    restore = st.session_state.get(link.RESTORE) or {}
+    if key in restore:
+        value, notice = link.convert_option(restore.pop(key), None, {"min_value": low, "max_value": high})
+        if value is not None:
+            st.session_state[key] = float(value)
+        if notice:
+            container.caption(f":material/link: The link's value was changed — {label}: {notice}")
+    if ladder is None:
+        value = log_param_input(label, key, low, high, default, container, help=help)
+    else:
+        value = typed_input(label, key, low, high, default, ladder, container, help=help)
+    link.remember_option(key, value)
+    return value
 
 
 def method_picker(key: str, default: str = "gd", allowed: Sequence[str] | None = None,

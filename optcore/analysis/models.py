@@ -74,3 +74,88 @@ def newton_step_field(obj: Objective, XY: np.ndarray, max_condition: float = 1e1
             steps[good] = -np.linalg.solve(Hs[good], g[ok][good][..., None])[..., 0]
         out[ok] = steps
     return out
+
+
+def newton_direction_label(f0: float, slope: float, f_full: float | None, f_half: float | None) -> str:
+    """Which way the Newton step s points, in words that agree with the f values shown beside it: a
+    direction can be downhill at first (∇fᵀs < 0) while f rises after the full and the half step
+    (the blog's start (3.1, 1.8)); then the label says so."""
+    if f_full is None:
+        return "—"
+    if slope > 0:
+        return "uphill (∇fᵀs > 0)"
+    if slope == 0:
+        return "flat (∇fᵀs = 0)"
+    rises = [name for name, v in (("full", f_full), ("half", f_half)) if v is not None and not v < f0]
+    if len(rises) == 2:
+        return "downhill only at first (∇fᵀs < 0): f rises after the full and the half step"
+    if rises == ["full"]:
+        return "downhill (∇fᵀs < 0), but the full step overshoots: f rises; the half step lowers it"
+    return "downhill (∇fᵀs < 0)"
+
+
+def newton_at_starts(obj: Objective, starts) -> list[dict]:
+    """One table row per start: what the Hessian says there (det H, its eigenvalues), the Newton
+    step, f after the full and the half step, and whether the Newton direction points downhill."""
+    rows = []
+    for x0 in starts:
+        f0, g, H = taylor_model(obj, x0)
+        lam = symmetric_eigenvalues(H)
+        step = newton_landing_point(g, H)
+        f_full = float(obj.value(x0 + step)) if step is not None else None
+        f_half = float(obj.value(x0 + 0.5 * step)) if step is not None else None
+        slope = float(g @ step) if step is not None else 0.0
+        rows.append({"start": ", ".join(f"{v:.4g}" for v in x0), "f": f0, "det H": float(np.linalg.det(H)),
+                     "eigenvalues of H": ", ".join(f"{v:.4g}" for v in lam),
+                     "Newton step −H⁻¹∇f": ", ".join(f"{v:.3g}" for v in step) if step is not None else "H singular",
+                     "f after the full step": f_full, "f after half the step": f_half,
+                     "Newton direction": newton_direction_label(f0, slope, f_full, f_half)})
+    return rows
+
+
+def newton_models(obj: Objective, points: np.ndarray, k: int, bfgs_inverse=None):
+    """The quadratic models at step k of a run through `points`: (f_k, ∇f, H, {label: model
+    Hessian}, {label: (where the model is flat, its kind)}, note). A BFGS run's inverse-Hessian
+    estimates (`bfgs_inverse`, one per step) add its own model; `note` says when that estimate is
+    singular."""
+    x_k = points[k]
+    f_k, g, H = taylor_model(obj, x_k)
+    models, note = {"true Hessian": H}, None
+    if bfgs_inverse is not None and len(bfgs_inverse) > k:
+        try:
+            models["BFGS estimate"] = np.linalg.inv(np.asarray(bfgs_inverse[k], dtype=float))
+        except np.linalg.LinAlgError:
+            note = "BFGS's estimate is singular at this step."
+    landings = {label: (newton_landing_point(g, M, x_k), quadratic_model_kind(M)) for label, M in models.items()}
+    return f_k, g, H, models, landings, note
+
+
+# How a second-order method's step differs from the jump to where the true model is flat, η = 1
+# and no line search aside.
+CHANGED_HESSIAN = {"newton_abs": "it solves with |H| (H's eigenvalues made positive), not H",
+                   "newton_reg": "it adds the damping λI to H before solving",
+                   "diag_newton": "it divides by diag H only, not the whole H"}
+
+
+def newton_step_note(method: str, params: dict, moved_to, landing) -> str:
+    """Why the step a second-order method took is, or is not, the jump to where the true model is
+    flat, said from its actual settings: "the full jump to where the model is flat" (η = 1, no line
+    search), "the learning rate η = 0.5 scales the jump", "the backtracking line search chose the
+    step length", or the change the method makes to H."""
+    search = params.get("line_search", "none")
+    searched = search not in (None, "none")
+    if landing is not None and np.allclose(moved_to, landing, rtol=1e-9, atol=1e-12):
+        return (f"the {search} line search kept the full jump to where the model is flat" if searched
+                else "the full jump to where the model is flat")
+    reasons = []
+    lr = params.get("lr")
+    if isinstance(lr, (int, float)) and lr != 1:
+        reasons.append(f"the learning rate η = {lr:g} scales the jump")
+    if searched:
+        reasons.append(f"the {search} line search chose the step length")
+    if method in CHANGED_HESSIAN:
+        reasons.append(CHANGED_HESSIAN[method])
+    if reasons:
+        return "; ".join(reasons)
+    return "H is singular here: the model has no unique flat point" if landing is None else \
+        "not where the model is flat"

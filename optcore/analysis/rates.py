@@ -6,6 +6,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..objective import Objective
+from .curvature_maps import symmetric_eigenvalues
+from .models import newton_landing_point, taylor_model
+
 
 def contraction_factor(alpha: float | np.ndarray, eigenvalues: Sequence[float]) -> np.ndarray | float:
     """r(α) = max_i |1 − α λ_i|: the factor by which one gradient-descent step with learning rate α
@@ -95,3 +99,51 @@ def convergence_order(errors: Sequence[float], tail: int = 3, floor: float = 1e-
     if np.ptp(a) == 0:
         return math.nan
     return float(np.polyfit(a, b, 1)[0])
+
+
+def first_step_within_tol(grad_norms: Sequence[float], tol: float) -> int | None:
+    """First k with ‖∇f(x_k)‖ ≤ tol, or None."""
+    hits = np.flatnonzero(np.asarray(grad_norms) <= tol)
+    return int(hits[0]) if hits.size else None
+
+
+def reference_hessian(obj: Objective, x0, minima) -> tuple[np.ndarray | None, np.ndarray | None, str]:
+    """Where to read the Hessian for the learning-rate theory and its eigenvalues there: anywhere
+    for a quadratic, else the known or found minimum nearest the start. (point, eigenvalues, where)."""
+    if obj.is_quadratic:
+        point, where = np.asarray(x0, dtype=float), "constant (f is quadratic)"
+    elif len(minima):
+        point = minima[int(np.argmin(np.linalg.norm(minima - x0, axis=1)))]
+        where = f"at the minimum nearest the start ({', '.join(f'{v:.4g}' for v in point)})"
+    else:
+        return None, None, ""
+    return point, symmetric_eigenvalues(obj.hess(point)), where
+
+
+def rate_target(obj: Objective, x0, x_ref):
+    """x* for the measured rates: the reference minimum, or for a quadratic where Newton lands."""
+    if not obj.is_quadratic:
+        return x_ref
+    return newton_landing_point(*taylor_model(obj, x0)[1:], x0)
+
+
+def order_target(runs: dict, minima: np.ndarray):
+    """x* for the order of convergence of `runs` {"Newton": ..., "gradient descent": ...}: where a
+    converged Newton run ended, else the known minimum nearest the end of the gradient-descent run,
+    else None."""
+    if runs["Newton"].status == "converged":
+        return runs["Newton"].points[-1]
+    if len(minima):
+        end = runs["gradient descent"].points[-1]
+        return minima[int(np.argmin(np.linalg.norm(minima - end, axis=1)))]
+    return None
+
+
+def convergence_orders(runs: dict, target) -> tuple[dict, dict]:
+    """Per run, the errors ‖x_k − x*‖ above rounding error and the fitted order of convergence."""
+    errors, slopes = {}, {}
+    for label, t in runs.items():
+        e = errors_to_point(t.points, target)
+        errors[label] = e[np.isfinite(e) & (e > 1e-12 * max(1.0, float(np.linalg.norm(target))))]
+        slopes[label] = convergence_order(errors[label])
+    return errors, slopes

@@ -136,13 +136,22 @@ def _window_axes(fig: go.Figure, xs, ys, **kwargs) -> None:
 # --------------------------------------------------------------------------------------------
 # Curvature maps
 # --------------------------------------------------------------------------------------------
-def _map_figure(xs, ys, heat: go.Heatmap, F, names, critical, paths, zero_contour_of, title) -> go.Figure:
+def has_zero_line(Z) -> bool:
+    """Whether the zero contour of Z exists in the window: Z takes both signs there. A legend entry
+    "det H = 0" for a line that is not drawn would send the student looking for it."""
+    z = np.asarray(Z, dtype=float)
+    z = z[np.isfinite(z)]
+    return bool(z.size and z.min() < 0 < z.max())
+
+
+def _map_figure(xs, ys, heat: go.Heatmap, F, names, critical, paths, zero_contour_of, title,
+                zero_name: str = "det H = 0") -> go.Figure:
     fig = go.Figure(heat)
     fig.add_trace(contour_lines(xs, ys, F))
-    if zero_contour_of is not None:
+    if zero_contour_of is not None and has_zero_line(zero_contour_of):
         fig.add_trace(go.Contour(x=f32(xs), y=f32(ys), z=f32(zero_contour_of), contours=dict(coloring="none", start=0, end=0,
                                  size=1), line=dict(color="black", width=2.5, dash="dash"), showscale=False,
-                                 hoverinfo="skip", name="det H = 0", showlegend=True))
+                                 hoverinfo="skip", name=zero_name, showlegend=True))
     for t in critical_point_traces(critical or []):
         fig.add_trace(t)
     for t in path_traces(paths or {}):
@@ -174,7 +183,7 @@ def min_eigenvalue_figure(xs, ys, lam_min, F, names=("x", "y"), critical=None, p
                       name="λ_min", colorbar=dict(title=dict(text="λ<sub>min</sub>", side="right"), thickness=14),
                       hovertemplate=f"{names[0]}=%{{x:.4g}}, {names[1]}=%{{y:.4g}}<br>λ<sub>min</sub> = %{{z:.4g}}"
                                     "<extra></extra>")
-    return _map_figure(xs, ys, heat, F, names, critical, paths, lam_min, title)
+    return _map_figure(xs, ys, heat, F, names, critical, paths, lam_min, title, zero_name="λ<sub>min</sub> = 0")
 
 
 def curvature_class_figure(xs, ys, classes, F, names=("x", "y"), critical=None, paths=None,
@@ -285,7 +294,7 @@ def vector_fields_figure(xs, ys, F, XY, newton, gradient, det=None, names=("x", 
     for col, (field, axis, label) in enumerate(((newton, "coloraxis", "Newton step"),
                                                 (gradient, "coloraxis2", "−∇f")), start=1):
         fig.add_trace(contour_lines(xs, ys, F), 1, col)
-        if det is not None:
+        if det is not None and has_zero_line(det):
             fig.add_trace(go.Contour(x=f32(xs), y=f32(ys), z=f32(det), contours=dict(coloring="none", start=0, end=0, size=1),
                                      line=dict(color="#762a83", width=2, dash="dash"), showscale=False,
                                      hoverinfo="skip", name="det H = 0", showlegend=col == 1), 1, col)

@@ -7,7 +7,7 @@ import streamlit as st
 import optcore
 from optcore import race as races
 from optcore.figures import race as race_figs
-from ui import cache, link, state, views
+from ui import cache, link, race_table, state, views
 
 DEFAULT_METHODS = ["gd", "momentum", "adam", "bfgs"]
 BUDGET_KINDS = {"gradient evaluations": "grad", "iterations": "iterations", "f evaluations": "f",
@@ -68,46 +68,13 @@ st.caption(f"Median over {len(starts)} starts, band from the 25th to the 75th pe
            f"({result.f_star_source}); a run succeeds when f − f* ≤ {result.f_tol:.0e} within "
            f"{budget.describe(obj.dim)}.")
 
-rows = result.table()
-winner = result.winner()
-to_tol = f"median {budget.kind} to tol"   # the engine's key; the column is named in words
-spent_words = "cost" if budget.kind == "cost" else races.BUDGET_KINDS[budget.kind]
-to_tol_words = f"median {spent_words} to reach tol"
-
-
-def gap_text(gap: float) -> str:
-    """f − f* as the table shows it: 3 significant digits, 'diverged' where a run left for infinity."""
-    return f"{gap:.3g}" if np.isfinite(gap) else "diverged"
-
-
-def spent_text(spent: float) -> str:
-    return f"{spent:,.4g}" if np.isfinite(spent) else "not reached"
-
-
-st.dataframe([{"best": "★" if i == winner else "", "method": r["method"], "tuned": r["tuned"],
-               "success rate": r["success rate"], "median f − f*": gap_text(r["median f − f*"]),
-               "worst f − f*": gap_text(r["worst f − f*"]), to_tol_words: spent_text(r[to_tol]),
-               "diverged": r["diverged"]}
-              for i, r in enumerate(rows)], hide_index=True, key="race_table",
-             column_order=["best", "method", "tuned", "success rate", "median f − f*", "worst f − f*", to_tol_words,
-                           "diverged"],
-             column_config={"success rate": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
-                            "median f − f*": st.column_config.TextColumn(
-                                help=f"over the starts, at the budget; 0 means within {result.resolution:.0e} of f*"),
-                            "worst f − f*": st.column_config.TextColumn(help="the worst start, at the budget"),
-                            to_tol_words: st.column_config.TextColumn(
-                                help="not reached: the median start never got within the tolerance")})
+race_table.show_race_table(result, budget)
 for note in result.notes:
     st.caption(f":material/info: {note}")
 
 if tune:
     score_title = "median f − f* at the budget" if criterion == "gap" else f"median {budget.kind} to tolerance"
-    curves = []
-    for entry in result.entries:
-        if entry.sweep is not None and "lr" in entry.sweep.best_setting:
-            lrs, scores = entry.sweep.curve()
-            curves.append(dict(label=entry.label, lrs=lrs, scores=scores, best_lr=entry.sweep.best_setting["lr"],
-                               best_score=float(entry.sweep.scores[entry.sweep.best])))
+    curves = race_table.tuning_curves(result)
     if curves:
         st.subheader("Tuning sweeps")
         st.plotly_chart(race_figs.tuning_sweep_figure(curves, score_title=score_title,
