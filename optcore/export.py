@@ -134,7 +134,7 @@ def provenance(obj, trajectories: Mapping[str, object], *, steps: int | None = N
         "tol": None if tol is None else float(tol),
         "window": None if window is None else [[float(a), float(b)] for a, b in window],
         "optcore_version": optcore_version(),
-        "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "created": _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
     }
 
 

@@ -11,7 +11,7 @@ import optcore
 from optcore import analysis
 from optcore.figures import analysis as afigs
 from optcore.figures import trajectory as tfigs
-from ui import cache, scrub, views
+from ui import cache, scrub
 
 SWEEP_METHODS = ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "newton", "diag_newton")
 SECOND_PARAM = {"momentum": "beta", "nesterov": "beta", "adam": "beta1", "rmsprop": "gamma"}
@@ -50,7 +50,7 @@ class RateModel(NamedTuple):
 
 
 def rate_model(obj, x0, minima) -> RateModel:
-    x_ref, eigs, where = views.reference_hessian(obj, x0, minima)
+    x_ref, eigs, where = analysis.reference_hessian(obj, x0, minima)
     positive = eigs is not None and bool(np.all(np.isfinite(eigs))) and float(eigs.min()) > 0
     return RateModel(x_ref, eigs, where, positive, analysis.stability_edge(eigs) if positive else None)
 
@@ -68,7 +68,7 @@ def explain_missing_rates(model: RateModel) -> bool:
 
 def rate_figure(formula, obj, x0, model: RateModel, alpha: float):
     """r(α) on the quadratic model with the rates measured from runs (one at the student's α)."""
-    x_star = views.rate_target(obj, x0, model.x_ref)
+    x_star = analysis.rate_target(obj, x0, model.x_ref)
     measured = cache.measured_rates(formula, x0, x_star, np.linspace(0.1 * model.edge, 1.05 * model.edge, 12))
     chosen = next(iter(cache.measured_rates(formula, x0, x_star, [alpha] if alpha > 0 else [])), None)
     alphas = np.linspace(0, 1.3 * model.edge, 400)

@@ -15,10 +15,6 @@ from ui import cache, state
 from ui.inspector import step_inspector  # noqa: F401  (the Playground calls views.step_inspector)
 from ui.numbers import format_vector, without_noise
 
-# Read by pages that call them as views.<name>; they belong to optcore.analysis.
-reference_hessian, rate_target = analysis.reference_hessian, analysis.rate_target
-order_target, convergence_orders = analysis.order_target, analysis.convergence_orders
-
 
 def known_minima() -> np.ndarray:
     """Minima to mark and measure against: the preset's (exact), else the local minima found in the

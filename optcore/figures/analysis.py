@@ -681,7 +681,7 @@ def basin_figure(xs, ys, labels: Sequence[np.ndarray], iterations: Sequence[np.n
                                                "iterations: %{customdata:.0f}<extra></extra>"), 1, col)
         if F is not None:
             fig.add_trace(contour_lines(xs, ys, F, n=12, color="rgba(255,255,255,0.45)"), 1, col)
-        for i, (a, kind) in enumerate(zip(attractors, kinds)):
+        for a, kind in zip(attractors, kinds):
             marker = dict(KIND_MARKERS[kind], size=6, line=dict(width=0.5, color="black")) if many else KIND_MARKERS[kind]
             fig.add_trace(go.Scatter(x=[a[0]], y=[a[1]], mode="markers", marker=marker,
                                      showlegend=False,

@@ -83,11 +83,11 @@ with tab_sweep:
 with tab_order:
     st.markdown(rates.ORDER_INTRO)
     order_runs = rates.order_runs(formula, x0, model)
-    target = views.order_target(order_runs, minima)
+    target = analysis.order_target(order_runs, minima)
     if target is None:
         st.info("Neither a converged Newton run nor a known minimum gives x*; try another start.")
     else:
-        errors, slopes = views.convergence_orders(order_runs, target)
+        errors, slopes = analysis.convergence_orders(order_runs, target)
         st.plotly_chart(afigs.convergence_order_figure(errors, slopes), key="lr_order_chart")
         st.caption(views.order_caption(target, order_runs, errors, slopes))
 
