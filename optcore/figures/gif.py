@@ -30,7 +30,8 @@ _BOLD_FILES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", "DejaVuSa
                "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf", "Arial Bold.ttf")
 INK, MUTED, GRID = (38, 39, 48), (100, 104, 115), (200, 204, 212)
 STATUS_TEXT = {"converged": "converged at step {k}", "max_steps": "stopped after {k} steps",
-               "diverged": "diverged at step {k}"}
+               "diverged": "diverged at step {k}",
+               "still moving": "∇f < tol at step {k}, still moving"}   # ∇f small on the way to an infimum
 
 
 def _font(size: int, bold: bool = False):
@@ -322,7 +323,8 @@ def render_gif(obj, trajectories: Mapping[str, object], window: Sequence[tuple[f
             y = top + 28 + row * i + 20
             last = int(traj.iterations)
             if j and tau >= last:
-                text, fill = STATUS_TEXT.get(traj.status, traj.status + " at {k}").format(k=last), INK
+                status = "still moving" if getattr(traj, "stopped_at", "") == "still moving" else traj.status
+                text, fill = STATUS_TEXT.get(status, status + " at {k}").format(k=last), INK
             else:
                 text, fill = (f"step {min(step_now, last)}" if j else "at its start"), MUTED
             fdraw.text((legend_x + 34, y), text, font=small, fill=fill)
