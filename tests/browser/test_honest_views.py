@@ -75,3 +75,32 @@ def test_phone_reaches_formula_and_start(browser, warm_app):
         screenshot(page, "honest_phone")
     finally:
         page.context.close()
+
+
+def test_start_on_the_window_edge_is_drawn_whole(page, server_url):
+    """x^2 + 3y^2 from (2, 1) in the window [-2, 2]^2: the start sat on the right edge, its marker
+    cut in half. The drawn view keeps a margin around it; the sidebar's start and window and the
+    link keep what the link said (an earlier widening reset a link's start in the browser)."""
+    open_app(page, server_url, {"f": "x^2 + 3y^2", "x0": "2,1", "win": "-2,2;-2,2"}, chart="pg_chart")
+    wait_idle(page)
+    g = graph(page, "pg_chart")
+    start = g.evaluate("""g => {
+        const i = g.data.findIndex(t => t.name === 'start');
+        const t = g._fullData[i], L = g._fullLayout;
+        return {x: t.x[0], y: t.y[0], size: g._fullData[i].marker.size, line: g._fullData[i].marker.line.width,
+                xr: L.xaxis.range, yr: L.yaxis.range, w: L.xaxis._length, h: L.yaxis._length};
+    }""")
+    assert (start["x"], start["y"]) == (2, 1), start
+    radius = start["size"] / 2 + start["line"]
+    (x_lo, x_hi), (y_lo, y_hi) = start["xr"], start["yr"]
+    right_px = (x_hi - start["x"]) / (x_hi - x_lo) * start["w"]
+    left_px = (start["x"] - x_lo) / (x_hi - x_lo) * start["w"]
+    top_px = (y_hi - start["y"]) / (y_hi - y_lo) * start["h"]
+    assert min(right_px, left_px, top_px) >= radius, (start, radius)   # the whole marker in the plot area
+    # the sidebar and the link still hold the linked start and window
+    assert float(page.locator(f'{SIDEBAR} input[aria-label="x"]').input_value()) == 2.0
+    assert float(page.locator(f'{SIDEBAR} input[aria-label="y"]').input_value()) == 1.0
+    url = page.url.replace("%2C", ",").replace("%3B", ";")
+    assert "x0=2,1" in url and "win=-2,2;-2,2" in url, url
+    no_exception(page)
+    screenshot(page, "honest_start_on_the_edge")
