@@ -61,6 +61,34 @@ def test_exp_100x_is_not_called_stationary(page, server_url):
     screenshot(page, "honest_exp_100x")
 
 
+BAR_WATCH = """
+window.__barPainted = 0; window.__barFrames = 0;
+(function tick() {
+  const el = document.querySelector('.st-key-compact_bar');
+  if (el) {
+    window.__barFrames++;
+    if (el.getBoundingClientRect().height > 2 && getComputedStyle(el).visibility !== 'hidden') window.__barPainted++;
+  }
+  requestAnimationFrame(tick);
+})();
+"""
+
+
+def test_phone_bar_never_flashes_on_a_desktop(browser, warm_app):
+    """1440 × 900, first load: the phone's formula-and-start bar is in the page but never painted
+    (it showed for ~0.7 s while Streamlit loaded the element carrying the media query)."""
+    page = new_page(browser, width=1440, height=900)
+    try:
+        page.context.add_init_script(BAR_WATCH)
+        open_app(page, warm_app, chart="pg_chart")
+        frames, painted = page.evaluate("[window.__barFrames, window.__barPainted]")
+        assert frames > 0, "the bar was in the page during the load"
+        assert painted == 0, f"the bar was painted in {painted} of {frames} frames"
+        screenshot(page, "honest_desktop_no_bar", full_page=False)
+    finally:
+        page.context.close()
+
+
 def test_phone_reaches_formula_and_start(browser, warm_app):
     """390 × 844: the formula and start are in the main area, no need to open the sidebar."""
     page = new_page(browser, width=390, height=844)
@@ -68,6 +96,9 @@ def test_phone_reaches_formula_and_start(browser, warm_app):
         open_app(page, warm_app, chart="pg_chart")
         bar = page.locator(".st-key-compact_bar")
         assert bar.is_visible()
+        wait_until(lambda: bar.bounding_box()["height"] > 40, message="the bar opened on a narrow screen")
+        box, heading = bar.bounding_box(), page.locator("[data-testid=stMain] h2").filter(has_text="Playground").first.bounding_box()
+        assert box["y"] + box["height"] <= heading["y"] + 1, (box, heading)   # the page flows below it
         type_into(page, bar.locator("input").first, "x^2 + 3y^2")
         wait_until(lambda: "3y" in page.locator(".st-key-formula_input input").input_value(), message="applied")
         type_into(page, bar.locator("input").nth(1), "1.5, -0.5")
