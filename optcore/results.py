@@ -81,7 +81,7 @@ class Trajectory:
     method: str
     params: dict[str, Any]
     variables: tuple[str, ...]
-    stopped_at: str = ""  # for a converged run: "minimum" | "saddle point" | "maximum" | "flat point"
+    stopped_at: str = ""  # for a converged run: "minimum" | "saddle point" | "maximum" | "flat point" | "still moving"
 
     @property
     def step_sizes(self) -> np.ndarray:
@@ -322,7 +322,8 @@ class BatchTrajectory:
     @functools.cached_property
     def stopped_at(self) -> np.ndarray:
         """``(m,)`` what each converged row found: "minimum", "saddle point", "maximum" or "flat
-        point" (a zero eigenvalue: the Hessian cannot tell); "" for rows that did not converge.
+        point" (a zero eigenvalue: the Hessian cannot tell), or "still moving" (∇f fell below tol
+        while x kept walking toward an infimum, see `still_moving`); "" for rows that did not converge.
 
         ∇f = 0 is all a method checks; Newton's method in particular is as happy on a saddle as on
         a minimum. One batched Hessian evaluation at the converged points tells them apart.
