@@ -135,3 +135,19 @@ def test_start_on_the_window_edge_is_drawn_whole(page, server_url):
     assert "x0=2,1" in url and "win=-2,2;-2,2" in url, url
     no_exception(page)
     screenshot(page, "honest_start_on_the_edge")
+
+
+def test_newton_on_exp_100x_is_not_called_converged(page, server_url):
+    """Newton with η = 1 on exp(100x) steps by -1/100 for ever while ∇f shrinks geometrically:
+    ∇f passes the tolerance, but the page says x is still moving toward an infimum, as a warning."""
+    open_app(page, server_url, {"f": "exp(100x)", "x0": "0.1", "m.m0": "newton(lr=1)", "steps": "100"},
+             chart="pg_chart")
+    wait_idle(page)
+    warning = page.locator("[data-testid=stMain] [data-testid=stAlertContentWarning]").filter(has_text="infimum")
+    wait_until(lambda: warning.count() >= 1, message="the still-moving warning")
+    text = warning.first.inner_text()
+    assert "still moving" in text and "not a stationary point" in text, text
+    assert page.locator("[data-testid=stMain] [data-testid=stAlertContentSuccess]").count() == 0
+    assert "converged in" not in page.locator("[data-testid=stMain]").inner_text()
+    no_exception(page)
+    screenshot(page, "honest_newton_exp_100x")
