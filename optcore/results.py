@@ -52,6 +52,16 @@ STOPPED_AT_TEXT = {
     "flat point": ", at a point where ∇²f is singular: the curvature cannot tell a minimum from a saddle",
 }
 
+# A run whose ∇f fell below tol while x kept moving by steady steps is not at a stationary point:
+# Newton on exp(100x) steps by -1/100 forever while ∇f shrinks geometrically ("converged in 28
+# steps" of a function with no stationary point). A point approached has shrinking steps: Newton
+# on x^8 shrinks them by 6/7 per step, GD on x^4 like k^(-3/2).
+STILL_MOVING = "still moving"
+STEADY_MIN_STEPS = 6     # judged over the second half of the run: at least 3 steps in it
+STEADY_RATIO = 0.8       # the last steps at least this share of the steps half-way: not shrinking
+STRAIGHT_RATIO = 0.9     # net displacement over the second half / distance walked: one direction
+MOVING_SCALE = 1e-9      # a last step below this (relative to max(1, ‖x‖)) is rounding, not movement
+
 
 # ---------------------------------------------------------------- results
 
@@ -71,7 +81,7 @@ class Trajectory:
     method: str
     params: dict[str, Any]
     variables: tuple[str, ...]
-    stopped_at: str = ""  # for a converged run: "minimum" | "saddle point" | "maximum" | "flat point"
+    stopped_at: str = ""  # for a converged run: "minimum" | "saddle point" | "maximum" | "flat point" | "still moving"
 
     @property
     def step_sizes(self) -> np.ndarray:
@@ -303,13 +313,17 @@ class BatchTrajectory:
         """Why row ``i`` stopped, as a sentence."""
         k = int(self.iterations[i])
         notes = {name: int(count[i]) for name, count in self.notes.items() if count[i]}
+        if self.stopped_at[i] == STILL_MOVING:
+            last_step = float(np.linalg.norm(self.point_history[k, i] - self.point_history[k - 1, i]))
+            return _still_moving_message(k, float(self.final_grad_norms[i]), last_step, notes)
         text = _message(str(self.status[i]), k, self.reasons[i], float(self.final_grad_norms[i]), notes)
         return text + STOPPED_AT_TEXT.get(self.stopped_at[i], "")
 
     @functools.cached_property
     def stopped_at(self) -> np.ndarray:
         """``(m,)`` what each converged row found: "minimum", "saddle point", "maximum" or "flat
-        point" (a zero eigenvalue: the Hessian cannot tell); "" for rows that did not converge.
+        point" (a zero eigenvalue: the Hessian cannot tell), or "still moving" (∇f fell below tol
+        while x kept walking toward an infimum, see `still_moving`); "" for rows that did not converge.
 
         ∇f = 0 is all a method checks; Newton's method in particular is as happy on a saddle as on
         a minimum. One batched Hessian evaluation at the converged points tells them apart.
@@ -324,6 +338,10 @@ class BatchTrajectory:
         eigenvalues = np.full(H.shape[:-1], np.nan)
         eigenvalues[ok] = np.linalg.eigvalsh(H[ok])
         kinds[converged] = classify_curvature(eigenvalues)
+        if "points" in self.history.segments[0][1]:
+            moving = converged[still_moving(self.objective, self.point_history, self.value_history,
+                                            self.iterations[converged], converged)]
+            kinds[moving] = STILL_MOVING
         return kinds
 
     @functools.cached_property
@@ -448,6 +466,74 @@ def _divergence_reason(step: int, x_finite: bool, radius: float, value: float) -
 
 def _steps(n: int) -> str:
     return f"{n} step" if n == 1 else f"{n} steps"
+
+
+def still_moving(objective, points: np.ndarray, values: np.ndarray, iterations: np.ndarray,
+                 rows: np.ndarray) -> np.ndarray:
+    """Which of the stopped ``rows`` (time-major ``points`` (K+1, m, d) and ``values`` (K+1, m), each
+    row stopped after ``iterations``) were still walking toward an infimum when ∇f fell below tol:
+    over the second half of the run the steps did not shrink (the last three at least STEADY_RATIO
+    of the three half-way), went one way (net displacement at least STRAIGHT_RATIO of the distance
+    walked) and are not rounding-sized, f kept falling, and f keeps falling along the direction of
+    travel for RAY_DOUBLINGS doublings of the last step. Adam crossing the flat bottom of x^4 also
+    moves by steady steps, but f rises again one step further: a stationary point lies on its way.
+    Returns a bool array over ``rows``."""
+    rows = np.asarray(rows, dtype=np.intp)
+    k = np.asarray(iterations, dtype=np.intp)
+    out = np.zeros(rows.shape, dtype=bool)
+    long_enough = k >= STEADY_MIN_STEPS
+    if objective is None or not long_enough.any():
+        return out
+    r, k = rows[long_enough], k[long_enough]
+    P = points[:, r]                                        # (K+1, r, d)
+    cols = np.arange(r.size)
+    with np.errstate(all="ignore"):
+        S = np.linalg.norm(np.diff(P, axis=0), axis=-1)     # (K, r): step j+1 is S[j]
+        walked = np.vstack([np.zeros((1, r.size)), np.cumsum(S, axis=0)])
+        h = k // 2
+        last = np.min([S[k - j, cols] for j in (1, 2, 3)], axis=0)
+        middle = np.max([S[h + j, cols] for j in (0, 1, 2)], axis=0)
+        net = np.linalg.norm(P[k, cols] - P[h, cols], axis=-1)
+        path = walked[k, cols] - walked[h, cols]
+        scale = np.maximum(1.0, np.linalg.norm(P[k, cols], axis=-1))
+        steady = ((last >= STEADY_RATIO * middle) & (net >= STRAIGHT_RATIO * path)
+                  & (last > MOVING_SCALE * scale) & (values[k, r] < values[h, r]) & np.isfinite(last))
+    if steady.any():
+        where = np.flatnonzero(steady)
+        steady[where] = _falls_along_the_way(objective, P[k[where], where], P[k[where] - 1, where],
+                                             values[k[where], r[where]])
+    out[long_enough] = steady
+    return out
+
+
+RAY_DOUBLINGS = 20   # look a million last steps ahead: an infimum at infinity, or a stationary point on the way
+
+
+def _falls_along_the_way(objective, X: np.ndarray, X_before: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """Per row, whether f does not rise along the ray from X in the direction of the last step
+    (X - X_before), at 1, 2, 4, ... 2^RAY_DOUBLINGS last steps ahead, up to where f stops being
+    finite or ‖x‖ passes DIVERGENCE_RADIUS."""
+    t = 2.0 ** np.arange(RAY_DOUBLINGS + 1)
+    ahead = X[:, None, :] + t[None, :, None] * (X - X_before)[:, None, :]      # (n, T, d)
+    n, T, d = ahead.shape
+    try:
+        with np.errstate(all="ignore"):
+            F = np.asarray(objective.value(ahead.reshape(n * T, d)), dtype=float).reshape(n, T)
+    except Exception:
+        return np.zeros(n, dtype=bool)
+    usable = np.isfinite(F) & (np.linalg.norm(ahead, axis=-1) <= DIVERGENCE_RADIUS)
+    usable = np.cumprod(usable, axis=1).astype(bool)        # up to the first unusable point
+    G = np.concatenate([f[:, None], np.where(usable, F, np.nan)], axis=1)
+    rises = np.nan_to_num(np.diff(G, axis=1), nan=0.0) > 0
+    return usable[:, :6].all(axis=1) & ~rises.any(axis=1)
+
+
+def _still_moving_message(iterations: int, grad_norm: float, last_step: float, notes: dict[str, int]) -> str:
+    text = (f"‖∇f‖ = {grad_norm:.3g} fell below tol after {_steps(iterations)}, but x is still moving by "
+            f"steady steps (the last one {last_step:.3g} long): f is approaching an infimum (its greatest "
+            "lower bound, perhaps at infinity), not a stationary point")
+    details = [NOTE_TEXT.get(name, name + " at {n} step(s)").format(n=n) for name, n in notes.items()]
+    return text + (f" ({'; '.join(details)})" if details else "")
 
 
 def _message(status: str, iterations: int, reason: str, grad_norm: float, notes: dict[str, int]) -> str:

@@ -119,8 +119,9 @@ def finite_start(obj, start: Sequence[float], window: Sequence[tuple[float, floa
     return [float(v) for v in start]
 
 
-FAR = 2.5         # a run's points further than this many window widths outside the window are clipped
+FAR = 2.5          # a run's points further than this many window widths outside the window are clipped
 RUN_MARGIN = 0.08  # margin around the starts and paths, as a share of the view's width
+EDGE_SHARE = 0.03  # a start or path point closer than this share of the width to the edge is drawn cut
 
 
 def _nice_outwards(lo: float, hi: float) -> tuple[float, float]:
@@ -132,31 +133,40 @@ def _nice_outwards(lo: float, hi: float) -> tuple[float, float]:
 def window_with_runs(window: Sequence[tuple[float, float]], paths: Sequence[np.ndarray]
                      ) -> tuple[Window, list[bool]]:
     """The view that shows `window` (the stationary points) and every run drawn in it: the union of
-    the window and the starts and path points, with a margin, rounded outwards. A diverging run
-    would squash the picture to a line, so points more than FAR window-widths beyond the window
-    (around the starts) are left out. Returns (view, per path: whether some of it lies outside the
-    view) so the page can say where a run went. `paths` are arrays (n_k, d) whose row 0 is the start.
+    the window and the starts and path points, with a margin of RUN_MARGIN around them, rounded
+    outwards. A diverging run would squash the picture to a line, so points more than FAR
+    window-widths beyond the window (around the starts) are left out. Returns (view, per path:
+    whether some of it lies outside the view) so the page can say where a run went. `paths` are
+    arrays (n_k, d) whose row 0 is the start.
 
-    x^2 from x0 = 10 with η = 0.2, 0.05, 1.1 showed [-2, 2]: the start and two runs off the chart."""
+    x^2 from x0 = 10 with η = 0.2, 0.05, 1.1 showed [-2, 2]: the start and two runs off the chart.
+    x^2 + 3y^2 from (2, 1) showed [-2, 2]^2 with the start marker cut in half on the edge: a point
+    within EDGE_SHARE of the edge widens the view too. The view is only what is drawn: the window
+    in the sidebar, the start and the share link stay as they are."""
     W = np.array([[float(lo), float(hi)] for lo, hi in window], dtype=float)
     d = len(W)
     paths = [np.asarray(p, dtype=float).reshape(-1, d) for p in paths if np.size(p)]
+    unchanged = tuple((float(a), float(b)) for a, b in W)
     if d == 0 or not paths:
-        return tuple((float(a), float(b)) for a, b in W), [False] * len(paths)
+        return unchanged, [False] * len(paths)
     starts = np.array([p[0] for p in paths if np.all(np.isfinite(p[0]))]).reshape(-1, d)
     base_lo = np.minimum(W[:, 0], starts.min(axis=0)) if len(starts) else W[:, 0]
     base_hi = np.maximum(W[:, 1], starts.max(axis=0)) if len(starts) else W[:, 1]
     reach = FAR * (base_hi - base_lo)
-    lo, hi, outside = base_lo.copy(), base_hi.copy(), []
+    outside, shown = [], [starts]
     for p in paths:
         finite = np.all(np.isfinite(p), axis=1)
         near = finite & np.all((p >= base_lo - reach) & (p <= base_hi + reach), axis=1)
         outside.append(bool((~near).any()))
-        if near.any():
-            lo, hi = np.minimum(lo, p[near].min(axis=0)), np.maximum(hi, p[near].max(axis=0))
-    if np.all(lo >= W[:, 0]) and np.all(hi <= W[:, 1]):
-        return tuple((float(a), float(b)) for a, b in W), outside   # everything already in view
-    pad = RUN_MARGIN * (hi - lo)
+        shown.append(p[near])
+    shown = np.concatenate(shown, axis=0)
+    if not len(shown):
+        return unchanged, outside
+    lo, hi = shown.min(axis=0), shown.max(axis=0)
+    edge = EDGE_SHARE * (W[:, 1] - W[:, 0])
+    if np.all(lo >= W[:, 0] + edge) and np.all(hi <= W[:, 1] - edge):
+        return unchanged, outside   # everything well inside the window
+    pad = RUN_MARGIN * (np.maximum(hi, W[:, 1]) - np.minimum(lo, W[:, 0]))
     view = tuple(_nice_outwards(a, b) for a, b in zip(np.minimum(lo - pad, W[:, 0]), np.maximum(hi + pad, W[:, 1])))
     return view, outside
 

@@ -155,7 +155,7 @@ def test_surface_and_curve_paths_are_thinned(compare):
     assert len(lifted) == len(paths)
     for t in lifted:
         assert 2 <= len(t.x) <= figs.MAX_PATH_POINTS and len(t.z) == len(t.x)
-        assert t.customdata[0] == 0 and t.customdata[-1] == 5000
+        assert t.customdata[0][0] == 0 and t.customdata[-1][0] == 5000   # [k, f] per point
     one = optcore.parse("x^4 - 3x^2 + x")
     traj = optcore.run(one, "momentum", [2.0], steps=3000, tol=0, lr=1e-3)
     xline = np.linspace(-2.5, 2.5, 200)

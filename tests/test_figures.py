@@ -231,3 +231,71 @@ def test_basin_legend_of_many_minima_is_a_summary():
     assert len(legend) <= 5, legend
     assert any(name.startswith("global minimum (0, 0)") for name in legend)
     assert any("120" in name for name in legend)
+
+
+# ------------------------------------------------------------------ legends clear of Plotly's toolbar
+def _ellipse_runs(n: int = 1):
+    obj = optcore.parse("x^2 + 3y^2")
+    xs, ys, Z = value_grid(obj, [(-2.0, 2.0), (-2.0, 2.0)], 40)
+    paths = []
+    for i in range(n):
+        t = optcore.run(obj, "gd", [1.5, 1.5 - 0.3 * i], steps=30, lr=0.1)
+        paths.append(figs.path_from_points(t.points, f"run {i}", figs.default_color(i), values=t.values))
+    return obj, xs, ys, Z, paths
+
+
+def _legend_top_px(fig) -> float:
+    """Pixels from the figure's top edge to the top of its legend (yref "container", anchor top)."""
+    legend = fig.layout.legend
+    assert legend.yref == "container" and legend.yanchor == "top", legend
+    return round((1 - legend.y) * fig.layout.height, 6)
+
+
+@pytest.mark.parametrize("kind", ["curve", "contour", "overlay", "titled", "surface", "multiples"])
+def test_legends_start_below_the_modebar(kind):
+    """Plotly's toolbar sits in a band of MODEBAR_PX at the top right; a legend placed at the top
+    of the plot area reached into it (a compare overlay's long legend ran under its buttons). Every
+    trajectory figure's legend starts below that band (and below a title), and the top margin
+    holds one legend row so the plot area starts under it."""
+    from optcore.figures.base import MODEBAR_PX
+    obj, xs, ys, Z, paths = _ellipse_runs(8 if kind == "overlay" else 2)
+    if kind == "curve":
+        o1 = optcore.parse("x^2")
+        x1 = np.linspace(-2, 2, 50)
+        t = optcore.run(o1, "gd", [1.5], steps=20, lr=0.1)
+        fig = figs.curve_figure(x1, o1.value(x1[:, None]), [figs.path_from_points(t.points, "gd", "#ff7f0e", values=t.values)])
+    elif kind == "surface":
+        fig = figs.surface_figure(xs, ys, Z, paths)
+    elif kind == "multiples":
+        fig = figs.small_multiples_figure(xs, ys, Z, [("a", paths[:1]), ("b", paths[1:])])
+    else:
+        fig = figs.contour_paths_figure(xs, ys, Z, paths, title="a slice" if kind == "titled" else None)
+    top = _legend_top_px(fig)
+    assert top >= MODEBAR_PX, (kind, top)
+    if kind == "titled":
+        title = fig.layout.title
+        assert title.yref == "container" and (1 - title.y) * fig.layout.height < MODEBAR_PX  # beside the toolbar
+        assert top >= MODEBAR_PX + 8
+    assert fig.layout.margin.t >= top + 20, "a legend row fits above the plot area"
+    assert fig.layout.legend.x == 0 and fig.layout.legend.xanchor == "left"   # the toolbar is on the right
+
+
+def test_surface_paths_float_above_the_surface_and_it_lets_them_show():
+    """The 3-D path used to be drawn exactly on the surface and vanished into it after a few
+    points: now every path point is lifted above f by a small share of the surface's height range,
+    the surface is see-through, the paths come after it in the trace order and hover shows the
+    true f."""
+    obj, xs, ys, Z, paths = _ellipse_runs(2)
+    fig = figs.surface_figure(xs, ys, Z, paths, minima=[[0.0, 0.0]], minima_values=[0.0])
+    surface, *rest = fig.data
+    assert surface.type == "surface" and surface.opacity <= 0.7
+    span = float(np.nanmax(surface.z) - np.nanmin(surface.z))
+    for trace, p in zip(rest, paths):
+        assert trace.type == "scatter3d"
+        lifted = np.asarray(trace.z, dtype=float) - np.asarray(trace.customdata, dtype=float)[:, 1]
+        f_at_points = obj.value(np.column_stack([trace.x, trace.y]).astype(float))
+        assert np.allclose(np.asarray(trace.customdata, dtype=float)[:, 1], f_at_points, rtol=1e-5, atol=1e-6)
+        assert np.all(lifted > 0.005 * span) and np.all(lifted < 0.05 * span)   # above, but close
+        assert "customdata[1]" in trace.hovertemplate
+    minimum = rest[-1]
+    assert minimum.name == "known minimum" and float(minimum.z[0]) > 0 and float(minimum.customdata[0]) == 0.0

@@ -84,3 +84,26 @@ def test_diverged_and_far_points_do_not_break_drawing():
     assert runs["gd lr=1.5"].status == "diverged"
     gif = render_gif(obj, runs, [(-2, 2), (-2, 2)])
     assert Image.open(io.BytesIO(gif)).n_frames >= MIN_FRAMES
+
+
+def test_a_run_that_ends_on_the_minimum_leaves_the_star_visible():
+    """GD on x^2 + 3y^2 converges onto the known minimum (0, 0): the last frame shows the star's
+    yellow at the minimum and the run's colour in a ring around it (the end disk used to cover
+    the star)."""
+    obj = optcore.parse("x^2 + 3y^2")
+    runs = {"gd": optcore.run(obj, "gd", [2.0, 1.5], steps=100, lr=0.1)}
+    assert runs["gd"].status == "converged"
+    last = frames_of(render_gif(obj, runs, [(-3, 3), (-3, 3)], minima=[[0.0, 0.0]], width=960, height=600))[-1]
+    left, top, right, bottom = 70, 58, 960 - 290 - 16, 600 - 52
+    cx, cy = left + 0.5 * (right - left - 1), top + 0.5 * (bottom - top - 1)
+    box = np.asarray(last.crop((int(cx) - 20, int(cy) - 20, int(cx) + 21, int(cy) + 21))).astype(int)
+    yy, xx = np.mgrid[-20:21, -20:21]
+    radius = np.hypot(xx, yy)
+
+    def share(rgb, where, tol=45):
+        return float((np.abs(box[where] - np.array(rgb)).max(axis=-1) < tol).mean())
+
+    assert share((255, 212, 0), radius <= 3) > 0.5            # the star's yellow at its centre
+    orange = (0xff, 0x7f, 0x0e)                                  # the first run's colour
+    assert share(orange, (radius >= 11) & (radius <= 14)) > 0.2  # the ring around it
+    assert share(orange, radius <= 6) < 0.1                      # ... and no disk over the star

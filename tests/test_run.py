@@ -259,3 +259,45 @@ def test_a_batch_of_exact_zeros_tells_underflow_from_a_flat_point_row_by_row():
     assert all("underflow" in batch.message[i] for i in range(3))
     flat = run_batch(parse("x^4"), "gd", np.zeros((12, 1)), steps=10)
     assert set(flat.status) == {"converged"}
+
+
+# ------------------------------------------------------------------ ∇f < tol is not always a stationary point
+def test_newton_on_an_exponential_is_not_called_converged():
+    """Newton with η = 1 on exp(100x): x moves by -1/100 at every step (f'/f'' = 1/100) while ∇f
+    shrinks by e per step, so ∇f falls below tol although exp(100x) has no stationary point."""
+    t = run(parse("exp(100x)"), "newton", [0.1], steps=100, lr=1.0)
+    steps = t.step_sizes
+    assert t.status == "converged" and t.final_grad_norm <= 1e-8   # the stopping test itself did fire
+    assert np.allclose(steps, 0.01)                                 # ... with steady steps all along
+    assert t.stopped_at == "still moving"
+    assert not t.message.startswith("converged") and "converged" not in t.message
+    assert "infimum" in t.message and "not a stationary point" in t.message and "0.01" in t.message
+    assert json.loads(t.to_json())["stopped_at"] == "still moving"
+    batch = run_batch(parse("exp(100x)"), "newton", np.array([[0.1], [0.0]]), steps=100, lr=1.0)
+    assert batch.message[0] == t.message and batch.stopped_at.tolist() == ["still moving", "still moving"]
+
+
+@pytest.mark.parametrize("formula, method, x0, params", [
+    ("x^8", "newton", [1.0], {}),                                # steps shrink by 6/7: x converges
+    ("x^8 + y^2", "bfgs", [1.0, 1.0], {}),
+    ("x^4", "gd", [1.0], {"lr": 0.1, "steps": 40000}),           # steps shrink like k^(-3/2)
+    ("x^4", "adam", [1.3], {}),
+    ("x^4", "lion", [1.3], {}),                                  # steady 0.05 steps across the flat bottom
+    ("(1 - x)^2 + 100(y - x^2)^2", "gd", [-1.5, 2.0], {"lr": 0.001, "steps": 40000}),
+    ("(1 - x)^2 + 100(y - x^2)^2", "newton", [-1.5, 2.0], {}),
+])
+def test_runs_that_approach_a_stationary_point_still_converge(formula, method, x0, params):
+    params = {"steps": 500, **params}
+    t = run(parse(formula), method, x0, tol=1e-6, **params)
+    assert t.status == "converged", t.message
+    assert t.stopped_at != "still moving" and t.message.startswith("converged"), t.message
+
+
+@pytest.mark.parametrize("formula, method", [("log(1 + exp(-x)) + y^2", "newton"), ("exp(x) + exp(-y)", "bfgs"),
+                                             ("exp(x) + exp(-y)", "lion")])
+def test_functions_without_a_minimum_are_said_to_approach_an_infimum(formula, method):
+    """The logistic loss of one separable point and a sum of exponentials: no stationary point,
+    f → 0 at infinity; a method that gets ∇f below tol is still walking away."""
+    t = run(parse(formula), method, [0.5, 0.5], steps=2000, tol=1e-6)
+    assert t.status == "converged" and t.stopped_at == "still moving", t.message
+    assert t.step_sizes[-1] > 0.01 * t.step_sizes.max()

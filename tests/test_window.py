@@ -97,3 +97,20 @@ def test_exponential_gets_a_window_where_it_bends():
     ordinary = optcore.parse("x^2 + y^2")
     assert visible_window(ordinary, [(-2.0, 2.0), (-1.0, 1.0)]) == ((-2.0, 2.0), (-1.0, 1.0))
     assert visible_window(ordinary, None) is None
+
+
+def test_view_keeps_a_margin_around_a_start_on_the_edge():
+    """x^2 + 3y^2 from (2, 1): the stationary points' window is [-2, 2]^2 and the start sat on its
+    edge, its marker cut in half. The view now holds every start and path point with a margin of
+    at least 5 % of its width; a start well inside leaves the window as it was."""
+    from optcore.window import window_with_runs
+    obj = optcore.parse("x^2 + 3y^2")
+    window = window_around([[0.0, 0.0]])
+    path = optcore.run(obj, "gd", [2.0, 1.0], steps=30, lr=0.1).points
+    view, outside = window_with_runs(window, [path])
+    V = np.array(view)
+    width = V[:, 1] - V[:, 0]
+    assert np.all(path.min(axis=0) - V[:, 0] >= 0.05 * width) and np.all(V[:, 1] - path.max(axis=0) >= 0.05 * width)
+    assert np.all(V[:, 0] <= -2) and np.all(V[:, 1] >= 2) and outside == [False]
+    inner = optcore.run(obj, "gd", [1.0, 0.5], steps=30, lr=0.1).points
+    assert window_with_runs(window, [inner])[0] == window

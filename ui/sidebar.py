@@ -132,8 +132,18 @@ def sidebar() -> None:
 
 
 # ------------------------------------------------------------------ the bar on narrow screens
+# The bar is a container of fixed height 1 px (scrolling, no border: nothing shows) that a media
+# query opens on narrow screens. It was open by default and closed by the media query on wide ones,
+# but Streamlit puts a <style> element (st.html, st.markdown) into the page only when that
+# element's code has loaded, after the bar was painted: on a desktop the bar showed for ~0.7 s at
+# every first load. Closed by default, the wait only delays the bar on a phone.
 NARROW_CSS = """<style>
-@media (min-width: 768px) { .st-key-compact_bar { display: none; } }
+.st-key-compact_bar_css { display: none; }
+@media (min-width: 768px) { .st-key-compact_bar { visibility: hidden; } }  /* out of the tab order too */
+@media (max-width: 767.98px) {
+  .st-key-compact_bar { height: auto !important; max-height: none !important; overflow: visible !important; }
+  [data-testid="stLayoutWrapper"]:has(> .st-key-compact_bar) { height: auto !important; flex: 0 0 auto !important; }
+}
 </style>"""
 
 
@@ -154,8 +164,8 @@ def compact_bar() -> None:
     obj = state.current_objective()
     ss["bar_formula"] = ss.get(state.FORMULA_INPUT) or obj.text
     ss["bar_start"] = ", ".join(share.format_number(v) for v in state.current_start())
-    st.html(NARROW_CSS)
-    with st.container(key="compact_bar", border=True):
+    st.container(key="compact_bar_css").markdown(NARROW_CSS, unsafe_allow_html=True)
+    with st.container(key="compact_bar", height=1, border=False), st.container(border=True):
         c1, c2 = st.columns([3, 2])
         c1.text_input("f(x) =", key="bar_formula", on_change=_on_bar_formula,
                       help="the same formula as in the sidebar (press Enter to apply)")

@@ -36,7 +36,7 @@ def slice_title(names: Sequence[str], axes: tuple[int, int], through, k: int) ->
     return f"f({', '.join(inside)}): a slice through step k = {k}"
 
 
-NOT_A_MINIMUM = ("saddle point", "maximum", "flat point")
+NOT_A_MINIMUM = ("saddle point", "maximum", "flat point", "still moving")   # "still moving": ∇f < tol on the way to an infimum
 
 
 def best_run(rows: Sequence[dict]) -> int | None:

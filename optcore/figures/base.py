@@ -36,6 +36,30 @@ TEMPLATE = go.layout.Template(layout=go.Layout(
 ))
 
 
+# Plotly's toolbar (the modebar: camera, zoom, reset) sits in a band this tall at the top right of
+# every figure. A legend at the top of the plot area used to sit in that band, and a compare
+# overlay's long legend ran under the toolbar's buttons.
+MODEBAR_PX = 34
+TITLE_PX = 8    # a title (16 px font, 8 px from the top, left) fits in the modebar's band: the
+                # legend only moves down by this much more under it
+
+
+def top_legend(height: float, title: bool = False) -> dict:
+    """A horizontal legend at the top left that starts below the modebar's band (and below the
+    title's row): placed in pixels from the figure's top (yref "container"), so Plotly reserves
+    the top margin it needs and the plot area starts under it, however many rows it wraps to."""
+    below = MODEBAR_PX + (TITLE_PX if title else 0)
+    return dict(orientation="h", x=0, xanchor="left", y=1 - below / float(height), yanchor="top",
+                yref="container")
+
+
+def top_title(text: str, height: float) -> dict:
+    """A title at the top left, in the band beside the modebar (its row is kept free by
+    `top_legend(..., title=True)`)."""
+    return dict(text=text, x=0.01, xanchor="left", y=1 - 8 / float(height), yanchor="top", yref="container",
+                font=dict(size=16))
+
+
 def method_color(i: int) -> str:
     return METHOD_COLORS[i % len(METHOD_COLORS)]
 

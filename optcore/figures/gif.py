@@ -29,8 +29,11 @@ _FONT_FILES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "DejaVuSans.tt
 _BOLD_FILES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", "DejaVuSans-Bold.ttf",
                "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf", "Arial Bold.ttf")
 INK, MUTED, GRID = (38, 39, 48), (100, 104, 115), (200, 204, 212)
+STAR_R = 10           # a known minimum's star (outer radius, px)
+RING_NEAR_STAR = 14   # a run's marker this close to a star (px) is a ring around it, not a disk over it
 STATUS_TEXT = {"converged": "converged at step {k}", "max_steps": "stopped after {k} steps",
-               "diverged": "diverged at step {k}"}
+               "diverged": "diverged at step {k}",
+               "still moving": "∇f < tol at step {k}, still moving"}   # ∇f small on the way to an infimum
 
 
 def _font(size: int, bold: bool = False):
@@ -251,11 +254,18 @@ def render_gif(obj, trajectories: Mapping[str, object], window: Sequence[tuple[f
 
     # -- paths in plot pixels; consecutive iterates on the same pixel drawn once ----------------
     pixel_paths = [canvas.pixels(p[:, 0], p[:, 1]) for p in paths_xy]
-    markers_layer = Image.new("RGBA", (pw, ph), (0, 0, 0, 0))  # minima and starts, on top of every path
+    markers_layer = Image.new("RGBA", (pw, ph), (0, 0, 0, 0))  # the starts, on top of every path
     mdraw = ImageDraw.Draw(markers_layer)
+    # The minima go on top of the run's markers too: a run that converged ended on the star, and its
+    # filled end disk hid it. Now that end is a ring around the star (see RING_NEAR_STAR).
+    stars_layer = Image.new("RGBA", (pw, ph), (0, 0, 0, 0))
+    sdraw = ImageDraw.Draw(stars_layer)
+    star_pixels = []
     for m in minima:
         point = canvas.pixels([m[0]], [m[1] if d == 2 else _value(obj, m)])[0]
-        _star(mdraw, point[0], point[1], 10, (255, 212, 0), (0, 0, 0))
+        _star(sdraw, point[0], point[1], STAR_R, (255, 212, 0), (0, 0, 0))
+        star_pixels.append(point)
+    star_pixels = np.array(star_pixels, dtype=float).reshape(-1, 2)
     for pix in pixel_paths:
         x, y = pix[0]
         mdraw.ellipse([x - 7, y - 7, x + 7, y + 7], fill="white", outline=(0, 0, 0), width=2)
@@ -311,8 +321,13 @@ def render_gif(obj, trajectories: Mapping[str, object], window: Sequence[tuple[f
                 pdraw.line([(x - r, y + r), (x + r, y - r)], fill=(0, 0, 0), width=5)
                 pdraw.line([(x - r, y - r), (x + r, y + r)], fill=_rgb(color), width=3)
                 pdraw.line([(x - r, y + r), (x + r, y - r)], fill=_rgb(color), width=3)
+            elif len(star_pixels) and np.hypot(*(star_pixels - (x, y)).T).min() < RING_NEAR_STAR:
+                R = STAR_R + 4   # a ring around the star it ended on: both stay visible
+                pdraw.ellipse([x - R, y - R, x + R, y + R], outline=(0, 0, 0), width=6)
+                pdraw.ellipse([x - R + 1, y - R + 1, x + R - 1, y + R - 1], outline=_rgb(color), width=4)
             else:
                 pdraw.ellipse([x - r, y - r, x + r, y + r], fill=_rgb(color), outline=(0, 0, 0), width=2)
+        plot.paste(stars_layer, (0, 0), stars_layer)
         frame.paste(plot, (canvas.left, canvas.top))
         fdraw = ImageDraw.Draw(frame)
         step_now = int(math.floor(tau))
@@ -322,7 +337,8 @@ def render_gif(obj, trajectories: Mapping[str, object], window: Sequence[tuple[f
             y = top + 28 + row * i + 20
             last = int(traj.iterations)
             if j and tau >= last:
-                text, fill = STATUS_TEXT.get(traj.status, traj.status + " at {k}").format(k=last), INK
+                status = "still moving" if getattr(traj, "stopped_at", "") == "still moving" else traj.status
+                text, fill = STATUS_TEXT.get(status, status + " at {k}").format(k=last), INK
             else:
                 text, fill = (f"step {min(step_now, last)}" if j else "at its start"), MUTED
             fdraw.text((legend_x + 34, y), text, font=small, fill=fill)

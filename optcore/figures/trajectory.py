@@ -22,8 +22,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .base import (CONTOUR_SCALE, END_MARKER, MINIMUM_MARKER, START_MARKER, TEMPLATE, banded_raster,
-                   method_color, set_plain_frames, styled)
+from .base import (CONTOUR_SCALE, END_MARKER, MINIMUM_MARKER, MODEBAR_PX, START_MARKER, TEMPLATE, TITLE_PX,
+                   banded_raster, method_color, set_plain_frames, styled, top_legend, top_title)
 from .thinning import thin_indices, thin_series
 
 MAX_FRAMES = 100
@@ -297,11 +297,22 @@ def _figure(data: list[dict], layout: dict, frames: list[dict] | None = None) ->
     return fig
 
 
+LEGEND_ROW_PX = 30   # one row of a horizontal legend and its gap to the plot
+SURFACE_LIFT = 0.012   # paths float this share of the surface's height range above it
+SURFACE_OPACITY = 0.65 # ... and the surface lets the valley's path show through the slopes in front
+
+
+def _top_margin(title: str | None) -> int:
+    """Room above the plot for the modebar's band, the title's row and one legend row: a legend
+    that wraps to more rows makes Plotly reserve more (see `top_legend`)."""
+    return MODEBAR_PX + (TITLE_PX if title else 0) + LEGEND_ROW_PX
+
+
 def _layout(title: str | None = None, **layout) -> dict:
-    """The shared look (`styled`) as a layout dict."""
+    """The shared look (`styled`) as a layout dict; the title at the top left beside the modebar."""
     out = dict(template=TEMPLATE, **layout)
     if title:
-        out["title"] = dict(text=title, x=0.01, xanchor="left", font=dict(size=16))
+        out["title"] = top_title(title, layout.get("height") or 450)
     return out
 
 
@@ -361,9 +372,9 @@ def contour_paths_figure(xs, ys, Z, paths: Sequence[dict], *, minima: Sequence[S
     animate = bool(animate and paths)
     if animate:
         height += SLIDER_ROW_PX  # the slider's own row: the plot keeps its size
-    top = 70 if title else 40
+    top = _top_margin(title)
     layout = _layout(title, height=height, meta=dict(click_axes=list(click_axes)), dragmode=False,
-                     legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", xanchor="left"),
+                     legend=top_legend(height, title=bool(title)),
                      margin=dict(l=60, r=20, t=top, b=CONTROLS_PX if animate else 50), hovermode="closest",
                      images=[image],
                      xaxis=dict(title=dict(text=names[0]), range=[float(xs[0]), float(xs[-1])], showgrid=False),
@@ -422,44 +433,53 @@ def small_multiples_figure(xs, ys, Z, panels: Sequence[tuple[str, Sequence[dict]
         note["font"] = dict(size=13)
     height = rows * height_per_row + 150 + SLIDER_ROW_PX
     layout.update(_layout(None, height=height, dragmode=False, hovermode="closest",
-                          legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", xanchor="left", yref="container"),
-                          margin=dict(l=60, r=20, t=60, b=CONTROLS_PX), images=images))
+                          legend=top_legend(height),
+                          margin=dict(l=60, r=20, t=_top_margin(None) + 20, b=CONTROLS_PX), images=images))
     frames = None
     if all_paths:
         ks = frame_indices(_longest(all_paths), max_frames)
         frames = _frames(data, pairs, ks)
-        layout.update(_animation_controls(ks, plot_px=height - 60 - CONTROLS_PX))
+        layout.update(_animation_controls(ks, plot_px=height - _top_margin(None) - 20 - CONTROLS_PX))
     return _figure(data, layout, frames)
 
 
 def surface_figure(xs, ys, Z, paths: Sequence[dict], *, names: Sequence[str] = ("x", "y"),
                    minima: Sequence[Sequence[float]] = (), minima_values: Sequence[float] = (),
                    height: int = 620, max_path_points: int = MAX_PATH_POINTS) -> go.Figure:
-    """3-D surface of f with each path lifted onto it (`path["z"]` = f at the iterates), thinned."""
+    """3-D surface of f with each path drawn on it (`path["z"]` = f at the iterates), thinned.
+
+    A path drawn exactly on the surface vanished into it after a few points (WebGL draws the
+    surface over a line at the same depth, and the opaque slopes in front hid the valley): the
+    paths and minima are lifted by SURFACE_LIFT of the surface's height range and the surface is
+    SURFACE_OPACITY see-through. Hover texts give the true f."""
     Z = np.asarray(Z, dtype=float)
     finite = Z[np.isfinite(Z)]
     top = float(np.percentile(finite, 98)) if finite.size else 1.0
     Zs = np.where(Z > top, np.nan, Z)  # cut spikes: the interesting part is the bottom
-    fig = go.Figure(go.Surface(x=_f32(xs), y=_f32(ys), z=_f32(Zs), colorscale=CONTOUR_SCALE, opacity=0.92,
+    shown = Zs[np.isfinite(Zs)]
+    lift = SURFACE_LIFT * (float(shown.max() - shown.min()) if shown.size else 0.0)
+    fig = go.Figure(go.Surface(x=_f32(xs), y=_f32(ys), z=_f32(Zs), colorscale=CONTOUR_SCALE, opacity=SURFACE_OPACITY,
                                showscale=False, name="f", hovertemplate="f = %{z:.4g}<extra></extra>",
                                contours=dict(z=dict(show=True, usecolormap=True, project=dict(z=True), width=1))))
     for p in paths:
         x, y = np.asarray(p["x"], dtype=float), np.asarray(p["y"], dtype=float)
         z = np.asarray(p.get("z", np.zeros(len(x))), dtype=float)
         keep = thin_indices(np.column_stack([x, y, z]), max_path_points) if len(x) else np.arange(0)
-        fig.add_trace(go.Scatter3d(x=_f32(x[keep]), y=_f32(y[keep]), z=_f32(z[keep]), name=p["name"],
+        fig.add_trace(go.Scatter3d(x=_f32(x[keep]), y=_f32(y[keep]), z=_f32(z[keep] + lift), name=p["name"],
                                    mode="lines" if len(keep) < len(x) else "lines+markers",
-                                   customdata=_steps_of(p)[keep],
-                                   hovertemplate=f"{p['name']}<br>k = %{{customdata}}<br>(%{{x:.4g}}, %{{y:.4g}})"
-                                                 "<br>f = %{z:.4g}<extra></extra>",
+                                   customdata=np.column_stack([_steps_of(p)[keep], z[keep]]),
+                                   hovertemplate=f"{p['name']}<br>k = %{{customdata[0]}}<br>(%{{x:.4g}}, %{{y:.4g}})"
+                                                 "<br>f = %{customdata[1]:.4g}<extra></extra>",
                                    line=dict(color=p["color"], width=6), marker=dict(size=3, color=p["color"])))
     if len(minima) and len(minima_values) == len(minima):
         m = np.asarray(minima, dtype=float)
-        fig.add_trace(go.Scatter3d(x=m[:, 0], y=m[:, 1], z=np.asarray(minima_values, dtype=float), mode="markers",
+        values = np.asarray(minima_values, dtype=float)
+        fig.add_trace(go.Scatter3d(x=m[:, 0], y=m[:, 1], z=values + lift, mode="markers", customdata=values,
                                    name="known minimum", marker=dict(size=6, color="#ffd400", symbol="diamond",
-                                                                     line=dict(color="black", width=1))))
-    styled(fig, None, height=height, margin=dict(l=0, r=0, t=30, b=0),
-           legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
+                                                                     line=dict(color="black", width=1)),
+                                   hovertemplate="minimum (%{x:.4g}, %{y:.4g})<br>f = %{customdata:.4g}<extra></extra>"))
+    styled(fig, None, height=height, margin=dict(l=0, r=0, t=_top_margin(None), b=0),
+           legend=top_legend(height),
            scene=dict(xaxis_title=names[0], yaxis_title=names[1], zaxis_title="f",
                       camera=dict(eye=dict(x=1.5, y=-1.5, z=1.0)), aspectmode="manual",
                       aspectratio=dict(x=1, y=1, z=0.6)))
@@ -497,9 +517,9 @@ def curve_figure(xs, fx, paths: Sequence[dict], *, name: str = "x", minima: Sequ
     animate = bool(animate and paths)
     if animate:
         height += SLIDER_ROW_PX
-    top = 70 if title else 40
+    top = _top_margin(title)
     layout = _layout(title, height=height, meta=dict(click_axes=[0]), dragmode=False, hovermode="closest",
-                     legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
+                     legend=top_legend(height, title=bool(title)),
                      margin=dict(l=60, r=20, t=top, b=CONTROLS_PX if animate else 50),
                      xaxis=dict(title=dict(text=name), range=[float(xs[0]), float(xs[-1])]),
                      yaxis=dict(title=dict(text=f"f({name})"), range=yrange))

@@ -61,6 +61,34 @@ def test_exp_100x_is_not_called_stationary(page, server_url):
     screenshot(page, "honest_exp_100x")
 
 
+BAR_WATCH = """
+window.__barPainted = 0; window.__barFrames = 0;
+(function tick() {
+  const el = document.querySelector('.st-key-compact_bar');
+  if (el) {
+    window.__barFrames++;
+    if (el.getBoundingClientRect().height > 2 && getComputedStyle(el).visibility !== 'hidden') window.__barPainted++;
+  }
+  requestAnimationFrame(tick);
+})();
+"""
+
+
+def test_phone_bar_never_flashes_on_a_desktop(browser, warm_app):
+    """1440 × 900, first load: the phone's formula-and-start bar is in the page but never painted
+    (it showed for ~0.7 s while Streamlit loaded the element carrying the media query)."""
+    page = new_page(browser, width=1440, height=900)
+    try:
+        page.context.add_init_script(BAR_WATCH)
+        open_app(page, warm_app, chart="pg_chart")
+        frames, painted = page.evaluate("[window.__barFrames, window.__barPainted]")
+        assert frames > 0, "the bar was in the page during the load"
+        assert painted == 0, f"the bar was painted in {painted} of {frames} frames"
+        screenshot(page, "honest_desktop_no_bar", full_page=False)
+    finally:
+        page.context.close()
+
+
 def test_phone_reaches_formula_and_start(browser, warm_app):
     """390 × 844: the formula and start are in the main area, no need to open the sidebar."""
     page = new_page(browser, width=390, height=844)
@@ -68,6 +96,9 @@ def test_phone_reaches_formula_and_start(browser, warm_app):
         open_app(page, warm_app, chart="pg_chart")
         bar = page.locator(".st-key-compact_bar")
         assert bar.is_visible()
+        wait_until(lambda: bar.bounding_box()["height"] > 40, message="the bar opened on a narrow screen")
+        box, heading = bar.bounding_box(), page.locator("[data-testid=stMain] h2").filter(has_text="Playground").first.bounding_box()
+        assert box["y"] + box["height"] <= heading["y"] + 1, (box, heading)   # the page flows below it
         type_into(page, bar.locator("input").first, "x^2 + 3y^2")
         wait_until(lambda: "3y" in page.locator(".st-key-formula_input input").input_value(), message="applied")
         type_into(page, bar.locator("input").nth(1), "1.5, -0.5")
@@ -75,3 +106,48 @@ def test_phone_reaches_formula_and_start(browser, warm_app):
         screenshot(page, "honest_phone")
     finally:
         page.context.close()
+
+
+def test_start_on_the_window_edge_is_drawn_whole(page, server_url):
+    """x^2 + 3y^2 from (2, 1) in the window [-2, 2]^2: the start sat on the right edge, its marker
+    cut in half. The drawn view keeps a margin around it; the sidebar's start and window and the
+    link keep what the link said (an earlier widening reset a link's start in the browser)."""
+    open_app(page, server_url, {"f": "x^2 + 3y^2", "x0": "2,1", "win": "-2,2;-2,2"}, chart="pg_chart")
+    wait_idle(page)
+    g = graph(page, "pg_chart")
+    start = g.evaluate("""g => {
+        const i = g.data.findIndex(t => t.name === 'start');
+        const t = g._fullData[i], L = g._fullLayout;
+        return {x: t.x[0], y: t.y[0], size: g._fullData[i].marker.size, line: g._fullData[i].marker.line.width,
+                xr: L.xaxis.range, yr: L.yaxis.range, w: L.xaxis._length, h: L.yaxis._length};
+    }""")
+    assert (start["x"], start["y"]) == (2, 1), start
+    radius = start["size"] / 2 + start["line"]
+    (x_lo, x_hi), (y_lo, y_hi) = start["xr"], start["yr"]
+    right_px = (x_hi - start["x"]) / (x_hi - x_lo) * start["w"]
+    left_px = (start["x"] - x_lo) / (x_hi - x_lo) * start["w"]
+    top_px = (y_hi - start["y"]) / (y_hi - y_lo) * start["h"]
+    assert min(right_px, left_px, top_px) >= radius, (start, radius)   # the whole marker in the plot area
+    # the sidebar and the link still hold the linked start and window
+    assert float(page.locator(f'{SIDEBAR} input[aria-label="x"]').input_value()) == 2.0
+    assert float(page.locator(f'{SIDEBAR} input[aria-label="y"]').input_value()) == 1.0
+    url = page.url.replace("%2C", ",").replace("%3B", ";")
+    assert "x0=2,1" in url and "win=-2,2;-2,2" in url, url
+    no_exception(page)
+    screenshot(page, "honest_start_on_the_edge")
+
+
+def test_newton_on_exp_100x_is_not_called_converged(page, server_url):
+    """Newton with η = 1 on exp(100x) steps by -1/100 for ever while ∇f shrinks geometrically:
+    ∇f passes the tolerance, but the page says x is still moving toward an infimum, as a warning."""
+    open_app(page, server_url, {"f": "exp(100x)", "x0": "0.1", "m.m0": "newton(lr=1)", "steps": "100"},
+             chart="pg_chart")
+    wait_idle(page)
+    warning = page.locator("[data-testid=stMain] [data-testid=stAlertContentWarning]").filter(has_text="infimum")
+    wait_until(lambda: warning.count() >= 1, message="the still-moving warning")
+    text = warning.first.inner_text()
+    assert "still moving" in text and "not a stationary point" in text, text
+    assert page.locator("[data-testid=stMain] [data-testid=stAlertContentSuccess]").count() == 0
+    assert "converged in" not in page.locator("[data-testid=stMain]").inner_text()
+    no_exception(page)
+    screenshot(page, "honest_newton_exp_100x")

@@ -114,7 +114,8 @@ def compare() -> None:
                  column_config={"final f": st.column_config.NumberColumn(format="%.6g"),
                                 "stopped at": st.column_config.TextColumn(
                                     help="where a converged run stopped, by the curvature there (∇f = 0 is all a "
-                                         "method checks): minimum, saddle point, maximum or flat point")}, key="cmp_summary")
+                                         "method checks): minimum, saddle point, maximum or flat point; 'still moving': ∇f "
+                                         "fell below tol while x kept walking toward an infimum")}, key="cmp_summary")
     for name, traj in runs.items():
         if traj.status == "diverged":
             st.warning(f"**{name}**: {traj.message}")
