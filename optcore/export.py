@@ -116,6 +116,7 @@ def provenance(obj, trajectories: Mapping[str, object], *, steps: int | None = N
             "params": {k: _number(v) for k, v in traj.params.items()},
             "start": [_number(v) for v in np.asarray(traj.points[0], dtype=float)],
             "status": traj.status,
+            "stopped_at": getattr(traj, "stopped_at", None),
             "message": traj.message,
             "iterations": int(traj.iterations),
             "final_point": [_number(v) for v in final],
@@ -163,7 +164,8 @@ def caption_lines(prov: Mapping[str, Any]) -> list[str]:
     for r in prov["runs"]:
         where = "" if len(starts) == 1 else f" from {_point_text(r['start'])}"
         params = _params_text(r["params"])
-        outcome = {"converged": "converged after {k} steps", "max_steps": "stopped at the step limit ({k} steps)",
+        still = r.get("stopped_at") == "still moving"  # ∇f small, but x walks on toward an infimum
+        outcome = {"converged": "∇f below tol after {k} steps, x still moving" if still else "converged after {k} steps", "max_steps": "stopped at the step limit ({k} steps)",
                    "diverged": "diverged at step {k}"}.get(r["status"], r["status"] + " after {k} steps")
         lines.append(f"{r['name']}: {r['method_label']}{' (' + params + ')' if params else ''}{where}: "
                      f"{outcome.format(k=r['iterations'])}, at {_point_text(r['final_point'])}")

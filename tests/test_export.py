@@ -227,3 +227,13 @@ def test_thinning_leaves_point_clouds_whole():
     grid, path = figure["data"]
     assert len(grid["x"]) == 3000
     assert len(path["x"]) <= 400 and path["x"][0] == 0 and path["x"][-1] == 2999
+
+
+def test_caption_of_a_run_still_moving_toward_an_infimum_does_not_say_converged():
+    # Newton on exp(100x): ∇f falls below tol while x walks on by 0.01 per step (no stationary point)
+    obj = optcore.parse("exp(100x)")
+    traj = optcore.run(obj, "newton", [0.1], steps=100, lr=1.0)
+    prov = export.provenance(obj, {"Newton": traj}, steps=100)
+    assert prov["runs"][0]["stopped_at"] == "still moving"
+    text = " ".join(export.caption_lines(prov))
+    assert "converged" not in text and "still moving" in text
