@@ -165,7 +165,7 @@ def paths(runs: dict, req: Request) -> tuple[dict, list[tuple[str, list[dict]]]]
 def panel_layout(n: int) -> dict:
     """Columns and height of the side-by-side grid: up to three across, one per row on a phone."""
     if narrow_screen():
-        return dict(cols=1, height_per_row=340)
+        return dict(cols=1, height_per_row=300)
     return dict(cols=min(n, 3), height_per_row=300 if n > 3 else 330)
 
 

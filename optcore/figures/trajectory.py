@@ -469,10 +469,13 @@ def small_multiples_figure(xs, ys, Z, panels: Sequence[tuple[str, Sequence[dict]
     n = max(1, len(panels))
     cols = cols or min(n, 3)
     rows = (n + cols - 1) // cols
+    height = rows * height_per_row + 150 + SLIDER_ROW_PX
+    # rows ~60 px apart whatever their number (room for the next panel's title; a fraction of the
+    # height left 150 px gaps in a one-column stack of four panels on a phone)
+    gap = min(0.1, 60 / max(height - 60 - CONTROLS_PX, 100)) if rows > 1 else 0.05
     # make_subplots only for the grid of axes (domains, shared axes, titles): ~20 ms
     layout = make_subplots(rows=rows, cols=cols, subplot_titles=[t for t, _ in panels], shared_xaxes=True,
-                           shared_yaxes=True, horizontal_spacing=0.04,
-                           vertical_spacing=0.1 if rows > 1 else 0.05).to_dict()["layout"]
+                           shared_yaxes=True, horizontal_spacing=0.04, vertical_spacing=gap).to_dict()["layout"]
     layout.pop("template", None)
     data: list[dict] = []
     images = []
@@ -502,7 +505,6 @@ def small_multiples_figure(xs, ys, Z, panels: Sequence[tuple[str, Sequence[dict]
                 axis["title"] = dict(text=names[1])
     for note in layout.get("annotations", []):
         note["font"] = dict(size=13)
-    height = rows * height_per_row + 150 + SLIDER_ROW_PX
     layout.update(_layout(None, height=height, dragmode=False, hovermode="closest",
                           legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", xanchor="left", yref="container"),
                           margin=dict(l=60, r=20, t=60, b=CONTROLS_PX), images=images))
