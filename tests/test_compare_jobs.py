@@ -107,7 +107,7 @@ def test_a_heavy_compare_queues_behind_another_sessions_job():
     seen = []
 
     def release_when_queued():
-        for _ in range(3000):
+        for _ in range(12_000):            # up to 2 minutes on a loaded machine
             if jobs.GATE.snapshot() == (1, 1):
                 seen.append("queued")
                 break
