@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from typing import NamedTuple, TypeVar
 
 import numpy as np
@@ -44,9 +45,36 @@ def _window_key(window) -> Window:
     return tuple((float(lo), float(hi)) for lo, hi in window)
 
 
+# ------------------------------------------------------------------------------- peeking in
+_PEEKING: ContextVar[bool] = ContextVar("ui_cache_peeking", default=False)
+
+
+class _NotCached(Exception):
+    """Raised by a cached function's body while `peek` asks: a miss then computes nothing (Streamlit
+    does not cache exceptions)."""
+
+
+def _computing() -> None:
+    if _PEEKING.get():
+        raise _NotCached
+
+
+def peek(call: Callable[[], T]) -> T | None:
+    """`call()` (a call of `run` or `ladder_paths`) when its result is already cached, by any
+    session; None otherwise, with no work done. What a page prices before it decides to compute."""
+    token = _PEEKING.set(True)
+    try:
+        return call()
+    except _NotCached:
+        return None
+    finally:
+        _PEEKING.reset(token)
+
+
 # ---------------------------------------------------------------------------------- runs, grids
 @st.cache_data(max_entries=256, show_spinner=False)
 def _run(formula: Formula, method: str, params: tuple, x0: tuple, steps: int, tol: float):
+    _computing()
     return optcore.run(formula.parse(), method, np.array(x0, dtype=float), steps=steps, tol=tol, **dict(params))
 
 
@@ -298,6 +326,7 @@ def race(formula: Formula, picked: Sequence[tuple[str, dict]], starts, budget, t
 @st.cache_data(max_entries=64, show_spinner=False)
 def _ladder_paths(formula: Formula, method: str, params: tuple, x0: tuple, steps: int, tol: float,
                   param: str, values: tuple) -> tuple[np.ndarray, ...]:
+    _computing()
     batch = optcore.run_batch(formula.parse(), method, np.tile(np.array(x0, dtype=float), (len(values), 1)),
                               steps=steps, tol=tol, **{**dict(params), param: np.array(values, dtype=float)})
     P = batch.points

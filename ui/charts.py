@@ -1,5 +1,6 @@
 """Showing figures: a chart whose clicks move the start point, and the download buttons
-(trajectories as CSV/JSON, the figure as HTML, PNG, SVG, GIF), built only when clicked."""
+(trajectories as CSV/JSON, the figure as HTML, PNG, SVG, GIF), built only when clicked; the
+pictures are heavy jobs and wait their turn in the server's queue (`ui.jobs`)."""
 from __future__ import annotations
 
 import functools
@@ -7,12 +8,13 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from ui import state
+from ui import jobs, state
 
 CHART_CONFIG = {"displaylogo": False, "scrollZoom": False,
                 "toImageButtonOptions": {"format": "png", "scale": 2, "filename": "optimization-explorer"}}
 THREE_D_TRACES = ("surface", "scatter3d", "mesh3d", "cone", "streamtube", "isosurface", "volume")
 FILE_STEM = "optimization-explorer"
+EXPORT_JOB = "export"
 
 
 def _on_chart_click(key: str, axes: tuple[int, ...], keep_value: Callable[[float], None] | None = None) -> None:
@@ -57,19 +59,18 @@ def chart(fig, key: str, clickable: bool = True, keep_value: Callable[[float], N
         _on_chart_click, key, axes, keep_value), selection_mode="points")
 
 
-def _prepared(key: str, kind: str, build: Callable[[Callable[[float, str], None]], bytes]) -> bytes | None:
-    """Bytes built on a click with a progress bar, kept for this figure until it changes."""
+def _prepared(key: str, kind: str, build: Callable[[Callable[..., None]], bytes] | None) -> bytes | None:
+    """Bytes built on a click, kept for this figure until it changes. The build is a heavy job
+    (a browser renders the picture, a GIF renders every frame): it goes through the server's job
+    queue (`ui.jobs.run`) with progress and Cancel; None when cancelled."""
     store = st.session_state.setdefault("_exports", {})
     cache_key = (key, kind)
-    return store.get(cache_key) if build is None else store.setdefault(cache_key, _with_progress(kind, build))
-
-
-def _with_progress(kind: str, build) -> bytes:
-    bar = st.progress(0.0, text=f"building the {kind}…")
-    try:
-        return build(lambda f, text="": bar.progress(min(max(float(f), 0.0), 1.0), text=f"{kind}: {text or ''}"))
-    finally:
-        bar.empty()
+    if build is None or cache_key in store:
+        return store.get(cache_key)
+    data = jobs.run(EXPORT_JOB, cache_key, f"Making the {kind}", build)
+    if data is not None:
+        store[cache_key] = data
+    return data
 
 
 def _trajectory_of(trajectories: dict):

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import gc
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -72,6 +73,37 @@ def estimate(obj, methods: Sequence[str], runs: int, steps: int) -> Estimate:
     per_step = sum(evaluation_cost(obj, METHODS[m].needs_hessian if m in METHODS else True)
                    for m in methods) / len(methods)
     return Estimate(int(runs), int(steps), len(methods), per_step)
+
+
+# f evaluations a line search adds per step (Rosenbrock from (-1.2, 1), one row): the exact search
+# brackets and narrows by golden section (~60), backtracking halves a few times (gd ~8, bfgs ~2,
+# lbfgs ~3 per step).
+LINE_SEARCH_EVALUATIONS = {"exact": 60, "backtracking": 4}
+ROW_SECONDS_PER_OP = 2.5e-6       # a single row's operation costs about one NumPy call (quiet machine)
+
+
+def run_cost(obj, method: str, params: dict) -> float:
+    """Operations per step of one run of `method` with `params`, its line search's trials included."""
+    from optcore import METHODS
+    spec = METHODS.get(method)
+    cost = evaluation_cost(obj, spec.needs_hessian if spec is not None else True)
+    default = next((p.default for p in spec.params if p.name == "line_search"), "none") if spec else "none"
+    trials = LINE_SEARCH_EVALUATIONS.get(str(params.get("line_search", default)), 0)
+    sizes = obj.sizes if obj.sizes is not None else obj._sizes()
+    return cost + trials * (OVERHEAD_OPS + sizes.f)
+
+
+def estimate_runs(obj, runs: Sequence[tuple[str, dict]], steps: int, extra_runs: float = 0.0) -> Estimate:
+    """The work of single runs, each (method, params) for up to `steps` steps, plus `extra_runs`
+    runs' worth of other work (priced like an average run). `methods` is 1: the runs are listed."""
+    costs = [run_cost(obj, m, p) for m, p in runs]
+    per_step = sum(costs) / len(costs) if costs else evaluation_cost(obj, False)
+    return Estimate(len(costs) + math.ceil(extra_runs), int(steps), 1, per_step)
+
+
+def row_seconds(est: Estimate) -> float:
+    """Rough wall time of `est` done one row at a time (each operation a NumPy call)."""
+    return est.work * ROW_SECONDS_PER_OP
 
 
 def check(est: Estimate, limit: float = MAX_WORK) -> None:

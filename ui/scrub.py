@@ -30,7 +30,8 @@ def scrubbable(method: str, params: dict, with_beta: bool = True) -> list:
     return specs if with_beta else specs[:1]
 
 
-def _ladder_values(spec, value: float):
+def ladder_values(spec, value: float):
+    """The ladder of values a slider of `spec` swaps between, around `value`."""
     if spec.name == "lr":
         return scrub.ladder(value, low=spec.low, high=spec.high)  # the η box accepts [low, high]
     return scrub.decay_ladder(value, high=min(float(spec.high), scrub.DECAY_CLOSEST_TO_ONE))
@@ -44,7 +45,7 @@ def add_sliders(fig, formula, method: str, params: dict, x0, steps: int, tol: fl
     specs = scrubbable(method, params, with_beta)
     ladders = []
     for spec in specs:
-        values = _ladder_values(spec, float(params[spec.name]))
+        values = ladder_values(spec, float(params[spec.name]))
         points = cache.ladder_paths(formula, method, params, x0, steps, tol, spec.name, values)
         ladders.append(scrub.Ladder(spec.name, SYMBOLS[spec.name], values, [path_of(P) for P in points],
                                     scrub.active_index(values, float(params[spec.name]))))
@@ -70,8 +71,8 @@ def keeper(prefix: str, method: str, params: dict, with_beta: bool = True) -> Ca
     return keep
 
 
-def toggle(key: str, label: str, help_text: str) -> bool:
+def toggle(key: str, label: str, help_text: str, on_change: Callable[[], None] | None = None) -> bool:
     """The shared "scrub in the chart" switch (part of the share link)."""
     return bool(link.shared_option(st.toggle, label, key=key, value=False, convert=lambda t: t == "true",
-                                   help=help_text))
+                                   help=help_text, on_change=on_change))
 

@@ -16,15 +16,16 @@ optional ``"z"`` (surface height) and ``"steps"`` (the iteration index of each p
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from . import thinning
 from .base import (CONTOUR_SCALE, END_MARKER, MINIMUM_MARKER, MODEBAR_PX, START_MARKER, TEMPLATE, TITLE_PX,
                    banded_raster, method_color, set_plain_frames, styled, top_legend, top_title)
-from .thinning import thin_indices, thin_series
 
 MAX_FRAMES = 100
 MAX_PATH_POINTS = 400        # points drawn per path (the full run stays in the exports)
@@ -91,13 +92,67 @@ def _short(a, decimals: int = 5) -> list[float]:
     return out
 
 
+_PICTURES: dict[tuple, tuple[str, float, float, str]] = {}   # contour pictures by grid digest
+_PICTURES_KEPT = 16
+_THINNED: dict[tuple, np.ndarray] = {}                        # thinned indices by path digest
+_THINNED_KEPT = 256
+_MEMO_LOCK = threading.Lock()
+
+
+def _digest(*arrays) -> str:
+    import hashlib
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        a = np.ascontiguousarray(a, dtype=float)
+        h.update(repr(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _remembered(store: dict, kept: int, key: tuple, make):
+    """`make()` remembered under `key` (the oldest forgotten past `kept` entries): figures are rebuilt
+    on every knob, but a knob changes one run's path, not the others' nor the grid."""
+    found = store.get(key)
+    if found is None:
+        found = make()
+        if isinstance(found, np.ndarray):
+            found.setflags(write=False)   # shared by every figure that asks again
+        with _MEMO_LOCK:                  # the app builds figures on several sessions' threads
+            while len(store) >= kept:
+                store.pop(next(iter(store)), None)
+            store[key] = found
+    return found
+
+
+def thin_indices(points, max_points: int) -> np.ndarray:
+    """`thinning.thin_indices`, remembered by a digest of the points."""
+    return _remembered(_THINNED, _THINNED_KEPT, ("path", _digest(points), int(max_points)),
+                       lambda: thinning.thin_indices(points, max_points))
+
+
+def thin_series(x, y, max_points: int, log_y: bool = False) -> np.ndarray:
+    """`thinning.thin_series`, remembered by a digest of the curve."""
+    return _remembered(_THINNED, _THINNED_KEPT, ("series", _digest(x, y), int(max_points), bool(log_y)),
+                       lambda: thinning.thin_series(x, y, max_points, log_y=log_y))
+
+
+def _contour_picture(Z, bands: int) -> tuple[str, float, float, str]:
+    """(PNG data URI, zmin, zmax, colour-bar label) of the banded picture of Z, remembered by a
+    digest of Z: a knob that changes the paths but not f or the window (η, a method) redraws the
+    same background, and the picture costs more than everything else in a compare figure."""
+    def make():
+        Zc, label, _ = display_values(np.asarray(Z, dtype=float))
+        finite = Zc[np.isfinite(Zc)]
+        zmin, zmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        return banded_raster(Zc, zmin, zmax, bands=bands, upsample=3), zmin, zmax, label
+    return _remembered(_PICTURES, _PICTURES_KEPT, (_digest(Z), int(bands)), make)
+
+
 def _contour_parts(xs, ys, Z, *, xref: str = "x", yref: str = "y", showscale: bool = True,
                    bands: int = 24) -> tuple[dict, dict | None]:
     """The banded contour picture (a layout image) and the invisible colour-bar point, as dicts."""
-    Zc, label, _ = display_values(np.asarray(Z, dtype=float))
-    finite = Zc[np.isfinite(Zc)]
-    zmin, zmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    image = dict(source=banded_raster(Zc, zmin, zmax, bands=bands, upsample=3), xref=xref, yref=yref,
+    source, zmin, zmax, label = _contour_picture(Z, bands)
+    image = dict(source=source, xref=xref, yref=yref,
                  x=float(xs[0]), y=float(ys[-1]), sizex=float(xs[-1] - xs[0]), sizey=float(ys[-1] - ys[0]),
                  xanchor="left", yanchor="top", sizing="stretch", layer="below", name="contour")
     if not showscale:
@@ -288,10 +343,37 @@ def _frames(data: Sequence[dict], paths_by_trace: list[tuple[int, _DrawnPath]], 
     return frames
 
 
+def _dict_tree(obj):
+    """A copy of the dicts (and lists holding dicts) of a figure spec; leaves (arrays, lists of
+    numbers, strings) are shared, not copied."""
+    if isinstance(obj, dict):
+        return {k: _dict_tree(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)) and any(isinstance(v, (dict, list, tuple)) for v in obj):
+        return [_dict_tree(v) for v in obj]
+    return obj
+
+
+class SentFigure(go.Figure):
+    """A go.Figure whose `to_dict` (what Streamlit, `to_json` and `write_html` call) does not
+    deep-copy: plotly.py copies every number of data, layout and frames, then walks them all for
+    NumPy arrays (~0.5 s for a 4-path compare figure). Here the dicts are copied and the leaves
+    shared (nothing downstream writes into them), and the frames, plain lists of numbers built by
+    this module (plotly.js reads no typed arrays inside frames), are handed over as they are."""
+
+    def to_dict(self) -> dict:
+        from _plotly_utils.utils import convert_to_base64
+        res = {"data": _dict_tree(self._data), "layout": _dict_tree(self._layout)}
+        convert_to_base64(res)
+        frames = [frame._props for frame in self._frame_objs]
+        if frames:
+            res["frames"] = frames
+        return res
+
+
 def _figure(data: list[dict], layout: dict, frames: list[dict] | None = None) -> go.Figure:
     """One go.Figure from plain dicts: plotly.py checks data and layout once (~25 ms for a compare
     figure, against ~150 ms of add_trace/update_* calls), frames stay plain (`PlainFrame`)."""
-    fig = go.Figure(dict(data=data, layout=layout))
+    fig = SentFigure(dict(data=data, layout=layout))
     if frames:
         set_plain_frames(fig, frames)  # the frame data are plain lists of checked numbers
     return fig
@@ -398,10 +480,13 @@ def small_multiples_figure(xs, ys, Z, panels: Sequence[tuple[str, Sequence[dict]
     n = max(1, len(panels))
     cols = cols or min(n, 3)
     rows = (n + cols - 1) // cols
+    height = rows * height_per_row + 150 + SLIDER_ROW_PX
+    # rows ~60 px apart whatever their number (room for the next panel's title; a fraction of the
+    # height left 150 px gaps in a one-column stack of four panels on a phone)
+    gap = min(0.1, 60 / max(height - 60 - CONTROLS_PX, 100)) if rows > 1 else 0.05
     # make_subplots only for the grid of axes (domains, shared axes, titles): ~20 ms
     layout = make_subplots(rows=rows, cols=cols, subplot_titles=[t for t, _ in panels], shared_xaxes=True,
-                           shared_yaxes=True, horizontal_spacing=0.04,
-                           vertical_spacing=0.1 if rows > 1 else 0.05).to_dict()["layout"]
+                           shared_yaxes=True, horizontal_spacing=0.04, vertical_spacing=gap).to_dict()["layout"]
     layout.pop("template", None)
     data: list[dict] = []
     images = []
@@ -410,10 +495,10 @@ def small_multiples_figure(xs, ys, Z, panels: Sequence[tuple[str, Sequence[dict]
     for i, (_, paths) in enumerate(panels):
         suffix = "" if i == 0 else str(i + 1)
         axes = dict(xaxis=f"x{suffix}", yaxis=f"y{suffix}")
-        image, bar = _contour_parts(xs, ys, Z, xref=axes["xaxis"], yref=axes["yaxis"], showscale=(i == 0), bands=20)
-        images.append(image)
-        if bar is not None:
+        if i == 0:
+            picture, bar = _contour_parts(xs, ys, Z, bands=20)
             data.append(bar)
+        images.append(dict(picture, xref=axes["xaxis"], yref=axes["yaxis"]))
         for p in paths:
             drawn = _DrawnPath(p, max_path_points)
             pairs.append((len(data), drawn))
@@ -431,7 +516,6 @@ def small_multiples_figure(xs, ys, Z, panels: Sequence[tuple[str, Sequence[dict]
                 axis["title"] = dict(text=names[1])
     for note in layout.get("annotations", []):
         note["font"] = dict(size=13)
-    height = rows * height_per_row + 150 + SLIDER_ROW_PX
     layout.update(_layout(None, height=height, dragmode=False, hovermode="closest",
                           legend=top_legend(height),
                           margin=dict(l=60, r=20, t=_top_margin(None) + 20, b=CONTROLS_PX), images=images))
@@ -541,7 +625,7 @@ def convergence_figure(series: Sequence[dict], *, y_title: str, x_title: str = "
     "(diverged)" in the legend and does not set the y range: the range spans the other series
     (with a margin), so one run that shot off to 1e25 does not squash the rest into a flat line
     at the bottom."""
-    fig = go.Figure()
+    data = []
     kept: list[np.ndarray] = []
     any_diverged = False
     for s in series:
@@ -556,15 +640,14 @@ def convergence_figure(series: Sequence[dict], *, y_title: str, x_title: str = "
         x = np.asarray(s["x"])
         x, y = x[:len(y)], y[:len(x)]
         keep = thin_series(x, y, max_points, log_y=log_y)
-        fig.add_trace(go.Scatter(x=x[keep], y=y[keep], mode="lines", name=name,
-                                 line=dict(color=s.get("color"), width=2,
-                                           dash="dash" if diverged else s.get("dash")),
-                                 hovertemplate=f"{name}<br>{x_title} = %{{x}}<br>%{{y:.3e}}<extra></extra>"))
-    fig.update_xaxes(title_text=x_title)
-    fig.update_yaxes(title_text=y_title, type="log" if log_y else "linear", exponentformat="power")
+        line = {k: v for k, v in dict(color=s.get("color"), width=2,
+                                      dash="dash" if diverged else s.get("dash")).items() if v is not None}
+        data.append(dict(type="scatter", x=x[keep], y=y[keep], mode="lines", name=name, line=line,
+                         hovertemplate=f"{name}<br>{x_title} = %{{x}}<br>%{{y:.3e}}<extra></extra>"))
+    yaxis = dict(title=dict(text=y_title), type="log" if log_y else "linear", exponentformat="power")
     yrange = _range_without_diverged(kept, log_y) if any_diverged else None
     if yrange is not None:
-        fig.update_yaxes(range=yrange)
+        yaxis["range"] = yrange
     # The legend goes under the x-axis title with its own room: the figure grows by one line per
     # legend row, so a dozen runs neither cover the axis title nor get cut off at the bottom.
     n = len(series)
@@ -573,10 +656,10 @@ def convergence_figure(series: Sequence[dict], *, y_title: str, x_title: str = "
     top, bottom = (45 if title else 20), 50 + 22 * rows + (25 if rows else 0)
     height = height + 22 * rows + (25 if rows else 0)
     plot_px = max(height - top - bottom, 100)
-    styled(fig, title, height=height, hovermode="x unified" if n > 1 else "closest", showlegend=n > 1,
-           margin=dict(l=85, r=20, t=top, b=bottom),
-           legend=dict(orientation="h", x=0, xanchor="left", y=-58 / plot_px, yanchor="top"))
-    return fig
+    layout = _layout(title, height=height, hovermode="x unified" if n > 1 else "closest", showlegend=n > 1,
+                     margin=dict(l=85, r=20, t=top, b=bottom), xaxis=dict(title=dict(text=x_title)), yaxis=yaxis,
+                     legend=dict(orientation="h", x=0, xanchor="left", y=-58 / plot_px, yanchor="top"))
+    return _figure(data, layout)
 
 
 def _range_without_diverged(kept: Sequence[np.ndarray], log_y: bool) -> list[float] | None:

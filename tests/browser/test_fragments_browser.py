@@ -106,8 +106,7 @@ def test_compare_scrub_redraws_method_1_in_the_page(page, server_url):
              "o.cmp_scrub": "true"}
     sent = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
-    open_app(page, server_url, query, path="/compare", chart="cmp_multiples")
-    page.get_by_role("tab", name="Overlay on one contour").click()
+    open_app(page, server_url, query, path="/compare", chart="cmp_overlay")   # scrubbing opens the overlay tab
     g = graph(page, "cmp_overlay")
     g.wait_for()
     wait_idle(page)

@@ -1,0 +1,37 @@
+"""Compare on a phone (390 x 844, a phone's user agent): the side-by-side panels stack one per row with
+titles that fit, instead of three 100-pixel-wide strips whose titles ran into each other (issue 10)."""
+from __future__ import annotations
+
+from conftest import no_exception, open_app, screenshot
+
+IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 15_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+          "Version/15.0 Mobile/15E148 Safari/604.1")
+
+
+def test_compare_panels_stack_one_per_row_on_a_phone(browser, warm_app):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, user_agent=IPHONE, is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        open_app(page, warm_app, {"view": "compare", "p": "rosenbrock", "o.n_methods": "3"}, chart="cmp_multiples")
+        no_exception(page)
+        g = page.locator(".st-key-cmp_multiples .js-plotly-plot").first
+        g.scroll_into_view_if_needed()
+        layout = g.evaluate("""g => ({
+            domains: Object.keys(g._fullLayout).filter(k => /^xaxis\\d*$/.test(k)).map(k => g._fullLayout[k].domain),
+            width: g._fullLayout.width,
+            titles: Array.from(g.querySelectorAll('.annotation-text')).map(t => t.getBoundingClientRect())
+                         .map(r => ({left: r.left, right: r.right, top: r.top, bottom: r.bottom}))})""")
+        assert len(layout["domains"]) == 3
+        assert all(d == layout["domains"][0] for d in layout["domains"]), layout["domains"]   # one column
+        box = g.bounding_box()
+        titles = layout["titles"]
+        assert len(titles) == 3
+        for t in titles:   # each title inside the chart's width
+            assert box["x"] - 1 <= t["left"] and t["right"] <= box["x"] + box["width"] + 1, (t, box)
+        for a, b in zip(titles, titles[1:]):   # and none on top of another
+            assert a["bottom"] <= b["top"] or b["bottom"] <= a["top"], titles
+        screenshot(page, "compare_phone_panels", full_page=False)
+    finally:
+        context.close()
