@@ -167,7 +167,7 @@ def test_no_engine_module_of_mixed_topics_is_long():
 
 
 UI = ENGINE.parent / "ui"
-PAGES_NOT_YET_SHORT = {"compare", "lr_lab", "playground"}   # being shrunk on their own branches (issue 11)
+PAGES_NOT_YET_SHORT = {"playground"}   # being shrunk on its own branch (issue 11)
 
 
 def test_ui_modules_and_pages_are_short():
