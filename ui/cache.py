@@ -311,3 +311,31 @@ def ladder_paths(formula: Formula, method: str, params: dict, x0: Sequence[float
     rest = {k: v for k, v in params.items() if k != param}
     return _ladder_paths(Formula(*formula), method, _params_key(rest), _floats(x0), int(steps), float(tol),
                          param, _floats(values))
+
+
+# ---------------------------------------------------------------------------------- hover preview
+PREVIEW_MAX_STEPS = 2000   # 144 starts x 2000 steps is the most one preview runs
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _hover_preview(formula: Formula, method: str, params: tuple, window: Window, steps: int, tol: float,
+                   n: int) -> dict | None:
+    from optcore.figures import trajectory as figs
+    starts = figs.preview_starts(window, n)
+    try:
+        batch = optcore.run_batch(formula.parse(), method, starts, steps=steps, tol=tol, **dict(params))
+    except (ValueError, TypeError, ArithmeticError):
+        return None
+    P = batch.points
+    return figs.hover_preview(window, starts, [P[i, :int(batch.iterations[i]) + 1] for i in range(len(starts))], n)
+
+
+def hover_preview(formula: Formula, method: str, params: dict, window, steps: int, tol: float,
+                  n: int | None = None) -> dict | None:
+    """The hover-preview payload of a 2-D contour (`trajectory.hover_preview`): the paths from an
+    n x n grid of starts in one batched run, or None when the run is too long to precompute."""
+    from optcore.figures import trajectory as figs
+    if int(steps) > PREVIEW_MAX_STEPS or len(window) != 2:
+        return None
+    return _hover_preview(Formula(*formula), method, _params_key(params), _window_key(window), int(steps),
+                          float(tol), int(n or figs.PREVIEW_GRID))

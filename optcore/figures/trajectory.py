@@ -37,9 +37,13 @@ MIN_FRAME_POINTS = 40        # ... but never fewer than this per path and frame
 MAX_SERIES_POINTS = 400      # points drawn per convergence curve
 CLICK_GRID_DRAWN = 4         # markers of the invisible click grid actually drawn
 # plotly.js shows the next frame at the first requestAnimationFrame tick (60 Hz) *more* than
-# `duration` ms after the last one began: 30 ms lands on every second tick (30 fps, 100 frames in
-# ~3.3 s), while 33 ms often waited for the third (20 fps). 10 ms is every tick.
-SPEEDS = (("▶ Play", 30), ("▶▶ Fast", 10), ("▶ Slow", 120))
+# `duration` ms after the last one began (Plotly.animate: `Date.now() - _lastFrameAt > _timeToNext`).
+# 25 ms sits midway between the first (16.7 ms) and second (33.3 ms) tick, so Play lands on every
+# second tick (30 fps, 100 frames in ~3.3 s) even when a tick runs a few ms late or early; 30 ms
+# missed the second tick whenever it came <30 ms after a late start (20 fps), 33 ms most of the time.
+# 10 ms is every tick.
+SPEEDS = (("▶ Play", 25), ("▶▶ Fast", 10), ("▶ Slow", 120))
+PLAY_FPS = 30
 PAUSE_LABEL = "■ Pause"
 
 
@@ -278,8 +282,9 @@ def _animation_controls(ks: np.ndarray, plot_px: float) -> dict:
     return dict(
         updatemenus=[dict(type="buttons", direction="right", showactive=False, x=0.0, y=y, xanchor="left",
                           yanchor="top", pad=dict(t=0, r=6), buttons=buttons, font=dict(size=12))],
+        # transition 0: the grip jumps to each frame's step instead of a 150 ms d3 tween per frame
         sliders=[dict(active=len(names) - 1, x=0.0, y=y - SLIDER_BELOW_PX / max(plot_px, 100), len=1.0,
-                      xanchor="left",
+                      xanchor="left", transition=dict(duration=0),
                       yanchor="top", pad=dict(t=0, b=0),
                       currentvalue=dict(prefix="step k = ", xanchor="right", font=dict(size=12)),
                       steps=[dict(label=n, method="animate",
@@ -370,8 +375,10 @@ def contour_paths_figure(xs, ys, Z, paths: Sequence[dict], *, minima: Sequence[S
                          names: Sequence[str] = ("x", "y"), title: str | None = None, animate: bool = True,
                          clickable: bool = True, click_axes: Sequence[int] = (0, 1),
                          max_frames: int = MAX_FRAMES, height: int = 620,
-                         max_path_points: int = MAX_PATH_POINTS) -> go.Figure:
+                         max_path_points: int = MAX_PATH_POINTS, preview: dict | None = None) -> go.Figure:
     """Filled contour of f with one or several paths on it, animated along the iterations.
+    With `preview` (`hover_preview`, needs `clickable`), an empty "preview" trace and the payload in
+    `layout.meta["preview"]`: the page's script draws the path from the start under the pointer.
 
     Trace order: contour, [click grid], path lines and heads (pairs), minima, start, end markers.
     An animated figure is `SLIDER_ROW_PX` taller than `height` (the frame slider's own row).
@@ -386,12 +393,16 @@ def contour_paths_figure(xs, ys, Z, paths: Sequence[dict], *, minima: Sequence[S
         drawn = _DrawnPath(p, max_path_points)
         pairs.append((len(data), drawn))
         data.extend(_path_traces(drawn))
+    meta = dict(click_axes=list(click_axes))
+    if preview is not None and clickable:  # before the frames are made: every frame names it
+        data.append(_preview_trace())
+        meta["preview"] = preview
     data.extend(_markers(paths, minima))
     animate = bool(animate and paths)
     if animate:
         height += SLIDER_ROW_PX  # the slider's own row: the plot keeps its size
     top = 70 if title else 40
-    layout = _layout(title, height=height, meta=dict(click_axes=list(click_axes)), dragmode=False,
+    layout = _layout(title, height=height, meta=meta, dragmode=False,
                      legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", xanchor="left"),
                      margin=dict(l=60, r=20, t=top, b=CONTROLS_PX if animate else 50), hovermode="closest",
                      images=[image],
@@ -629,3 +640,88 @@ def path_from_points(points: np.ndarray, name: str, color: str, axes: tuple[int,
 
 def default_color(i: int) -> str:
     return method_color(i)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hover preview: the path from the start under the pointer, drawn in the browser
+# ---------------------------------------------------------------------------------------------
+PREVIEW_GRID = 12          # starts per axis: 144 paths
+PREVIEW_POINTS = 60        # points kept per preview path
+PREVIEW_TRACE = "preview"  # the trace the page's script redraws on hover (ui/hover_preview.js)
+_QUANT = 65535             # coordinates travel as uint16 steps of a box around the window; this one is a gap
+
+
+def preview_starts(window, n: int = PREVIEW_GRID) -> np.ndarray:
+    """(n*n, 2) starts at the centres of an n x n partition of a 2-D window, x fastest
+    (start k is column k % n, row k // n)."""
+    (x0, x1), (y0, y1) = [(float(lo), float(hi)) for lo, hi in list(window)[:2]]
+    gx = x0 + (np.arange(n) + 0.5) * (x1 - x0) / n
+    gy = y0 + (np.arange(n) + 0.5) * (y1 - y0) / n
+    GX, GY = np.meshgrid(gx, gy)
+    return np.column_stack([GX.ravel(), GY.ravel()])
+
+
+def _arc_length_indices(P: np.ndarray, max_points: int) -> np.ndarray:
+    """Iterates evenly spaced along the path's length (first and last kept): a cheap thinning for
+    144 previews at once (`thin_indices` costs ~0.7 ms a path, this ~0.02 ms)."""
+    if len(P) <= max_points:
+        return np.arange(len(P))
+    cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(P, axis=0).T))])
+    if not np.isfinite(cum[-1]) or cum[-1] <= 0:
+        return np.unique(np.round(np.linspace(0, len(P) - 1, max_points)).astype(int))
+    idx = np.searchsorted(cum, np.linspace(0, cum[-1], max_points), side="left")
+    return np.unique(np.concatenate([[0], np.clip(idx, 0, len(P) - 1), [len(P) - 1]]))
+
+
+def hover_preview(window, starts: np.ndarray, paths: Sequence[np.ndarray], n: int = PREVIEW_GRID,
+                  max_points: int = PREVIEW_POINTS) -> dict:
+    """What the contour figure carries for the hover preview (`layout.meta["preview"]`): every path
+    thinned to `max_points` points along its length, coordinates as uint16 steps of the window
+    widened by one window on each side (base64, x and y interleaved); where a path leaves that box
+    (or stops being finite) a gap point (`_GAP`, drawn as a break in the line), and it ends at its
+    last point inside; `len[k]` points for start k. 144 paths x 60 points: ~46 kB."""
+    import base64
+
+    (x0, x1), (y0, y1) = [(float(lo), float(hi)) for lo, hi in list(window)[:2]]
+    lo = np.array([x0 - (x1 - x0), y0 - (y1 - y0)])
+    span = np.array([3 * (x1 - x0), 3 * (y1 - y0)])
+    chunks, lengths = [], []
+    for P in paths:
+        P = np.asarray(P, dtype=float)[:, :2]
+        with np.errstate(invalid="ignore"):
+            ok = np.all(np.isfinite(P), axis=1) & np.all((P >= lo) & (P <= lo + span), axis=1)
+        inside = np.flatnonzero(ok)
+        keep = inside[_arc_length_indices(P[inside], max_points)] if len(inside) else inside
+        q = np.round((P[keep] - lo) / span * (_QUANT - 1)).astype(np.uint16)
+        left = np.cumsum(~ok)[keep]
+        gaps = np.flatnonzero(np.diff(left) > 0) + 1     # kept points with an excursion before them
+        q = np.insert(q, gaps, _QUANT, axis=0)
+        chunks.append(q.ravel())
+        lengths.append(len(q))
+    data = np.concatenate(chunks) if chunks else np.zeros(0, np.uint16)
+    starts = np.asarray(starts, dtype=float)
+    return dict(trace=PREVIEW_TRACE, n=int(n), len=lengths, gap=_QUANT,
+                xy=base64.b64encode(data.astype("<u2").tobytes()).decode("ascii"),
+                lo=[float(v) for v in lo], q=[float(v) / (_QUANT - 1) for v in span],
+                gx=[float(starts[0, 0]), float((x1 - x0) / n)], gy=[float(starts[0, 1]), float((y1 - y0) / n)])
+
+
+def decode_preview(preview: dict) -> list[np.ndarray]:
+    """The paths of a hover-preview payload, back as (k, 2) arrays, nan rows at the gaps (what the
+    page's script draws)."""
+    import base64
+    raw = np.frombuffer(base64.b64decode(preview["xy"]), dtype="<u2").astype(float)
+    out, at = [], 0
+    for m in preview["len"]:
+        q = raw[2 * at:2 * (at + m)].reshape(m, 2)
+        P = np.array(preview["lo"]) + q * np.array(preview["q"])
+        P[q[:, 0] == preview["gap"]] = np.nan
+        out.append(P)
+        at += m
+    return out
+
+
+def _preview_trace(color: str = "#ffffff") -> dict:
+    return dict(type="scatter", x=[], y=[], mode="lines+markers", name=PREVIEW_TRACE, showlegend=False,
+                hoverinfo="skip", line=dict(color=color, width=2, dash="dot"),
+                marker=dict(size=4, color=color, line=dict(color="#262730", width=0.5)))
