@@ -59,14 +59,13 @@ def chart(fig, key: str, clickable: bool = True, keep_value: Callable[[float], N
 @functools.cache
 def _hover_preview_component():
     """The page script of the hover preview (registered once per process: re-registering warns)."""
-    from pathlib import Path
-    return st.components.v2.component("optimization_explorer.hover_preview",
-                                      js=(Path(__file__).with_name("hover_preview.js")).read_text())
+    from ui.hover_preview import JS
+    return st.components.v2.component("optimization_explorer.hover_preview", js=JS)
 
 
 def hover_preview(chart_key: str) -> None:
     """Let the chart with key `chart_key` (a contour figure made with `preview=`) draw the path from
-    the start under the pointer, in the browser (ui/hover_preview.js); a click still commits the start."""
+    the start under the pointer, in the browser (ui/hover_preview.py); a click still commits the start."""
     _hover_preview_component()(key=f"{chart_key}_hover", data={"chart": chart_key})
 
 

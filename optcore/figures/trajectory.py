@@ -647,7 +647,7 @@ def default_color(i: int) -> str:
 # ---------------------------------------------------------------------------------------------
 PREVIEW_GRID = 12          # starts per axis: 144 paths
 PREVIEW_POINTS = 60        # points kept per preview path
-PREVIEW_TRACE = "preview"  # the trace the page's script redraws on hover (ui/hover_preview.js)
+PREVIEW_TRACE = "preview"  # the trace the page's script redraws on hover (ui/hover_preview.py)
 _QUANT = 65535             # coordinates travel as uint16 steps of a box around the window; this one is a gap
 
 

@@ -1,3 +1,14 @@
+"""The page script of the hover preview (a Python module so the wheel ships it with `ui`).
+
+While the pointer moves over the 2-D Playground contour, it draws the path from the nearest of the
+figure's precomputed grid starts (`layout.meta.preview`, made by
+`optcore.figures.trajectory.hover_preview`) into the figure's "preview" trace, with the Plotly
+instance Streamlit's chart loaded. Everything happens in the page: nothing goes to the server until
+a click on the chart commits the start (Streamlit's selection event). Mounted by `ui.charts.hover_preview`
+as an `st.components.v2` component, which runs in the app page (not an iframe).
+"""
+
+JS = r"""
 // Hover preview of the start (2-D Playground contour): while the pointer moves over the chart, draw
 // the path from the nearest of the figure's precomputed grid starts (layout.meta.preview, made by
 // optcore.figures.trajectory.hover_preview) into its "preview" trace. Everything happens in the page:
@@ -89,3 +100,4 @@ export default function (component) {
   const timer = setInterval(attach, 250);   // Streamlit may mount a new chart element
   return () => { stopped = true; clearInterval(timer); };
 }
+"""
