@@ -58,7 +58,17 @@ export default function (component) {
         ys[m] = gap ? null : p.lo[1] + qy * p.q[1];
       }
     }
-    P.restyle(gd, { x: [xs], y: [ys] }, [trace]);
+    // Plotly.animate with redraw: false replots only the scatter traces it names (restyle redrew
+    // every trace: ~4x slower); every other scatter trace is named with an empty update, as the
+    // figure's frames do, or plotly.js leaves it without its drawing node and clicks stop working.
+    const traces = [], data = [];
+    gd.data.forEach((t, i) => {
+      if ((t.type || "scatter") !== "scatter") return;
+      traces.push(i);
+      data.push(i === trace ? { type: "scatter", x: xs, y: ys } : { type: "scatter" });
+    });
+    P.animate(gd, { data, traces }, { mode: "immediate", frame: { duration: 0, redraw: false },
+                                      transition: { duration: 0 } });
   }
 
   function nearest(p, x, y) {
@@ -71,22 +81,18 @@ export default function (component) {
   function bind(gd) {
     if (gd.__previewBound) return;
     gd.__previewBound = true;
-    let pending = null, clearing = null;
+    let clearing = null;
     gd.on("plotly_hover", (ev) => {
       clearTimeout(clearing);
       const p = gd.layout && gd.layout.meta && gd.layout.meta.preview;
       const pt = ev && ev.points && ev.points[0];
       if (!p || !pt || animating(gd) || typeof pt.x !== "number" || typeof pt.y !== "number") return;
-      const k = nearest(p, pt.x, pt.y);
-      if (pending === null) {
-        requestAnimationFrame(() => { const kk = pending; pending = null; if (!animating(gd)) draw(gd, kk); });
-      }
-      pending = k;
+      draw(gd, nearest(p, pt.x, pt.y));   // plotly.js already sends hover events at most every 50 ms
     });
     // moving from one grid point to the next unhovers first: clear only if no hover follows
     gd.on("plotly_unhover", () => {
       clearTimeout(clearing);
-      clearing = setTimeout(() => { pending = null; if (!animating(gd)) draw(gd, -1); }, 200);
+      clearing = setTimeout(() => { if (!animating(gd)) draw(gd, -1); }, 200);
     });
   }
 

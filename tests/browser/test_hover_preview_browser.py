@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import click_chart, graph, no_exception, open_app, screenshot, sidebar_input, wait_idle, wait_until
+from conftest import (click_chart, graph, no_exception, open_app, path_state, path_trace_index, screenshot,
+                      sidebar_input, wait_idle, wait_until)
 
 BOWL = {"f": "x^2 + 5y^2 + x*y", "x0": "1.5,1.5", "win": "-2,2;-2,2", "steps": "100", "tol": "1e-12",
         "m.m0": "gd(lr=0.05)"}
@@ -55,6 +56,11 @@ def test_hover_draws_the_path_in_the_page_and_a_click_commits_the_start(page, se
     assert page.evaluate("() => window.__states") == [], "hovering must not rerun the script"
     assert not sent, f"hovering sent {len(sent)} message(s) to the server"
     screenshot(page, "playground_hover_preview", full_page=False)
+    # Play still runs the animation to its last frame after a preview (both drive Plotly.animate)
+    idx = path_trace_index(page)
+    page.locator(".st-key-pg_chart g.updatemenu-button").filter(has_text="Play").first.click()
+    wait_until(lambda: 1 < path_state(page, index=idx)["n"] < 101, timeout_s=20, message="playback to start")
+    wait_until(lambda: path_state(page, index=idx)["n"] == 101, timeout_s=30, message="the last frame")
     # a click commits the start under the pointer: the sidebar, the link and the real path follow
     x_in, y_in = sidebar_input(page, "x"), sidebar_input(page, "y")
     click_chart(page, "pg_chart", 0.75, 0.7)
