@@ -123,3 +123,25 @@ def test_background_cache_is_bounded_and_returns_copies(bowl, monkeypatch):
     image, bar = figs._contour_parts(xs, ys, Z)
     bar["marker"]["opacity"] = 1
     assert figs._contour_parts(xs, ys, Z)[1]["marker"]["opacity"] == 0
+
+
+def test_contour_picture_holds_exactly_the_band_colours_and_transparent_gaps():
+    """The picture is written as a palette PNG directly: every visible pixel is one of the bands'
+    colours or its darker level-line shade, nan cells are transparent, and both shades occur."""
+    import io
+
+    from PIL import Image
+    xs = np.linspace(-2, 2, 60)
+    X, Y = np.meshgrid(xs, xs)
+    Z = np.where(X > 1.5, np.nan, X ** 2 + 3 * Y ** 2)
+    bands = 12
+    uri = base.banded_raster(Z, 0.0, float(np.nanmax(Z)), bands=bands, upsample=2)
+    img = np.asarray(Image.open(io.BytesIO(base64.b64decode(uri.split(",")[1]))).convert("RGBA")).astype(int)
+    lut = base.colorscale_lut()
+    centers = ((np.arange(bands) + 0.5) / bands * 255).round().astype(int)
+    fill = {tuple(c) for c in lut[centers].astype(int)}
+    lines = {tuple(c) for c in (lut[centers] * 0.72).round().astype(int)}
+    visible = img[img[..., 3] == 255][:, :3]
+    seen = {tuple(c) for c in visible}
+    assert seen <= fill | lines and seen & fill and seen & lines
+    assert (img[:, -10:, 3] == 0).all() and (img[:, :50, 3] == 255).all()   # x > 1.5 is nan: transparent

@@ -108,18 +108,20 @@ def banded_raster(Z, zmin: float, zmax: float, bands: int = 24, upsample: int = 
         t = np.clip((Z - zmin) / span, 0, 1)
     finite = np.isfinite(t)
     band = np.where(finite, np.minimum((np.where(finite, t, 0) * bands).astype(int), bands - 1), -1)
-    lut = colorscale_lut(scale)
-    centers = ((np.arange(bands) + 0.5) / bands * 255).round().astype(int)
-    rgb = lut[centers[np.clip(band, 0, None)]].astype(float)
     edge = np.zeros(band.shape, dtype=bool)
     edge[:-1, :] |= band[:-1, :] != band[1:, :]
     edge[:, :-1] |= band[:, :-1] != band[:, 1:]
-    rgb[edge] *= 0.72
-    alpha = np.where(band >= 0, 255, 0).astype(np.uint8)
-    img = np.dstack([rgb.round().astype(np.uint8), alpha])[::-1]  # row 0 of a picture is the top
+    # A palette picture made directly: index b is band b, bands + b its darker level line, 2 * bands
+    # transparent (nan). Building RGBA floats and quantizing them cost ~3x as much per formula edit.
+    lut = colorscale_lut(scale)
+    centers = ((np.arange(bands) + 0.5) / bands * 255).round().astype(int)
+    colours = lut[centers].astype(float)
+    palette = np.concatenate([colours, colours * 0.72, [[0.0, 0.0, 0.0]]]).round().astype(np.uint8)
+    index = np.where(band >= 0, band + bands * edge, 2 * bands).astype(np.uint8)[::-1]  # row 0 is the top
+    img = Image.fromarray(np.ascontiguousarray(index), "P")
+    img.putpalette(palette.ravel().tolist())
     buf = io.BytesIO()
-    Image.fromarray(img, "RGBA").quantize(colors=2 * bands + 2, method=Image.Quantize.FASTOCTREE).save(
-        buf, format="PNG", compress_level=6)  # optimize=True made every formula edit ~80 ms slower
+    img.save(buf, format="PNG", transparency=2 * bands, compress_level=6)  # optimize=True: ~80 ms slower
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 

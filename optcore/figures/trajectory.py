@@ -673,6 +673,25 @@ def _arc_length_indices(P: np.ndarray, max_points: int) -> np.ndarray:
     return np.unique(np.concatenate([[0], np.clip(idx, 0, len(P) - 1), [len(P) - 1]]))
 
 
+def _thinned_in_box(A: np.ndarray, lo: np.ndarray, span: np.ndarray, max_points: int) -> list[np.ndarray]:
+    """`_arc_length_indices` for many paths at once: A is (m, L, 2), finite and inside the box, each
+    row padded with its end point; returns each row's kept points as uint16 box steps."""
+    m, L, _ = A.shape
+    cum = np.concatenate([np.zeros((m, 1)), np.cumsum(np.hypot(*np.moveaxis(np.diff(A, axis=1), -1, 0)), axis=1)],
+                         axis=1)
+    total = cum[:, -1:]
+    frac = np.divide(cum, total, out=np.zeros_like(cum), where=total > 0)
+    rows = np.arange(m)[:, None]
+    # one searchsorted for all rows: row r's fractions shifted into [2r, 2r + 1]
+    targets = np.linspace(0.0, 1.0, max_points)[None, :] + 2.0 * rows
+    idx = np.searchsorted((frac + 2.0 * rows).ravel(), targets.ravel(), side="left").reshape(m, -1) - rows * L
+    idx = np.clip(idx, 0, L - 1)
+    keep = np.ones(idx.shape, dtype=bool)
+    keep[:, 1:] = idx[:, 1:] != idx[:, :-1]                 # indices rise along a row: drop repeats
+    q = np.round((A[rows, idx] - lo) / span * (_QUANT - 1)).astype(np.uint16)
+    return np.split(q[keep], np.cumsum(keep.sum(axis=1))[:-1])
+
+
 def hover_preview(window, starts: np.ndarray, paths: Sequence[np.ndarray], n: int = PREVIEW_GRID,
                   max_points: int = PREVIEW_POINTS) -> dict:
     """What the contour figure carries for the hover preview (`layout.meta["preview"]`): every path
@@ -685,20 +704,31 @@ def hover_preview(window, starts: np.ndarray, paths: Sequence[np.ndarray], n: in
     (x0, x1), (y0, y1) = [(float(lo), float(hi)) for lo, hi in list(window)[:2]]
     lo = np.array([x0 - (x1 - x0), y0 - (y1 - y0)])
     span = np.array([3 * (x1 - x0), 3 * (y1 - y0)])
-    chunks, lengths = [], []
-    for P in paths:
-        P = np.asarray(P, dtype=float)[:, :2]
+    paths = [np.asarray(P, dtype=float)[:, :2] for P in paths]
+    chunks: list = [None] * len(paths)
+    # Paths that stay in the box (nearly all): thinned together, as one padded array.
+    A = np.full((len(paths), max((len(P) for P in paths), default=1), 2), np.nan)
+    for i, P in enumerate(paths):
+        A[i, :len(P)] = P
+        A[i, len(P):] = P[-1] if len(P) else np.nan   # padding repeats the end: zero-length arcs
+    with np.errstate(invalid="ignore"):
+        ok = np.all(np.isfinite(A), axis=2) & np.all((A >= lo) & (A <= lo + span), axis=2)
+    clean = np.flatnonzero(ok.all(axis=1))
+    if len(clean):
+        for i, q in zip(clean, _thinned_in_box(A[clean], lo, span, max_points)):
+            chunks[i] = q
+    for i in np.flatnonzero(~ok.all(axis=1)):   # the rest one by one, with gaps where they leave
+        P = paths[i]
         with np.errstate(invalid="ignore"):
-            ok = np.all(np.isfinite(P), axis=1) & np.all((P >= lo) & (P <= lo + span), axis=1)
-        inside = np.flatnonzero(ok)
+            inside_mask = np.all(np.isfinite(P), axis=1) & np.all((P >= lo) & (P <= lo + span), axis=1)
+        inside = np.flatnonzero(inside_mask)
         keep = inside[_arc_length_indices(P[inside], max_points)] if len(inside) else inside
         q = np.round((P[keep] - lo) / span * (_QUANT - 1)).astype(np.uint16)
-        left = np.cumsum(~ok)[keep]
+        left = np.cumsum(~inside_mask)[keep]
         gaps = np.flatnonzero(np.diff(left) > 0) + 1     # kept points with an excursion before them
-        q = np.insert(q, gaps, _QUANT, axis=0)
-        chunks.append(q.ravel())
-        lengths.append(len(q))
-    data = np.concatenate(chunks) if chunks else np.zeros(0, np.uint16)
+        chunks[i] = np.insert(q, gaps, _QUANT, axis=0)
+    lengths = [len(q) for q in chunks]
+    data = np.concatenate([q.ravel() for q in chunks]) if chunks else np.zeros(0, np.uint16)
     starts = np.asarray(starts, dtype=float)
     return dict(trace=PREVIEW_TRACE, n=int(n), len=lengths, gap=_QUANT,
                 xy=base64.b64encode(data.astype("<u2").tobytes()).decode("ascii"),
