@@ -116,3 +116,29 @@ def test_play_lands_on_every_second_display_tick():
     assert 1000 / 60 < opts["frame"]["duration"] < 2000 / 60
     assert opts["frame"]["redraw"] is False and opts["transition"]["duration"] == 0
     assert spec["layout"]["sliders"][0]["transition"]["duration"] == 0
+
+
+def test_playground_contour_carries_the_preview_and_scrub_mode_does_not():
+    from streamlit.testing.v1 import AppTest
+    from pathlib import Path
+    app = str(Path(__file__).resolve().parents[1] / "app.py")
+
+    def spec(**extra):
+        at = AppTest.from_file(app, default_timeout=120)
+        for k, v in {"view": "playground", "f": "x^2 + 3y^2", "x0": "1.5,1.5", "win": "-2,2;-2,2", "steps": "80",
+                     "tol": "1e-12", "m.m0": "gd(lr=0.05)", **extra}.items():
+            at.query_params[k] = v
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        return json.loads(at.get("plotly_chart")[0].proto.spec)
+
+    shown = spec()
+    preview = shown["layout"]["meta"]["preview"]
+    assert [t["name"] for t in shown["data"]].count(figs.PREVIEW_TRACE) == 1
+    paths = figs.decode_preview(preview)
+    obj = optcore.parse("x^2 + 3y^2")
+    k = 5 * preview["n"] + 7
+    run = optcore.run(obj, "gd", figs.preview_starts(((-2, 2), (-2, 2)))[k], steps=80, tol=1e-12, lr=0.05).points
+    assert np.allclose(paths[k][-1], run[-1], atol=2 * max(preview["q"])), "the page's η and steps, from grid start k"
+    scrubbed = spec(**{"o.pg_scrub": "true"})
+    assert "preview" not in scrubbed["layout"]["meta"]
