@@ -102,6 +102,10 @@ def test_the_app_cache_skips_runs_too_long_to_precompute():
     assert cache.hover_preview(formula, "gd", {"lr": 0.05}, WINDOW, cache.PREVIEW_MAX_STEPS + 1, 1e-8) is None
     preview = cache.hover_preview(formula, "gd", {"lr": 0.05}, WINDOW, 100, 1e-8)
     assert preview is not None and len(preview["len"]) == figs.PREVIEW_GRID ** 2
+    long = cache.hover_preview(formula, "gd", {"lr": 0.05}, WINDOW, 2000, 1e-8)   # a coarser grid
+    assert long is not None and len(long["len"]) == long["n"] ** 2
+    assert cache.PREVIEW_MIN_GRID <= long["n"] < figs.PREVIEW_GRID
+    assert long["n"] ** 2 * 2000 <= cache.PREVIEW_ROW_STEPS
 
 
 def test_play_lands_on_every_second_display_tick():

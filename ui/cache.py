@@ -314,7 +314,9 @@ def ladder_paths(formula: Formula, method: str, params: dict, x0: Sequence[float
 
 
 # ---------------------------------------------------------------------------------- hover preview
-PREVIEW_MAX_STEPS = 2000   # 144 starts x 2000 steps is the most one preview runs
+PREVIEW_ROW_STEPS = 100_000   # starts x steps of one preview run: it reruns with every η nudge
+PREVIEW_MIN_GRID = 6
+PREVIEW_MAX_STEPS = PREVIEW_ROW_STEPS // PREVIEW_MIN_GRID ** 2
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -333,9 +335,12 @@ def _hover_preview(formula: Formula, method: str, params: tuple, window: Window,
 def hover_preview(formula: Formula, method: str, params: dict, window, steps: int, tol: float,
                   n: int | None = None) -> dict | None:
     """The hover-preview payload of a 2-D contour (`trajectory.hover_preview`): the paths from an
-    n x n grid of starts in one batched run, or None when the run is too long to precompute."""
+    n x n grid of starts in one batched run (n shrinks for long runs so that n² x steps stays
+    within `PREVIEW_ROW_STEPS`), or None when even a `PREVIEW_MIN_GRID` grid would be too much."""
     from optcore.figures import trajectory as figs
-    if int(steps) > PREVIEW_MAX_STEPS or len(window) != 2:
+    steps = int(steps)
+    n = min(int(n or figs.PREVIEW_GRID), int((PREVIEW_ROW_STEPS / max(steps, 1)) ** 0.5))
+    if n < PREVIEW_MIN_GRID or len(window) != 2:
         return None
-    return _hover_preview(Formula(*formula), method, _params_key(params), _window_key(window), int(steps),
-                          float(tol), int(n or figs.PREVIEW_GRID))
+    return _hover_preview(Formula(*formula), method, _params_key(params), _window_key(window), steps,
+                          float(tol), n)
