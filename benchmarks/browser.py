@@ -248,6 +248,37 @@ PLAY_QUERY = ("?view=playground&f=x%5E2%2B10y%5E2&x0=2.5,1.5&win=-3,3;-2,2&steps
               "&m.m0=gd(lr=0.001)")
 
 
+HOVER_QUERY = "?view=playground&f=x%5E2%2B5y%5E2%2Bx*y&x0=1.5,1.5&win=-2,2;-2,2&steps=100&tol=1e-12&m.m0=gd(lr=0.05)"
+
+
+def measure_hover(page, url: str, repeats: int = 10) -> tuple[list[float], int]:
+    """Hover preview of the start (2-D Playground): ms from a pointer move onto another grid cell to
+    the preview path drawn (timed in the page: mousemove -> the first animation frame after the
+    preview trace's update), and the bytes of the preview payload the figure carries."""
+    _open_playground(page, url, HOVER_QUERY)
+    g = graph(page, "pg_chart")
+    g.wait_for()
+    nbytes = int(g.evaluate("g => JSON.stringify(g.layout.meta.preview || null).length"))
+    g.evaluate("""g => { window.__h = {t0: 0, t1: 0};
+        document.addEventListener('mousemove', () => { if (!window.__h.t0) window.__h.t0 = performance.now(); }, true);
+        const done = () => requestAnimationFrame(() => { window.__h.t1 = performance.now(); });
+        g.on('plotly_restyle', done); g.on('plotly_animatingframe', done); }""")
+    area = g.locator(".nsewdrag").first
+    area.scroll_into_view_if_needed()
+    box = area.bounding_box()
+    times = []
+    for r in range(repeats):
+        fx, fy = 0.1 + 0.8 * ((r * 7) % 10) / 9, 0.1 + 0.8 * ((r * 3) % 10) / 9
+        page.evaluate("() => { window.__h.t0 = 0; window.__h.t1 = 0; }")
+        page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+        try:
+            page.wait_for_function("() => window.__h.t1 > window.__h.t0 && window.__h.t0 > 0", timeout=5_000)
+        except Exception:
+            continue  # the same grid cell as before: nothing to redraw
+        times.append(page.evaluate("() => window.__h.t1 - window.__h.t0"))
+    return times, nbytes
+
+
 def measure_app(repeats: int = 5) -> tuple[float, float]:
     """(median ms from Enter on a new formula to the chart updated,
         median ms from Play to the last frame of a 200-step run)."""

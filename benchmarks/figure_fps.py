@@ -2,6 +2,7 @@
 
     python benchmarks/figure_fps.py                 # the 4-method x 5000-step Rosenbrock compare
     python benchmarks/figure_fps.py --shots DIR     # also save screenshots mid-play and at the end
+    python benchmarks/figure_fps.py --figure playground   # the Playground's contour (200 steps)
 
 The figure is written as a self-contained HTML page (plotly.js inline), opened in Debian's
 headless Chromium (Playwright), and its own "Play" button is clicked. plotly.js emits
@@ -51,7 +52,9 @@ def measure_play_fps(fig, *, button: str = "Play", repeats: int = 3, timeout_s: 
                      chromium: str | None = None) -> dict:
     """Play `fig` in headless Chromium `repeats` times; the median frames per second and more.
 
-    Returns {"fps", "fps_all", "frames", "seconds", "raf_fps", "busy_ms_per_frame", "html_bytes"}. With `shots`, saves
+    Returns {"fps", "fps_all", "frames", "seconds", "raf_fps", "busy_ms_per_frame", "cpu_ms_per_frame",
+    "html_bytes"}; `cpu_ms_per_frame` is the main thread's CPU time per frame shown (DevTools ThreadTime),
+    the least load-dependent of them. With `shots`, saves
     `<shots>/play-mid.png` (half-way through the first play) and `<shots>/play-end.png`.
     """
     from playwright.sync_api import sync_playwright
@@ -69,11 +72,14 @@ def measure_play_fps(fig, *, button: str = "Play", repeats: int = 3, timeout_s: 
             cdp = page.context.new_cdp_session(page)
             cdp.send("Performance.enable")
 
-            def busy_seconds() -> float:
+            def metric(name: str) -> float:
                 metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
-                return float(metrics.get("TaskDuration", float("nan")))
+                return float(metrics.get(name, float("nan")))
+
+            def busy_seconds() -> float:
+                return metric("TaskDuration")
             for r in range(repeats):
-                busy_before = busy_seconds()
+                busy_before, cpu_before = busy_seconds(), metric("ThreadTime")
                 page.evaluate("() => { const s = window.__fps; s.frames = []; s.done = null; s.raf = 0; s.rafOn = false; }")
                 page.locator("g.updatemenu-button").filter(has_text=button).first.click()
                 if shots is not None and r == 0:
@@ -84,7 +90,7 @@ def measure_play_fps(fig, *, button: str = "Play", repeats: int = 3, timeout_s: 
                     page.screenshot(path=str(shots / "play-mid.png"))
                 page.wait_for_function("() => window.__fps.done !== null", timeout=timeout_s * 1e3)
                 state = page.evaluate("() => window.__fps")
-                busy = busy_seconds() - busy_before
+                busy, cpu = busy_seconds() - busy_before, metric("ThreadTime") - cpu_before
                 if shots is not None and r == 0:
                     page.wait_for_timeout(300)
                     page.screenshot(path=str(shots / "play-end.png"))
@@ -93,13 +99,15 @@ def measure_play_fps(fig, *, button: str = "Play", repeats: int = 3, timeout_s: 
                 runs.append(dict(frames=len(times), seconds=seconds,
                                  fps=(len(times) - 1) / seconds if len(times) > 1 and seconds > 0 else float("nan"),
                                  raf_fps=state["raf"] / seconds if seconds > 0 else float("nan"),
-                                 busy_ms_per_frame=busy * 1e3 / max(len(times), 1)))
+                                 busy_ms_per_frame=busy * 1e3 / max(len(times), 1),
+                                 cpu_ms_per_frame=cpu * 1e3 / max(len(times), 1)))
             browser.close()
     fps = [r["fps"] for r in runs]
     best = sorted(runs, key=lambda r: r["fps"])[len(runs) // 2]
     return dict(fps=statistics.median(fps), fps_all=fps, frames=best["frames"], seconds=best["seconds"],
                 raf_fps=best["raf_fps"], html_bytes=html_bytes,
-                busy_ms_per_frame=statistics.median(r["busy_ms_per_frame"] for r in runs))
+                busy_ms_per_frame=statistics.median(r["busy_ms_per_frame"] for r in runs),
+                cpu_ms_per_frame=statistics.median(r["cpu_ms_per_frame"] for r in runs))
 
 
 def compare_figures(steps: int = 5000):
@@ -122,19 +130,43 @@ def compare_figures(steps: int = 5000):
     return multiples, overlay
 
 
+def playground_figure(steps: int = 200):
+    """The Playground's animated contour as the page builds it (click grid, hover-preview trace):
+    GD with a small η on an elongated bowl, `steps` steps (100 frames)."""
+    import optcore
+    from optcore.figures import trajectory as figs
+    from optcore.figures.grid import value_grid
+
+    obj = optcore.parse("x^2 + 10y^2")
+    window = ((-3.0, 3.0), (-2.0, 2.0))
+    t = optcore.run(obj, "gd", [2.5, 1.5], steps=steps, tol=1e-15, lr=0.001)
+    xs, ys, Z = value_grid(obj, window, 200)
+    starts = figs.preview_starts(window)
+    batch = optcore.run_batch(obj, "gd", starts, steps=steps, tol=1e-15, lr=0.001)
+    preview = figs.hover_preview(window, starts, [batch.points[i, :int(batch.iterations[i]) + 1]
+                                                  for i in range(len(starts))])
+    path = figs.path_from_points(t.points, "gd", figs.default_color(0), values=t.values)
+    return figs.contour_paths_figure(xs, ys, Z, [path], minima=[(0.0, 0.0)], preview=preview)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=5000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--shots", type=Path, default=None, help="folder for mid-play and end screenshots")
+    parser.add_argument("--figure", choices=("compare", "playground"), default="compare",
+                        help="compare: the 4-method Rosenbrock figures; playground: the Playground contour")
     args = parser.parse_args(argv)
-    multiples, overlay = compare_figures(args.steps)
-    for name, fig in (("small multiples", multiples), ("overlay", overlay)):
+    if args.figure == "playground":
+        figures = (("playground", playground_figure(min(args.steps, 200))),)
+    else:
+        figures = tuple(zip(("small multiples", "overlay"), compare_figures(args.steps)))
+    for name, fig in figures:
         shots = args.shots / name.replace(" ", "-") if args.shots else None
         r = measure_play_fps(fig, repeats=args.repeats, shots=shots)
         print(f"{name}: {r['fps']:.1f} frames/s (runs {', '.join(f'{v:.1f}' for v in r['fps_all'])}), "
               f"{r['frames']} frames in {r['seconds']:.2f} s, rAF {r['raf_fps']:.0f}/s, "
-              f"main thread busy {r['busy_ms_per_frame']:.1f} ms/frame, "
+              f"main thread busy {r['busy_ms_per_frame']:.1f} ms/frame (CPU {r['cpu_ms_per_frame']:.1f} ms), "
               f"HTML {r['html_bytes'] / 1e6:.2f} MB")
     return 0
 

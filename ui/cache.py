@@ -340,3 +340,36 @@ def ladder_paths(formula: Formula, method: str, params: dict, x0: Sequence[float
     rest = {k: v for k, v in params.items() if k != param}
     return _ladder_paths(Formula(*formula), method, _params_key(rest), _floats(x0), int(steps), float(tol),
                          param, _floats(values))
+
+
+# ---------------------------------------------------------------------------------- hover preview
+PREVIEW_ROW_STEPS = 100_000   # starts x steps of one preview run: it reruns with every η nudge
+PREVIEW_MIN_GRID = 6
+PREVIEW_MAX_STEPS = PREVIEW_ROW_STEPS // PREVIEW_MIN_GRID ** 2
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _hover_preview(formula: Formula, method: str, params: tuple, window: Window, steps: int, tol: float,
+                   n: int) -> dict | None:
+    from optcore.figures import trajectory as figs
+    starts = figs.preview_starts(window, n)
+    try:
+        batch = optcore.run_batch(formula.parse(), method, starts, steps=steps, tol=tol, **dict(params))
+    except (ValueError, TypeError, ArithmeticError):
+        return None
+    P = batch.points
+    return figs.hover_preview(window, starts, [P[i, :int(batch.iterations[i]) + 1] for i in range(len(starts))], n)
+
+
+def hover_preview(formula: Formula, method: str, params: dict, window, steps: int, tol: float,
+                  n: int | None = None) -> dict | None:
+    """The hover-preview payload of a 2-D contour (`trajectory.hover_preview`): the paths from an
+    n x n grid of starts in one batched run (n shrinks for long runs so that n² x steps stays
+    within `PREVIEW_ROW_STEPS`), or None when even a `PREVIEW_MIN_GRID` grid would be too much."""
+    from optcore.figures import trajectory as figs
+    steps = int(steps)
+    n = min(int(n or figs.PREVIEW_GRID), int((PREVIEW_ROW_STEPS / max(steps, 1)) ** 0.5))
+    if n < PREVIEW_MIN_GRID or len(window) != 2:
+        return None
+    return _hover_preview(Formula(*formula), method, _params_key(params), _window_key(window), steps,
+                          float(tol), n)

@@ -49,14 +49,26 @@ def chart(fig, key: str, clickable: bool = True, keep_value: Callable[[float], N
     contour) moves the start point. The figure says which variables its axes are through
     `layout.meta["click_axes"]` (default: the first two). With `keep_value`, a click on a path
     whose points carry [k, value, ...] (a scrub figure, `optcore.figures.scrub`) calls it with the values."""
-    from optcore.figures.base import keep_unselected_visible
+    from optcore.figures.base import keep_unselected_visible, layout_meta
     if not clickable:
         return st.plotly_chart(fig, key=key, config=CHART_CONFIG, width="stretch")
-    meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
-    axes = tuple(meta.get("click_axes", (0, 1)))
+    axes = tuple(layout_meta(fig).get("click_axes", (0, 1)))
     keep_unselected_visible(fig)
     return st.plotly_chart(fig, key=key, config=CHART_CONFIG, width="stretch", on_select=functools.partial(
         _on_chart_click, key, axes, keep_value), selection_mode="points")
+
+
+@functools.cache
+def _hover_preview_component():
+    """The page script of the hover preview (registered once per process: re-registering warns)."""
+    from ui.hover_preview import JS
+    return st.components.v2.component("optimization_explorer.hover_preview", js=JS)
+
+
+def hover_preview(chart_key: str) -> None:
+    """Let the chart with key `chart_key` (a contour figure made with `preview=`) draw the path from
+    the start under the pointer, in the browser (ui/hover_preview.py); a click still commits the start."""
+    _hover_preview_component()(key=f"{chart_key}_hover", data={"chart": chart_key})
 
 
 def _prepared(key: str, kind: str, build: Callable[[Callable[..., None]], bytes] | None) -> bytes | None:
@@ -83,6 +95,7 @@ def export_buttons(fig, trajectories: dict | None, key: str) -> None:
     (animated), and PNG, SVG and GIF built on a click with a progress bar. Every file says what it
     shows: formula, variables, methods with their parameters, starts, steps, tolerance, optcore version."""
     from optcore import export
+    from optcore.figures.base import plain_spec
     ss = st.session_state
     obj, window = state.current_objective(), state.current_window()
     runs = _trajectory_of(trajectories)
@@ -116,7 +129,9 @@ def export_buttons(fig, trajectories: dict | None, key: str) -> None:
                                                                            on_progress=report)),
               "SVG": ("svg", "image/svg+xml", lambda report: export.svg_bytes(fig, export.caption_lines(prov),
                                                                                on_progress=report))}
-    animated = runs and obj.dim <= 2 and not any(getattr(t, "type", None) in THREE_D_TRACES for t in fig.data)
+    spec = plain_spec(fig)  # read a plain figure's dicts: validating it here cost ~60 ms per rerun
+    types = [t.get("type", "scatter") for t in spec["data"]] if spec is not None else [t.type for t in fig.data]
+    animated = runs and obj.dim <= 2 and not any(t in THREE_D_TRACES for t in types)
     if animated:
         images["GIF"] = ("gif", "image/gif", lambda report: export.gif_bytes(
             obj, runs, window, minima=[tuple(m) for m in _minima()], provenance=prov, on_progress=report))

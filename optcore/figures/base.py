@@ -75,6 +75,14 @@ def styled(fig: go.Figure, title: str | None = None, **layout) -> go.Figure:
 def keep_unselected_visible(fig: go.Figure) -> go.Figure:
     """After a click in 'points' selection mode Plotly fades every unselected point; keep paths
     and markers as they were (the click is a command, not a selection to highlight)."""
+    spec = plain_spec(fig)
+    if spec is not None:  # a PlainFigure: the same on its dicts, no validation
+        for trace in spec["data"]:
+            if trace.get("type", "scatter") == "scatter":
+                opacity = (trace.get("marker") or {}).get("opacity")
+                keep = dict(marker=dict(opacity=opacity if opacity is not None else 1.0))
+                trace["selected"], trace["unselected"] = keep, dict(keep)
+        return fig
     for trace in fig.data:
         if trace.type == "scatter":
             trace.unselected = dict(marker=dict(opacity=trace.marker.opacity if trace.marker.opacity
@@ -124,18 +132,20 @@ def banded_raster(Z, zmin: float, zmax: float, bands: int = 24, upsample: int = 
         t = np.clip((Z - zmin) / span, 0, 1)
     finite = np.isfinite(t)
     band = np.where(finite, np.minimum((np.where(finite, t, 0) * bands).astype(int), bands - 1), -1)
-    lut = colorscale_lut(scale)
-    centers = ((np.arange(bands) + 0.5) / bands * 255).round().astype(int)
-    rgb = lut[centers[np.clip(band, 0, None)]].astype(float)
     edge = np.zeros(band.shape, dtype=bool)
     edge[:-1, :] |= band[:-1, :] != band[1:, :]
     edge[:, :-1] |= band[:, :-1] != band[:, 1:]
-    rgb[edge] *= 0.72
-    alpha = np.where(band >= 0, 255, 0).astype(np.uint8)
-    img = np.dstack([rgb.round().astype(np.uint8), alpha])[::-1]  # row 0 of a picture is the top
+    # A palette picture made directly: index b is band b, bands + b its darker level line, 2 * bands
+    # transparent (nan). Building RGBA floats and quantizing them cost ~3x as much per formula edit.
+    lut = colorscale_lut(scale)
+    centers = ((np.arange(bands) + 0.5) / bands * 255).round().astype(int)
+    colours = lut[centers].astype(float)
+    palette = np.concatenate([colours, colours * 0.72, [[0.0, 0.0, 0.0]]]).round().astype(np.uint8)
+    index = np.where(band >= 0, band + bands * edge, 2 * bands).astype(np.uint8)[::-1]  # row 0 is the top
+    img = Image.fromarray(np.ascontiguousarray(index), "P")
+    img.putpalette(palette.ravel().tolist())
     buf = io.BytesIO()
-    Image.fromarray(img, "RGBA").quantize(colors=2 * bands + 2, method=Image.Quantize.FASTOCTREE).save(
-        buf, format="PNG", compress_level=6)  # optimize=True made every formula edit ~80 ms slower
+    img.save(buf, format="PNG", transparency=2 * bands, compress_level=6)  # optimize=True: ~80 ms slower
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -171,3 +181,83 @@ class PlainFrame(go.Frame):
 def set_plain_frames(fig: go.Figure, frames: list[dict]) -> None:
     """Give `fig` its frames without plotly.py's per-trace validation (see `PlainFrame`)."""
     fig._frame_objs = tuple(PlainFrame(frame) for frame in frames)
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures kept as plain dicts until someone reads them as objects
+# ---------------------------------------------------------------------------------------------
+_PLAIN_NAMES = frozenset({"to_dict", "to_plotly_json", "_plain", "__dict__", "__class__", "__getattribute__",
+                          "_materialize"})
+
+
+def _json_ready(value):
+    """A copy of a plain figure part as `BaseFigure.to_dict` would give it: NumPy arrays as typed-array
+    specs (base64, like plotly.py does), plotly objects as their dicts, None entries dropped. Lists of
+    numbers are shared, not copied (nothing downstream writes into them)."""
+    import numpy as np
+    from _plotly_utils.utils import to_typed_array_spec
+
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items() if v is not None}
+    if isinstance(value, np.ndarray):
+        return to_typed_array_spec(value)
+    if isinstance(value, (list, tuple)):  # the builders' lists are homogeneous: the first item says
+        if value and isinstance(value[0], (dict, list, tuple, np.ndarray, np.generic)):
+            return [_json_ready(v) for v in value]
+        return list(value) if isinstance(value, tuple) else value
+    if isinstance(value, np.generic):
+        return value.item()
+    if hasattr(value, "to_plotly_json"):
+        return value.to_plotly_json()
+    return value
+
+
+class PlainFigure(go.Figure):
+    """A figure built as plain dicts that reaches the browser without plotly.py's validation.
+
+    `st.plotly_chart` calls `to_dict()` on a figure (a dict it would validate again), and plotly.py's
+    validation plus `to_dict`'s deep copy took ~0.1-0.3 s per Playground rerun for numbers the
+    builders already checked. A `PlainFigure` answers `to_dict`/`to_plotly_json` from its dicts; the
+    first time anything else is read (`.data`, `.layout`, `update_layout`, exports, tests) it becomes
+    an ordinary validated `go.Figure` (frames stay `PlainFrame`s), and from then on behaves as one."""
+
+    def __init__(self, spec: dict):  # noqa: D107 - no super().__init__: validation happens on first use
+        self.__dict__["_plain"] = dict(data=list(spec.get("data") or []), layout=dict(spec.get("layout") or {}),
+                                       frames=list(spec.get("frames") or []))
+
+    def __getattribute__(self, name):
+        if name not in _PLAIN_NAMES and "_plain" in object.__getattribute__(self, "__dict__"):
+            object.__getattribute__(self, "_materialize")()
+        return object.__getattribute__(self, name)
+
+    def _materialize(self) -> None:
+        spec = object.__getattribute__(self, "__dict__").pop("_plain", None)
+        if spec is None:
+            return
+        go.Figure.__init__(self, dict(data=spec["data"], layout=spec["layout"]))
+        if spec["frames"]:
+            set_plain_frames(self, spec["frames"])
+
+    def to_dict(self) -> dict:
+        spec = object.__getattribute__(self, "__dict__").get("_plain")
+        if spec is None:
+            return go.Figure.to_dict(self)
+        out = dict(data=_json_ready(spec["data"]), layout=_json_ready(spec["layout"]))
+        if spec["frames"]:
+            out["frames"] = spec["frames"]  # plain lists of rounded numbers already (see trajectory._frames)
+        return out
+
+    def to_plotly_json(self) -> dict:
+        return self.to_dict()
+
+
+def plain_spec(fig) -> dict | None:
+    """The dicts of a `PlainFigure` not yet turned into objects (edit them in place), else None."""
+    return fig.__dict__.get("_plain") if isinstance(fig, PlainFigure) else None
+
+
+def layout_meta(fig) -> dict:
+    """`layout.meta` as a dict, without validating a `PlainFigure`."""
+    spec = plain_spec(fig)
+    meta = spec["layout"].get("meta") if spec is not None else fig.layout.meta
+    return meta if isinstance(meta, dict) else {}

@@ -16,7 +16,10 @@ optional ``"z"`` (surface height) and ``"steps"`` (the iteration index of each p
 """
 from __future__ import annotations
 
+import copy
+import hashlib
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,7 +28,7 @@ from plotly.subplots import make_subplots
 
 from . import thinning
 from .base import (CONTOUR_SCALE, END_MARKER, MINIMUM_MARKER, MODEBAR_PX, START_MARKER, TEMPLATE, TITLE_PX,
-                   banded_raster, method_color, set_plain_frames, styled, top_legend, top_title)
+                   PlainFigure, banded_raster, method_color, styled, top_legend, top_title)
 
 MAX_FRAMES = 100
 MAX_PATH_POINTS = 400        # points drawn per path (the full run stays in the exports)
@@ -34,9 +37,13 @@ MIN_FRAME_POINTS = 40        # ... but never fewer than this per path and frame
 MAX_SERIES_POINTS = 400      # points drawn per convergence curve
 CLICK_GRID_DRAWN = 4         # markers of the invisible click grid actually drawn
 # plotly.js shows the next frame at the first requestAnimationFrame tick (60 Hz) *more* than
-# `duration` ms after the last one began: 30 ms lands on every second tick (30 fps, 100 frames in
-# ~3.3 s), while 33 ms often waited for the third (20 fps). 10 ms is every tick.
-SPEEDS = (("▶ Play", 30), ("▶▶ Fast", 10), ("▶ Slow", 120))
+# `duration` ms after the last one began (Plotly.animate: `Date.now() - _lastFrameAt > _timeToNext`).
+# 25 ms sits midway between the first (16.7 ms) and second (33.3 ms) tick, so Play lands on every
+# second tick (30 fps, 100 frames in ~3.3 s) even when a tick runs a few ms late or early; 30 ms
+# missed the second tick whenever it came <30 ms after a late start (20 fps), 33 ms most of the time.
+# 10 ms is every tick.
+SPEEDS = (("▶ Play", 25), ("▶▶ Fast", 10), ("▶ Slow", 120))
+PLAY_FPS = 30
 PAUSE_LABEL = "■ Pause"
 
 
@@ -100,7 +107,6 @@ _MEMO_LOCK = threading.Lock()
 
 
 def _digest(*arrays) -> str:
-    import hashlib
     h = hashlib.blake2b(digest_size=16)
     for a in arrays:
         a = np.ascontiguousarray(a, dtype=float)
@@ -148,10 +154,38 @@ def _contour_picture(Z, bands: int) -> tuple[str, float, float, str]:
     return _remembered(_PICTURES, _PICTURES_KEPT, (_digest(Z), int(bands)), make)
 
 
+CONTOUR_CACHE_SIZE = 32
+_contour_cache: OrderedDict = OrderedDict()
+_contour_lock = threading.Lock()  # sessions run in threads
+
+
 def _contour_parts(xs, ys, Z, *, xref: str = "x", yref: str = "y", showscale: bool = True,
                    bands: int = 24) -> tuple[dict, dict | None]:
-    """The banded contour picture (a layout image) and the invisible colour-bar point, as dicts."""
-    source, zmin, zmax, label = _contour_picture(Z, bands)
+    """The banded contour picture (a layout image) and the invisible colour-bar point, as dicts.
+
+    Remembered for the last `CONTOUR_CACHE_SIZE` grids (keyed by the grid's bytes): the picture does
+    not depend on the run, and a learning-rate nudge redraws the same background (~50 ms saved)."""
+    arrays = [np.ascontiguousarray(a, dtype=float) for a in (xs, ys, Z)]
+    digest = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        digest.update(str(a.shape).encode())
+        digest.update(a.tobytes())
+    key = (digest.hexdigest(), xref, yref, bool(showscale), int(bands))
+    with _contour_lock:
+        parts = _contour_cache.get(key)
+        if parts is not None:
+            _contour_cache.move_to_end(key)
+    if parts is None:
+        parts = _draw_contour_parts(*arrays, xref=xref, yref=yref, showscale=showscale, bands=bands)
+        with _contour_lock:
+            _contour_cache[key] = parts
+            while len(_contour_cache) > CONTOUR_CACHE_SIZE:
+                _contour_cache.popitem(last=False)
+    return copy.deepcopy(parts)  # callers edit their copy (selection styling on the colour-bar point)
+
+
+def _draw_contour_parts(xs, ys, Z, *, xref: str, yref: str, showscale: bool, bands: int) -> tuple[dict, dict | None]:
+    source, zmin, zmax, label = _contour_picture(Z, bands)   # shared by panels of the same grid
     image = dict(source=source, xref=xref, yref=yref,
                  x=float(xs[0]), y=float(ys[-1]), sizex=float(xs[-1] - xs[0]), sizey=float(ys[-1] - ys[0]),
                  xanchor="left", yanchor="top", sizing="stretch", layer="below", name="contour")
@@ -301,8 +335,9 @@ def _animation_controls(ks: np.ndarray, plot_px: float) -> dict:
     return dict(
         updatemenus=[dict(type="buttons", direction="right", showactive=False, x=0.0, y=y, xanchor="left",
                           yanchor="top", pad=dict(t=0, r=6), buttons=buttons, font=dict(size=12))],
+        # transition 0: the grip jumps to each frame's step instead of a 150 ms d3 tween per frame
         sliders=[dict(active=len(names) - 1, x=0.0, y=y - SLIDER_BELOW_PX / max(plot_px, 100), len=1.0,
-                      xanchor="left",
+                      xanchor="left", transition=dict(duration=0),
                       yanchor="top", pad=dict(t=0, b=0),
                       currentvalue=dict(prefix="step k = ", xanchor="right", font=dict(size=12)),
                       steps=[dict(label=n, method="animate",
@@ -343,40 +378,10 @@ def _frames(data: Sequence[dict], paths_by_trace: list[tuple[int, _DrawnPath]], 
     return frames
 
 
-def _dict_tree(obj):
-    """A copy of the dicts (and lists holding dicts) of a figure spec; leaves (arrays, lists of
-    numbers, strings) are shared, not copied."""
-    if isinstance(obj, dict):
-        return {k: _dict_tree(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)) and any(isinstance(v, (dict, list, tuple)) for v in obj):
-        return [_dict_tree(v) for v in obj]
-    return obj
-
-
-class SentFigure(go.Figure):
-    """A go.Figure whose `to_dict` (what Streamlit, `to_json` and `write_html` call) does not
-    deep-copy: plotly.py copies every number of data, layout and frames, then walks them all for
-    NumPy arrays (~0.5 s for a 4-path compare figure). Here the dicts are copied and the leaves
-    shared (nothing downstream writes into them), and the frames, plain lists of numbers built by
-    this module (plotly.js reads no typed arrays inside frames), are handed over as they are."""
-
-    def to_dict(self) -> dict:
-        from _plotly_utils.utils import convert_to_base64
-        res = {"data": _dict_tree(self._data), "layout": _dict_tree(self._layout)}
-        convert_to_base64(res)
-        frames = [frame._props for frame in self._frame_objs]
-        if frames:
-            res["frames"] = frames
-        return res
-
-
 def _figure(data: list[dict], layout: dict, frames: list[dict] | None = None) -> go.Figure:
-    """One go.Figure from plain dicts: plotly.py checks data and layout once (~25 ms for a compare
-    figure, against ~150 ms of add_trace/update_* calls), frames stay plain (`PlainFrame`)."""
-    fig = SentFigure(dict(data=data, layout=layout))
-    if frames:
-        set_plain_frames(fig, frames)  # the frame data are plain lists of checked numbers
-    return fig
+    """A figure from plain dicts, validated by plotly.py only if something reads it as objects
+    (`PlainFigure`: the Playground's contour figure reached the browser ~0.2 s sooner)."""
+    return PlainFigure(dict(data=data, layout=layout, frames=frames or []))
 
 
 LEGEND_ROW_PX = 30   # one row of a horizontal legend and its gap to the plot
@@ -434,8 +439,10 @@ def contour_paths_figure(xs, ys, Z, paths: Sequence[dict], *, minima: Sequence[S
                          names: Sequence[str] = ("x", "y"), title: str | None = None, animate: bool = True,
                          clickable: bool = True, click_axes: Sequence[int] = (0, 1),
                          max_frames: int = MAX_FRAMES, height: int = 620,
-                         max_path_points: int = MAX_PATH_POINTS) -> go.Figure:
+                         max_path_points: int = MAX_PATH_POINTS, preview: dict | None = None) -> go.Figure:
     """Filled contour of f with one or several paths on it, animated along the iterations.
+    With `preview` (`hover_preview`, needs `clickable`), an empty "preview" trace and the payload in
+    `layout.meta["preview"]`: the page's script draws the path from the start under the pointer.
 
     Trace order: contour, [click grid], path lines and heads (pairs), minima, start, end markers.
     An animated figure is `SLIDER_ROW_PX` taller than `height` (the frame slider's own row).
@@ -450,12 +457,16 @@ def contour_paths_figure(xs, ys, Z, paths: Sequence[dict], *, minima: Sequence[S
         drawn = _DrawnPath(p, max_path_points)
         pairs.append((len(data), drawn))
         data.extend(_path_traces(drawn))
+    meta = dict(click_axes=list(click_axes))
+    if preview is not None and clickable:  # before the frames are made: every frame names it
+        data.append(_preview_trace())
+        meta["preview"] = preview
     data.extend(_markers(paths, minima))
     animate = bool(animate and paths)
     if animate:
         height += SLIDER_ROW_PX  # the slider's own row: the plot keeps its size
     top = _top_margin(title)
-    layout = _layout(title, height=height, meta=dict(click_axes=list(click_axes)), dragmode=False,
+    layout = _layout(title, height=height, meta=meta, dragmode=False,
                      legend=top_legend(height, title=bool(title)),
                      margin=dict(l=60, r=20, t=top, b=CONTROLS_PX if animate else 50), hovermode="closest",
                      images=[image],
@@ -656,10 +667,11 @@ def convergence_figure(series: Sequence[dict], *, y_title: str, x_title: str = "
     top, bottom = (45 if title else 20), 50 + 22 * rows + (25 if rows else 0)
     height = height + 22 * rows + (25 if rows else 0)
     plot_px = max(height - top - bottom, 100)
-    layout = _layout(title, height=height, hovermode="x unified" if n > 1 else "closest", showlegend=n > 1,
-                     margin=dict(l=85, r=20, t=top, b=bottom), xaxis=dict(title=dict(text=x_title)), yaxis=yaxis,
-                     legend=dict(orientation="h", x=0, xanchor="left", y=-58 / plot_px, yanchor="top"))
-    return _figure(data, layout)
+    # A plain-dict figure (no plotly.py validation): two of these cost ~50 ms per Playground rerun.
+    return _figure(data, _layout(title, height=height, hovermode="x unified" if n > 1 else "closest",
+                                 showlegend=n > 1, margin=dict(l=85, r=20, t=top, b=bottom),
+                                 legend=dict(orientation="h", x=0, xanchor="left", y=-58 / plot_px, yanchor="top"),
+                                 xaxis=dict(title=dict(text=x_title)), yaxis=yaxis))
 
 
 def _range_without_diverged(kept: Sequence[np.ndarray], log_y: bool) -> list[float] | None:
@@ -704,3 +716,118 @@ def path_from_points(points: np.ndarray, name: str, color: str, axes: tuple[int,
 
 def default_color(i: int) -> str:
     return method_color(i)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hover preview: the path from the start under the pointer, drawn in the browser
+# ---------------------------------------------------------------------------------------------
+PREVIEW_GRID = 12          # starts per axis: 144 paths
+PREVIEW_POINTS = 60        # points kept per preview path
+PREVIEW_TRACE = "preview"  # the trace the page's script redraws on hover (ui/hover_preview.py)
+_QUANT = 65535             # coordinates travel as uint16 steps of a box around the window; this one is a gap
+
+
+def preview_starts(window, n: int = PREVIEW_GRID) -> np.ndarray:
+    """(n*n, 2) starts at the centres of an n x n partition of a 2-D window, x fastest
+    (start k is column k % n, row k // n)."""
+    (x0, x1), (y0, y1) = [(float(lo), float(hi)) for lo, hi in list(window)[:2]]
+    gx = x0 + (np.arange(n) + 0.5) * (x1 - x0) / n
+    gy = y0 + (np.arange(n) + 0.5) * (y1 - y0) / n
+    GX, GY = np.meshgrid(gx, gy)
+    return np.column_stack([GX.ravel(), GY.ravel()])
+
+
+def _arc_length_indices(P: np.ndarray, max_points: int) -> np.ndarray:
+    """Iterates evenly spaced along the path's length (first and last kept): a cheap thinning for
+    144 previews at once (`thin_indices` costs ~0.7 ms a path, this ~0.02 ms)."""
+    if len(P) <= max_points:
+        return np.arange(len(P))
+    cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(P, axis=0).T))])
+    if not np.isfinite(cum[-1]) or cum[-1] <= 0:
+        return np.unique(np.round(np.linspace(0, len(P) - 1, max_points)).astype(int))
+    idx = np.searchsorted(cum, np.linspace(0, cum[-1], max_points), side="left")
+    return np.unique(np.concatenate([[0], np.clip(idx, 0, len(P) - 1), [len(P) - 1]]))
+
+
+def _thinned_in_box(A: np.ndarray, lo: np.ndarray, span: np.ndarray, max_points: int) -> list[np.ndarray]:
+    """`_arc_length_indices` for many paths at once: A is (m, L, 2), finite and inside the box, each
+    row padded with its end point; returns each row's kept points as uint16 box steps."""
+    m, L, _ = A.shape
+    cum = np.concatenate([np.zeros((m, 1)), np.cumsum(np.hypot(*np.moveaxis(np.diff(A, axis=1), -1, 0)), axis=1)],
+                         axis=1)
+    total = cum[:, -1:]
+    frac = np.divide(cum, total, out=np.zeros_like(cum), where=total > 0)
+    rows = np.arange(m)[:, None]
+    # one searchsorted for all rows: row r's fractions shifted into [2r, 2r + 1]
+    targets = np.linspace(0.0, 1.0, max_points)[None, :] + 2.0 * rows
+    idx = np.searchsorted((frac + 2.0 * rows).ravel(), targets.ravel(), side="left").reshape(m, -1) - rows * L
+    idx = np.clip(idx, 0, L - 1)
+    keep = np.ones(idx.shape, dtype=bool)
+    keep[:, 1:] = idx[:, 1:] != idx[:, :-1]                 # indices rise along a row: drop repeats
+    q = np.round((A[rows, idx] - lo) / span * (_QUANT - 1)).astype(np.uint16)
+    return np.split(q[keep], np.cumsum(keep.sum(axis=1))[:-1])
+
+
+def hover_preview(window, starts: np.ndarray, paths: Sequence[np.ndarray], n: int = PREVIEW_GRID,
+                  max_points: int = PREVIEW_POINTS) -> dict:
+    """What the contour figure carries for the hover preview (`layout.meta["preview"]`): every path
+    thinned to `max_points` points along its length, coordinates as uint16 steps of the window
+    widened by one window on each side (base64, x and y interleaved); where a path leaves that box
+    (or stops being finite) a gap point (`_GAP`, drawn as a break in the line), and it ends at its
+    last point inside; `len[k]` points for start k. 144 paths x 60 points: ~46 kB."""
+    import base64
+
+    (x0, x1), (y0, y1) = [(float(lo), float(hi)) for lo, hi in list(window)[:2]]
+    lo = np.array([x0 - (x1 - x0), y0 - (y1 - y0)])
+    span = np.array([3 * (x1 - x0), 3 * (y1 - y0)])
+    paths = [np.asarray(P, dtype=float)[:, :2] for P in paths]
+    chunks: list = [None] * len(paths)
+    # Paths that stay in the box (nearly all): thinned together, as one padded array.
+    A = np.full((len(paths), max((len(P) for P in paths), default=1), 2), np.nan)
+    for i, P in enumerate(paths):
+        A[i, :len(P)] = P
+        A[i, len(P):] = P[-1] if len(P) else np.nan   # padding repeats the end: zero-length arcs
+    with np.errstate(invalid="ignore"):
+        ok = np.all(np.isfinite(A), axis=2) & np.all((A >= lo) & (A <= lo + span), axis=2)
+    clean = np.flatnonzero(ok.all(axis=1))
+    if len(clean):
+        for i, q in zip(clean, _thinned_in_box(A[clean], lo, span, max_points)):
+            chunks[i] = q
+    for i in np.flatnonzero(~ok.all(axis=1)):   # the rest one by one, with gaps where they leave
+        P = paths[i]
+        with np.errstate(invalid="ignore"):
+            inside_mask = np.all(np.isfinite(P), axis=1) & np.all((P >= lo) & (P <= lo + span), axis=1)
+        inside = np.flatnonzero(inside_mask)
+        keep = inside[_arc_length_indices(P[inside], max_points)] if len(inside) else inside
+        q = np.round((P[keep] - lo) / span * (_QUANT - 1)).astype(np.uint16)
+        left = np.cumsum(~inside_mask)[keep]
+        gaps = np.flatnonzero(np.diff(left) > 0) + 1     # kept points with an excursion before them
+        chunks[i] = np.insert(q, gaps, _QUANT, axis=0)
+    lengths = [len(q) for q in chunks]
+    data = np.concatenate([q.ravel() for q in chunks]) if chunks else np.zeros(0, np.uint16)
+    starts = np.asarray(starts, dtype=float)
+    return dict(trace=PREVIEW_TRACE, n=int(n), len=lengths, gap=_QUANT,
+                xy=base64.b64encode(data.astype("<u2").tobytes()).decode("ascii"),
+                lo=[float(v) for v in lo], q=[float(v) / (_QUANT - 1) for v in span],
+                gx=[float(starts[0, 0]), float((x1 - x0) / n)], gy=[float(starts[0, 1]), float((y1 - y0) / n)])
+
+
+def decode_preview(preview: dict) -> list[np.ndarray]:
+    """The paths of a hover-preview payload, back as (k, 2) arrays, nan rows at the gaps (what the
+    page's script draws)."""
+    import base64
+    raw = np.frombuffer(base64.b64decode(preview["xy"]), dtype="<u2").astype(float)
+    out, at = [], 0
+    for m in preview["len"]:
+        q = raw[2 * at:2 * (at + m)].reshape(m, 2)
+        P = np.array(preview["lo"]) + q * np.array(preview["q"])
+        P[q[:, 0] == preview["gap"]] = np.nan
+        out.append(P)
+        at += m
+    return out
+
+
+def _preview_trace(color: str = "#ffffff") -> dict:
+    return dict(type="scatter", x=[], y=[], mode="lines+markers", name=PREVIEW_TRACE, showlegend=False,
+                hoverinfo="skip", line=dict(color=color, width=2, dash="dot"),
+                marker=dict(size=4, color=color, line=dict(color="#262730", width=0.5)))

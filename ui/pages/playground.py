@@ -66,10 +66,16 @@ def playground() -> None:
             tab_contour, tab_surface = st.tabs(["Contour (animated)", "3-D surface"], key="pg_tab", on_change="rerun")
             if tab_contour.open:
                 with tab_contour:
-                    fig = figs.contour_paths_figure(xs, ys, Z, [path], minima=minima, names=names, animate=not scrubbing)
+                    preview = None if scrubbing else cache.hover_preview(formula, method, params, window, steps, tol)
+                    fig = figs.contour_paths_figure(xs, ys, Z, [path], minima=minima, names=names, animate=not scrubbing,
+                                                    preview=preview)
                     if scrubbing:
                         fig = scrubbed(fig, lambda P: figs.path_from_points(P, method, ""))
                     charts.chart(fig, key="pg_chart", keep_value=keep_scrubbed if scrubbing else None)
+                    if preview is not None:
+                        charts.hover_preview("pg_chart")
+                        st.caption("Hover over the contour: the dotted path is the run from the nearest of "
+                                   f"{preview['n']} × {preview['n']} starts, drawn in your browser; click to start there.")
             if tab_surface.open:
                 with tab_surface:
                     fig = figs.surface_figure(xs, ys, Z, [path], names=names, minima=minima, minima_values=minima_values)
