@@ -167,7 +167,6 @@ def test_no_engine_module_of_mixed_topics_is_long():
 
 
 UI = ENGINE.parent / "ui"
-PAGES_NOT_YET_SHORT = {"playground"}   # being shrunk on its own branch (issue 11)
 
 
 def test_ui_modules_and_pages_are_short():
@@ -176,5 +175,4 @@ def test_ui_modules_and_pages_are_short():
     for path in UI.glob("*.py"):
         assert len(path.read_text().splitlines()) <= 400, path
     for path in (UI / "pages").glob("*.py"):
-        if path.stem not in PAGES_NOT_YET_SHORT:
-            assert len(path.read_text().splitlines()) <= 100, path
+        assert len(path.read_text().splitlines()) <= 100, path

@@ -11,8 +11,8 @@ import streamlit as st
 import optcore
 from optcore import analysis
 from optcore import window as windows
-from ui import cache, state
-from ui.inspector import step_inspector  # noqa: F401  (the Playground calls views.step_inspector)
+from optcore.figures import trajectory as figs
+from ui import cache, charts, state, widgets
 from ui.numbers import format_vector, without_noise
 
 
@@ -180,3 +180,32 @@ def order_caption(target, runs: dict, errors: dict, slopes: dict) -> str:
               else f"{k}: too few points" for k, v in slopes.items()]
     return (f"x* = ({', '.join(f'{v:.6g}' for v in target)}); slopes fitted over the last three pairs above "
             "rounding error. " + " · ".join(fitted))
+
+
+def slice_chart(formula, traj, window, minima: np.ndarray, *, key: str, inspector_key: str):
+    """A run of d >= 3 variables on the contour of a 2-D slice (the student picks the two axes); the
+    other variables are held where the run is at the inspector's step k. Returns the figure."""
+    names = list(state.current_objective().variables)
+    k_now = min(int(st.session_state.get(inspector_key) or 0), int(traj.iterations))  # the inspector moves it
+    i, j = widgets.slice_picker(names)
+    through = traj.points[k_now]
+    xs, ys, Z = cache.grid(formula, window, n=120, base=through, axes=(i, j))
+    path = figs.path_from_points(traj.points, traj.method, figs.default_color(0), axes=(i, j))
+    fig = figs.contour_paths_figure(xs, ys, Z, [path], minima=minima[:, [i, j]] if len(minima) else (),
+                                    names=(names[i], names[j]), click_axes=(i, j),
+                                    title=slice_title(names, (i, j), through, k_now))
+    charts.chart(fig, key=key)
+    st.caption(f"The other variables are held at their values at step k = {k_now} of the run (move k "
+               "with the step inspector below); the path is projected onto this plane.")
+    return fig
+
+
+def convergence_pair(traj, f_star: float | None, *, key: str) -> None:
+    """f − f* and ‖∇f‖ of one run against k, side by side (f* the known minimum, else the best f)."""
+    k = np.arange(traj.iterations + 1)
+    f_star = float(np.nanmin(traj.values)) if f_star is None else f_star
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(figs.convergence_figure([dict(name="f − f*", x=k, y=traj.values - f_star, color="#d62728")],
+                                            y_title="f(x<sub>k</sub>) − f*", height=280), key=f"{key}_f")
+    c2.plotly_chart(figs.convergence_figure([dict(name="‖∇f‖", x=k, y=traj.grad_norms, color="#1b3a6b")],
+                                            y_title="‖∇f(x<sub>k</sub>)‖", height=280), key=f"{key}_g")

@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from optcore.figures import trajectory as figs
-from ui import cache, charts, fragments, scrub, state, views, widgets
+from ui import cache, charts, fragments, inspector, scrub, state, views, widgets
 
 st.header("Playground")
 
@@ -32,7 +32,6 @@ def playground() -> None:
             "around β) and sliders that swap them in your browser at once (no animation in this mode).")
 
     traj = cache.run(formula, method, params, x0, steps, tol)
-
 
     def scrubbed(fig, path_of):
         """`fig` with the in-browser η (and β) sliders: one batched run per ladder."""
@@ -81,28 +80,12 @@ def playground() -> None:
                     fig = figs.surface_figure(xs, ys, Z, [path], names=names, minima=minima, minima_values=minima_values)
                     charts.chart(fig, key="pg_surface", clickable=False)   # the export buttons save this one
         else:
-            k_now = min(int(st.session_state.get("pg_inspect_k") or 0), int(traj.iterations))  # the inspector moves it
-            i, j = widgets.slice_picker(names)
-            through = traj.points[k_now]
-            xs, ys, Z = cache.grid(formula, window, n=120, base=through, axes=(i, j))
-            path = figs.path_from_points(traj.points, method, figs.default_color(0), axes=(i, j))
-            fig = figs.contour_paths_figure(xs, ys, Z, [path], minima=minima[:, [i, j]] if len(minima) else (),
-                                            names=(names[i], names[j]), click_axes=(i, j),
-                                            title=views.slice_title(names, (i, j), through, k_now))
-            charts.chart(fig, key="pg_chart")
-            st.caption(f"The other variables are held at their values at step k = {k_now} of the run (move k "
-                       "with the step inspector below); the path is projected onto this plane.")
+            fig = views.slice_chart(formula, traj, window, minima, key="pg_chart", inspector_key="pg_inspect_k")
         if (obj.dim >= 2 or len(runs) == 1) and traj.iterations > 0:
-            k = np.arange(traj.iterations + 1)
-            f_star = float(np.min(minima_values)) if len(minima) else float(np.nanmin(traj.values))
-            c1, c2 = st.columns(2)
-            c1.plotly_chart(figs.convergence_figure([dict(name="f − f*", x=k, y=traj.values - f_star, color="#d62728")],
-                                                    y_title="f(x<sub>k</sub>) − f*", height=280), key="pg_conv_f")
-            c2.plotly_chart(figs.convergence_figure([dict(name="‖∇f‖", x=k, y=traj.grad_norms, color="#1b3a6b")],
-                                                    y_title="‖∇f(x<sub>k</sub>)‖", height=280), key="pg_conv_g")
+            views.convergence_pair(traj, float(np.min(minima_values)) if len(minima) else None, key="pg_conv")
 
     st.subheader("Step inspector")
-    views.step_inspector(traj, key="pg_inspect_k", runs=runs)
+    inspector.step_inspector(traj, key="pg_inspect_k", runs=runs)
 
     with st.expander("Export and share", expanded=False):
         charts.export_buttons(fig, runs, key="pg_export")
