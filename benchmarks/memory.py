@@ -11,8 +11,8 @@ every half second:
 - compare: 6 x Newton |H| with exact line search (η 1 ... 0.5) x 5000 steps (the step limit) on nested
   sigmoids, where no run converges, so every one runs all 5000 steps.
 
-Each job prints the server's RSS before it, its peak, and its RSS right after and `--after` seconds
-later. `--quick` runs small versions of both (a smoke test: ~1 minute). Every wait is bounded.
+Each job prints the server's RSS before it (its page already open and warm: imports, caches and the
+automatic small map are not the job's), its peak, and its RSS right after and `--after` seconds later. `--quick` runs small versions of both (a smoke test: ~1 minute). Every wait is bounded.
 """
 from __future__ import annotations
 
@@ -77,24 +77,33 @@ def job_running(page, label: str) -> bool:
     return page.locator(JOB_BAR).filter(has_text=label).count() > 0
 
 
-def run_basins(page, url: str, n_end: bool, steps: int, panels: int, formula: str | None = None,
-               timeout_s: float = 900) -> None:
-    """Basin maps from the Himmelblau preset (or `formula`), `panels` methods, 300 x 300 starts when
-    `n_end` (else the page's 100 x 100), `steps` per run; returns once the map is drawn."""
+def open_basins(page, url: str, panels: int, formula: str | None = None) -> None:
+    """The basins page for the Himmelblau preset (or `formula`) with `panels` methods, its automatic
+    100 x 100 map drawn: what the page costs before any heavy job (imports, caches, figures)."""
     query = "?view=basins&p=himmelblau" if formula is None else "?view=basins&f=" + quote(formula)
     page.goto(url + "/" + query)
     page.wait_for_function("() => location.search.includes('view=basins')", timeout=120_000)
     bb.wait_idle(page, timeout=300_000)
-    page.locator(".st-key-basin_chart").wait_for(timeout=300_000)       # the automatic 100 x 100 map
-    for key, value in (("basin_panels", panels), ("basin_steps", steps)):
-        box = page.locator(f".st-key-{key} input")
-        box.fill(str(value))
-        box.press("Enter")
-        bb.wait_idle(page, timeout=300_000)
+    page.locator(".st-key-basin_chart").wait_for(timeout=300_000)
+    box = page.locator(".st-key-basin_panels input")
+    box.fill(str(panels))
+    box.press("Enter")
+    bb.wait_idle(page, timeout=300_000)
+    page.locator(".st-key-basin_chart").wait_for(timeout=300_000)
+
+
+def run_basins(page, n_end: bool, steps: int, timeout_s: float = 900) -> None:
+    """On the open basins page: `steps` per run and, with `n_end`, 300 x 300 starts and the button;
+    returns once the new map is drawn."""
     if n_end:
         page.locator(".st-key-basin_n input[type=range]").focus()
         page.keyboard.press("End")                                   # 300 per axis: waits for the button
         bb.wait_idle(page, timeout=60_000)
+    box = page.locator(".st-key-basin_steps input")
+    box.fill(str(steps))
+    box.press("Enter")                                               # 100 x 100: runs at once
+    bb.wait_idle(page, timeout=timeout_s * 1000)
+    if n_end:
         page.locator(".st-key-basin_go button").click()
         page.locator(JOB_BAR).filter(has_text="Basin maps").wait_for(timeout=60_000)
     # done: the map is drawn and the script has finished (before issue 14's fix the finished job's
@@ -110,14 +119,25 @@ def compare_query(methods: int, steps: int) -> str:
             f"&o.n_methods={len(lrs)}{runs}")
 
 
-def run_compare(page, url: str, methods: int, steps: int, timeout_s: float = 900) -> None:
+def open_compare(page, url: str, methods: int, steps: int, timeout_s: float = 900) -> None:
     page.goto(url + "/" + compare_query(methods, steps))
     page.wait_for_function("() => location.search.includes('view=compare')", timeout=120_000)
     bb.wait_idle(page, timeout=timeout_s * 1000)
     bb.graph(page, "cmp_conv_f").wait_for(state="attached", timeout=120_000)
 
 
-def measure(name: str, job, server_pid: int, sampler: Sampler, after_s: float) -> dict:
+def new_page(browser, old=None):
+    """A page in a new browser context (a new Streamlit session); `old`'s context is closed."""
+    if old is not None:
+        old.context.close()
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.set_default_timeout(60_000)
+    return page
+
+
+def measure(name: str, prepare, job, server_pid: int, sampler: Sampler, after_s: float) -> dict:
+    """`prepare()` (the page the job runs on, warmed), then RSS around `job()`."""
+    prepare()
     before = sampler.reset()
     workers_before = children_rss_mb(server_pid)
     t0 = time.time()
@@ -151,28 +171,31 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with sync_playwright() as p:
             browser = bb.launch_browser(p)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(60_000)
+            page = new_page(browser)
             page.goto(url + "/")                                   # warm-up: imports, first compile
             page.wait_for_function("() => location.search.includes('view=')", timeout=120_000)
             bb.wait_idle(page, timeout=120_000)
             print(f"server RSS after warm-up: {bb.rss_mb(proc.pid):.0f} MB", flush=True)
             if "basins" in wanted:
+                page = new_page(browser, page)                     # a new session for each job
                 rows.append(measure("basins " + ("100x100 x 3 x 200" if args.quick else "300x300 x 3 x 2000"),
-                                    lambda: run_basins(page, url, n_end=not args.quick,
-                                                       steps=200 if args.quick else 2000, panels=3),
+                                    lambda: open_basins(page, url, panels=3),
+                                    lambda: run_basins(page, n_end=not args.quick, steps=200 if args.quick else 2000),
                                     proc.pid, sampler, args.after))
             if "sigmoids" in wanted:
+                page = new_page(browser, page)
                 rows.append(measure("basins of nested sigmoids " + ("100x100" if args.quick else "300x300")
                                     + " x gd x 2000 (no run converges)",
-                                    lambda: run_basins(page, url, n_end=not args.quick, steps=2000, panels=1,
-                                                       formula=SIGMOIDS),
+                                    lambda: open_basins(page, url, panels=1, formula=SIGMOIDS),
+                                    lambda: run_basins(page, n_end=not args.quick, steps=2000),
                                     proc.pid, sampler, args.after))
             if "compare" in wanted:
                 steps = 500 if args.quick else 5000
+                page = new_page(browser, page)
                 rows.append(measure(f"compare 6 x Newton |H| exact x {steps}",
-                                    lambda: run_compare(page, url, 6, steps), proc.pid, sampler, args.after))
-            page.goto("about:blank")                           # the session ends: what stays is the server's
+                                    lambda: open_compare(page, url, 6, 20),
+                                    lambda: open_compare(page, url, 6, steps), proc.pid, sampler, args.after))
+            page.context.close()                               # the session ends: what stays is the server's
             time.sleep(args.after)
             print(f"server RSS {args.after:.0f} s after the tab left: {bb.rss_mb(proc.pid):.0f} MB", flush=True)
             browser.close()
