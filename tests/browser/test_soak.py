@@ -3,8 +3,10 @@ the server's resident memory bounded (little growth after warm-up; a finished jo
 
 The job is small in time, big in memory: gradient descent on nested sigmoids never converges, so each
 of 10,000 starts runs all 2000 steps, and each chunk of 2000 starts records a 2000-step history
-(~250 MB at once). Without `ui.jobs.release_memory` the freed history stayed in glibc's heap
-(+245 MB held after the job); with it the server returns to within `JOB_LEFTOVER_MB` of where it was.
+(~240 MB at once). Afterwards the server must be back within `JOB_LEFTOVER_MB` of where it was, and
+the job's progress bar must be gone (it used to stay on the page after the job). At this size the
+server returned the memory even without `ui.jobs.release_memory`'s malloc_trim; the 90,000-start job
+of `benchmarks/memory.py` is where the trim shows (+196 MB held without it, +24 MB with it).
 """
 from __future__ import annotations
 
