@@ -76,9 +76,7 @@ case "${1:-app}" in
             echo "==> unit, property and app tests (2 workers)"
             "$VENV/bin/python" -m pytest -q -p no:cacheprovider -m "not browser" -n 2
             echo "==> browser tests (headless Chromium)"
-            # The memory soak (40 formulas, then a 90,000-run basin job) is run by hand for now:
-            # `bash dev.sh test tests/browser/test_soak.py`; it did not finish within 8 minutes here.
-            "$VENV/bin/python" -m pytest -q -p no:cacheprovider -m browser --ignore=tests/browser/test_soak.py
+            "$VENV/bin/python" -m pytest -q -p no:cacheprovider -m browser
         fi
         echo "==> benchmark (quick mode, smoke test)"
         "$VENV/bin/python" -m benchmarks --quick

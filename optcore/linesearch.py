@@ -47,12 +47,17 @@ class _TrialLog:
             self.evaluations[rows] += 1
 
     def trials(self, row: int) -> list[tuple[float, float]]:
+        return [(float(a), float(v)) for a, v in self.trial_array(row)]
+
+    def trial_array(self, row: int) -> np.ndarray:
+        """The (alpha, f) pairs tried for one row, in order, as a (trials, 2) array: what a run keeps
+        per step (tuples of Python floats held ~7x the memory and scattered the heap, issue 14)."""
         found = []
         for rows, alpha, value in self.rounds:
             hit = np.flatnonzero(rows == row)
             if hit.size:
-                found.append((float(alpha[hit[0]]), float(value[hit[0]])))
-        return found
+                found.append((alpha[hit[0]], value[hit[0]]))
+        return np.array(found, dtype=float).reshape(-1, 2)
 
 
 class LineSearchResult(NamedTuple):
@@ -67,6 +72,10 @@ class LineSearchResult(NamedTuple):
     def trials(self, row: int) -> list[tuple[float, float]]:
         """The (alpha, f) pairs tried for one row, in order."""
         return self.log.trials(row)
+
+    def trial_array(self, row: int) -> np.ndarray:
+        """The same as a (trials, 2) float array."""
+        return self.log.trial_array(row)
 
 
 def backtracking(

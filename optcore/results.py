@@ -441,7 +441,7 @@ def finish_extras(extras: dict[str, list]) -> dict[str, Any]:
     finished: dict[str, Any] = {}
     for name, per_step in extras.items():
         if name in _RAGGED_DIAGNOSTICS:
-            finished[name] = per_step  # ragged: list of lists of (alpha, f)
+            finished[name] = per_step  # ragged: one (trials, 2) array of (alpha, f) per step
         else:
             finished[name] = np.array(per_step)
     return finished

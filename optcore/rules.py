@@ -36,8 +36,8 @@ Schedule = float | Callable[[int], float]
 
 class Diagnostic(NamedTuple):
     """One per-step diagnostic a rule may log: its key in ``Trajectory.extras``, what to call it
-    on screen, and its shape per step (``"()"``, ``"(d,)"``, ``"(d, d)"`` or ``"trials"``: a list
-    of ``(alpha, f)`` pairs)."""
+    on screen, and its shape per step (``"()"``, ``"(d,)"``, ``"(d, d)"`` or ``"trials"``: a
+    ``(trials, 2)`` array of ``(alpha, f)`` pairs, its length varying from step to step)."""
 
     name: str
     label: str
@@ -870,7 +870,7 @@ def line_search(kind: str = "backtracking", lr: Schedule = 1.0, *, c1: float = 1
         oracle.note("line_search_failed", ~result.success)
         if oracle.recording:
             oracle.log("lr", result.alpha)
-            oracle.log("line_search_trials", [result.trials(row) for row in range(X.shape[0])])
+            oracle.log("line_search_trials", [result.trial_array(row) for row in range(X.shape[0])])
         return _scale_rows(result.alpha, direction), LineSearchState(memo, state.lr)
 
     return StepRule(init, update)

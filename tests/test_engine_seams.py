@@ -34,7 +34,7 @@ def test_every_logged_diagnostic_is_declared_once(method):
             assert name in declared, f"{method} logs {name!r}, which STEP_DIAGNOSTICS does not declare"
             shape = declared[name].shape
             if shape == "trials":
-                assert all(isinstance(pair, tuple) and len(pair) == 2 for step in values for pair in step)
+                assert all(np.asarray(step).ndim == 2 and np.asarray(step).shape[1] == 2 for step in values)
             else:
                 want = {"()": (), "(d,)": (2,), "(d, d)": (2, 2)}[shape]
                 assert np.asarray(values).shape == (t.iterations,) + want

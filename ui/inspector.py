@@ -97,9 +97,9 @@ def _extras(traj, k: int, names: list[str]) -> None:
                 st.caption(f"second moment v = {format_vector(extras['adam_v'][k])}")
         i += 1
     trials = extras.get("line_search_trials")
-    if trials is not None and len(trials) > k and trials[k]:
+    if trials is not None and len(trials) > k and len(trials[k]):
         with cols[i % 2]:
             st.markdown("**Line-search trials** (α, f(x_k + α d))")
-            rows = trials[k]
-            rows = rows[0] if rows and isinstance(rows[0], list) else rows
+            rows = trials[k]   # a (trials, 2) array; lists of pairs in results pickled by older versions
+            rows = rows[0] if len(rows) and isinstance(rows[0], list) else rows
             st.dataframe({"α": [float(a) for a, _ in rows], "f": [float(v) for _, v in rows]}, hide_index=True)
