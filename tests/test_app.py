@@ -640,3 +640,13 @@ def test_a_method_the_student_picked_survives_a_new_formula():
     _run(at)
     assert not at.exception
     assert at.selectbox(key="m0.method").value == "momentum"
+
+
+def test_learning_rate_lab_does_not_say_a_drawn_point_is_outside_the_view():
+    # course-2w2 with η = 0.55 diverges to w ≈ 38; the 1-D chart draws every point (its axis follows
+    # them) and only the curve of f stops at the view: "end outside it" was false on screen
+    at = _app(p="course-2w2", view="lr_lab")
+    captions = [c.value for c in at.caption]
+    assert not any("leave the view and end outside it" in c for c in captions), captions
+    said = [c for c in captions if c.startswith("The curve of f is drawn on")]
+    assert said and "1 run(s) go beyond it" in said[0], captions

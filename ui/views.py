@@ -158,6 +158,10 @@ def run_window(window, paths, follow: bool | None = None) -> tuple[tuple[float, 
     else:
         view, _ = windows.window_with_runs(window, arrays)
     caption = windows.leaving_caption(view, arrays)
+    if caption and follow:   # the chart draws every point anyway; only the curve of f stops at the view
+        far = sum(windows.leaving_caption(view, [a]) is not None for a in arrays)
+        caption = (f"The curve of f is drawn on {' × '.join(f'[{lo:.4g}, {hi:.4g}]' for lo, hi in view)}; "
+                   f"{far} run(s) go beyond it, and their points are still shown.")
     if caption:
         st.caption(caption)
     return view
