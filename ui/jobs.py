@@ -259,6 +259,20 @@ def session_alive(session_id: str) -> bool:
     return Runtime.instance().is_active_session(session_id)
 
 
+def newer_request_waiting() -> bool:
+    """True when this session asked for another run while the job runs: its Cancel button, or any
+    knob. Inside an st.fragment such a request does not interrupt the running script (Streamlit
+    queues fragment reruns: `_fragment_run_should_not_preempt_script`), so a job must look itself,
+    or Cancel would only act once the job had finished."""
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
+        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+        requests = getattr(get_script_run_ctx(), "script_requests", None)
+        return requests is not None and getattr(requests, "_state", None) == ScriptRequestType.RERUN
+    except Exception:   # a Streamlit without these internals: a full rerun still interrupts the job
+        return False
+
+
 def _cancel_marker(kind: str) -> str:
     return f"_jobs.cancelled.{kind}"
 
@@ -304,10 +318,18 @@ def run(kind: str, key, label: str, compute: Callable[[Progress], T], est: Estim
     def on_wait(ahead: int) -> None:
         if not session_alive(session_id):
             raise Cancelled("the tab was closed")
+        if newer_request_waiting():
+            raise Cancelled("cancelled")
         bar.progress(0.0, text=f"{label}: waiting for {ahead} other job{'s' if ahead != 1 else ''}… "
                                f"({time.monotonic() - started:.0f} s; one heavy job runs at a time on this server)")
 
-    ticket = GATE.enter(session_id, on_wait)
+    try:
+        ticket = GATE.enter(session_id, on_wait)
+    except Cancelled as why:   # given up while waiting in the queue
+        slot.empty()
+        if not newer_request_waiting():   # else the run that follows says so (show_if_cancelled)
+            st.info(f"{label}: {why}.", icon=":material/cancel:")
+        return None
     progress = {"fraction": 0.0, "text": label, "shown": 0.0}
     t0 = time.monotonic()
 
@@ -319,6 +341,9 @@ def run(kind: str, key, label: str, compute: Callable[[Progress], T], est: Estim
             if not session_alive(session_id):
                 ticket.cancel()
                 raise Cancelled("the tab was closed")
+            if newer_request_waiting():   # Cancel, or another knob of this page
+                ticket.cancel()
+                raise Cancelled("cancelled")
             # a Streamlit call: where a newer rerun or a stop request of this session interrupts the job
             bar.progress(progress["fraction"], text=f"{progress['text']} {progress['fraction']:.0%} · {now - t0:.0f} s")
 
@@ -334,7 +359,8 @@ def run(kind: str, key, label: str, compute: Callable[[Progress], T], est: Estim
         result = compute(report)
     except Cancelled as why:
         slot.empty()
-        st.info(f"{label}: {why}.", icon=":material/cancel:")
+        if not newer_request_waiting():   # else the run that follows says so (show_if_cancelled)
+            st.info(f"{label}: {why}.", icon=":material/cancel:")
         return None
     finally:
         driver.STOP_CHECK.reset(token)
