@@ -105,7 +105,6 @@ def test_background_is_drawn_once_for_a_learning_rate_change(bowl, monkeypatch):
     real = figs.banded_raster
     monkeypatch.setattr(figs, "banded_raster", lambda *a, **k: drawn.append(1) or real(*a, **k))
     monkeypatch.setattr(figs, "_contour_cache", type(figs._contour_cache)())
-    monkeypatch.setattr(figs, "_PICTURES", {})   # the pictures by grid, which panels of one grid share
     pictures = [json.loads(pio.to_json(_contour(bowl, lr=lr)))["layout"]["images"][0]["source"]
                 for lr in (0.02, 0.05, 0.1)]
     assert len(drawn) == 1, "η changed, the background did not: one picture, reused"

@@ -16,10 +16,8 @@ optional ``"z"`` (surface height) and ``"steps"`` (the iteration index of each p
 """
 from __future__ import annotations
 
-import copy
 import hashlib
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
@@ -99,8 +97,8 @@ def _short(a, decimals: int = 5) -> list[float]:
     return out
 
 
-_PICTURES: dict[tuple, tuple[str, float, float, str]] = {}   # contour pictures by grid digest
-_PICTURES_KEPT = 16
+CONTOUR_CACHE_SIZE = 32
+_contour_cache: dict[tuple, tuple[str, float, float, str]] = {}   # contour pictures by grid digest
 _THINNED: dict[tuple, np.ndarray] = {}                        # thinned indices by path digest
 _THINNED_KEPT = 256
 _MEMO_LOCK = threading.Lock()
@@ -151,41 +149,15 @@ def _contour_picture(Z, bands: int) -> tuple[str, float, float, str]:
         finite = Zc[np.isfinite(Zc)]
         zmin, zmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         return banded_raster(Zc, zmin, zmax, bands=bands, upsample=3), zmin, zmax, label
-    return _remembered(_PICTURES, _PICTURES_KEPT, (_digest(Z), int(bands)), make)
-
-
-CONTOUR_CACHE_SIZE = 32
-_contour_cache: OrderedDict = OrderedDict()
-_contour_lock = threading.Lock()  # sessions run in threads
+    return _remembered(_contour_cache, CONTOUR_CACHE_SIZE, (_digest(Z), int(bands)), make)
 
 
 def _contour_parts(xs, ys, Z, *, xref: str = "x", yref: str = "y", showscale: bool = True,
                    bands: int = 24) -> tuple[dict, dict | None]:
-    """The banded contour picture (a layout image) and the invisible colour-bar point, as dicts.
-
-    Remembered for the last `CONTOUR_CACHE_SIZE` grids (keyed by the grid's bytes): the picture does
-    not depend on the run, and a learning-rate nudge redraws the same background (~50 ms saved)."""
-    arrays = [np.ascontiguousarray(a, dtype=float) for a in (xs, ys, Z)]
-    digest = hashlib.blake2b(digest_size=16)
-    for a in arrays:
-        digest.update(str(a.shape).encode())
-        digest.update(a.tobytes())
-    key = (digest.hexdigest(), xref, yref, bool(showscale), int(bands))
-    with _contour_lock:
-        parts = _contour_cache.get(key)
-        if parts is not None:
-            _contour_cache.move_to_end(key)
-    if parts is None:
-        parts = _draw_contour_parts(*arrays, xref=xref, yref=yref, showscale=showscale, bands=bands)
-        with _contour_lock:
-            _contour_cache[key] = parts
-            while len(_contour_cache) > CONTOUR_CACHE_SIZE:
-                _contour_cache.popitem(last=False)
-    return copy.deepcopy(parts)  # callers edit their copy (selection styling on the colour-bar point)
-
-
-def _draw_contour_parts(xs, ys, Z, *, xref: str, yref: str, showscale: bool, bands: int) -> tuple[dict, dict | None]:
-    source, zmin, zmax, label = _contour_picture(Z, bands)   # shared by panels of the same grid
+    """The banded contour picture (a layout image) and the invisible colour-bar point, as new dicts
+    (callers style their own copy); the picture itself is remembered (`_contour_picture`), so panels
+    of one grid and a learning-rate nudge reuse it (~50 ms saved)."""
+    source, zmin, zmax, label = _contour_picture(Z, bands)
     image = dict(source=source, xref=xref, yref=yref,
                  x=float(xs[0]), y=float(ys[-1]), sizex=float(xs[-1] - xs[0]), sizey=float(ys[-1] - ys[0]),
                  xanchor="left", yanchor="top", sizing="stretch", layer="below", name="contour")
