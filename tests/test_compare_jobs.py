@@ -68,7 +68,8 @@ def test_a_cheap_compare_draws_at_once_without_a_button():
     assert len(at.get("plotly_chart")) >= 4 and at.dataframe
 
 
-def test_a_heavy_compare_waits_for_its_button_then_runs_through_the_gate(monkeypatch):
+def _record_gate_entries(monkeypatch) -> list:
+    """The owners of every job that enters the server's gate from now on (the gate still runs it)."""
     entered = []
     real_enter = jobs.GATE.enter
 
@@ -76,6 +77,11 @@ def test_a_heavy_compare_waits_for_its_button_then_runs_through_the_gate(monkeyp
         entered.append(owner)
         return real_enter(owner, *args, **kwargs)
     monkeypatch.setattr(jobs.GATE, "enter", enter)
+    return entered
+
+
+def test_a_heavy_compare_waits_for_its_button_then_runs_through_the_gate(monkeypatch):
+    entered = _record_gate_entries(monkeypatch)
     # six methods at the step limit (Newton with an exact line search among them), a start no test used
     query = {"view": "compare", "f": "x^2 + 3y^2 + 0.1x^4", "x0": "1.9,0.7", "steps": "5000", "o.n_methods": "6",
              "m.m4": "newton(line_search=exact)"}
@@ -134,13 +140,7 @@ def test_turning_on_the_scrub_opens_the_overlay_with_its_slider():
 
 
 def test_picture_export_goes_through_the_gate(monkeypatch):
-    entered = []
-    real_enter = jobs.GATE.enter
-
-    def enter(owner, *args, **kwargs):
-        entered.append(owner)
-        return real_enter(owner, *args, **kwargs)
-    monkeypatch.setattr(jobs.GATE, "enter", enter)
+    entered = _record_gate_entries(monkeypatch)
     at = _app(view="compare", f="x^2 + 3y^2", x0="2,1", steps="30", **{"o.n_methods": "1"})
     assert "cmp_export.make.gif" in _buttons(at)
     at.button(key="cmp_export.make.gif").click()

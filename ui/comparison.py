@@ -81,10 +81,7 @@ def _show_scrub() -> None:
 def _ladders(formula, req: Request) -> list:
     """Method 1's paths from the first start for each value of each scrub ladder (η, and β where it
     has one): what the in-figure sliders swap; one batched run per ladder."""
-    method, params = req.picked[0]
-    return [cache.ladder_paths(formula, method, params, req.starts[0], req.steps, req.tol, spec.name,
-                               scrub.ladder_values(spec, float(params[spec.name])))
-            for spec in scrub.scrubbable(method, params)]
+    return scrub.ladder_runs(formula, *req.picked[0], req.starts[0], req.steps, req.tol)
 
 
 def _job_key(formula, req: Request) -> tuple:

@@ -286,6 +286,15 @@ def show_if_cancelled(kind: str, key, label: str) -> bool:
     return False
 
 
+def _say_cancelled(slot, label: str, why: Cancelled) -> None:
+    """The job's box goes; a note says why, unless a newer run of this session follows (it says so
+    itself through `show_if_cancelled`, and two notes would stand side by side)."""
+    import streamlit as st
+    slot.empty()
+    if not newer_request_waiting():
+        st.info(f"{label}: {why}.", icon=":material/cancel:")
+
+
 def run(kind: str, key, label: str, compute: Callable[[Progress], T], est: Estimate | None = None,
         auto: bool = False) -> T | None:
     """compute(report) as this session's one heavy job: budget checked, in the server's queue, with a
@@ -326,9 +335,7 @@ def run(kind: str, key, label: str, compute: Callable[[Progress], T], est: Estim
     try:
         ticket = GATE.enter(session_id, on_wait)
     except Cancelled as why:   # given up while waiting in the queue
-        slot.empty()
-        if not newer_request_waiting():   # else the run that follows says so (show_if_cancelled)
-            st.info(f"{label}: {why}.", icon=":material/cancel:")
+        _say_cancelled(slot, label, why)
         return None
     progress = {"fraction": 0.0, "text": label, "shown": 0.0}
     t0 = time.monotonic()
@@ -358,9 +365,7 @@ def run(kind: str, key, label: str, compute: Callable[[Progress], T], est: Estim
         update(force=True)
         result = compute(report)
     except Cancelled as why:
-        slot.empty()
-        if not newer_request_waiting():   # else the run that follows says so (show_if_cancelled)
-            st.info(f"{label}: {why}.", icon=":material/cancel:")
+        _say_cancelled(slot, label, why)
         return None
     finally:
         driver.STOP_CHECK.reset(token)

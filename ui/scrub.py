@@ -37,18 +37,25 @@ def ladder_values(spec, value: float):
     return scrub.decay_ladder(value, high=min(float(spec.high), scrub.DECAY_CLOSEST_TO_ONE))
 
 
+def ladder_runs(formula, method: str, params: dict, x0, steps: int, tol: float, with_beta: bool = True) -> list:
+    """[(spec, values, paths)] for each scrubbable parameter: its ladder and the path from `x0` at
+    each value, one batched run per ladder (cached)."""
+    out = []
+    for spec in scrubbable(method, params, with_beta):
+        values = ladder_values(spec, float(params[spec.name]))
+        out.append((spec, values, cache.ladder_paths(formula, method, params, x0, steps, tol, spec.name, values)))
+    return out
+
+
 def add_sliders(fig, formula, method: str, params: dict, x0, steps: int, tol: float, *, path_name: str,
                 path_of: Callable, with_beta: bool = True, note: str = "", status_note: bool = False):
     """`fig` with one in-figure slider per scrubbable parameter of `method` (each ladder one batched
     run from `x0`), and the caption that states the ladders' ranges (plus `note`; with `status_note`,
     which values the rest of the page describes)."""
     specs = scrubbable(method, params, with_beta)
-    ladders = []
-    for spec in specs:
-        values = ladder_values(spec, float(params[spec.name]))
-        points = cache.ladder_paths(formula, method, params, x0, steps, tol, spec.name, values)
-        ladders.append(scrub.Ladder(spec.name, SYMBOLS[spec.name], values, [path_of(P) for P in points],
-                                    scrub.active_index(values, float(params[spec.name]))))
+    ladders = [scrub.Ladder(spec.name, SYMBOLS[spec.name], values, [path_of(P) for P in points],
+                            scrub.active_index(values, float(params[spec.name])))
+               for spec, values, points in ladder_runs(formula, method, params, x0, steps, tol, with_beta)]
     fig = scrub.add_scrub_sliders(fig, path_name, ladders, committed={s.name: float(params[s.name]) for s in specs})
     if status_note:
         set_values = ", ".join(f"{lad.label} = {float(params[lad.param]):.4g}" for lad in ladders)
