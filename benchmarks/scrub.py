@@ -65,10 +65,11 @@ FIGURE_BYTES_JS = """g => JSON.stringify({data: g.data, layout: g.layout, frames
 def measure_scrub(page, url: str, repeats: int, query: str = SCRUB_QUERY, slider: int = 0) -> dict:
     """ms from a click on one in-figure scrub slider to the path redrawn (no server involved):
     {"painted": [...], "done": [...], "bytes": figure JSON bytes in the page}."""
-    _open(page, url, query)
+    _open(page, url, query, chart="pg_chart")  # the script run can end before the chart is drawn
     g = graph(page, "pg_chart")
-    if g.locator(".slider-rail-touch-rect").count() <= slider:
+    if g.evaluate("g => (g.layout.sliders || []).length") <= slider:
         return dict(painted=[], done=[], bytes=int(g.evaluate(FIGURE_BYTES_JS)))  # no such slider (no β)
+    g.locator(".slider-rail-touch-rect").nth(slider).wait_for()
     rail = g.locator(".slider-rail-touch-rect").nth(slider)
     rail.scroll_into_view_if_needed()
     box = rail.bounding_box()
@@ -133,6 +134,8 @@ def measure(repeats: int = 5, only_scrub: bool = False) -> dict[str, float]:
                 page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
                 page.set_default_timeout(120_000)
                 eta = measure_scrub(page, url, 3 * repeats)
+                if not eta["painted"]:
+                    raise RuntimeError("the η scrub slider never redrew the path")
                 out.update(scrub=statistics.median(eta["painted"]), scrub_done=statistics.median(eta["done"]),
                            scrub_bytes=eta["bytes"])
                 beta = measure_scrub(page, url, 3 * repeats, SCRUB_BETA_QUERY, slider=1)
