@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from benchmarks.browser import graph, launch_browser, start_server, stop_server, wait_idle
+from benchmarks.browser import graph, launch_browser, start_server, stop_server, time_change, wait_idle
 
 SCRUB_QUERY = ("?view=playground&f=x%5E2%2B5y%5E2%2Bx*y&x0=1.5,1.5&win=-2,2;-2,2&steps=100&tol=1e-12"
                "&m.m0=gd(lr=0.02)&o.pg_scrub=true")
@@ -90,17 +90,16 @@ def measure_scrub(page, url: str, repeats: int, query: str = SCRUB_QUERY, slider
 
 
 def measure_widget(page, url: str, repeats: int) -> list[float]:
-    """ms from one step of the Streamlit η slider (arrow key) to the Playground path redrawn."""
+    """ms from one step of the Streamlit η slider (arrow key) to the frame that paints the Playground's
+    new path (timed in the page: `time_change`)."""
     _open(page, url, WIDGET_QUERY)
     thumb = page.locator(".st-key-m0-gd-lr-slide input[type=range]").first
     g = graph(page, "pg_chart")
+    g.wait_for()
     times = []
     for r in range(repeats + 1):
-        before = g.evaluate(PATH_JS)
-        start = time.perf_counter()
-        thumb.press("ArrowRight" if r % 2 == 0 else "ArrowLeft")
-        _wait_path_change(page, "pg_chart", before)
-        times.append((time.perf_counter() - start) * 1e3)
+        key = "ArrowRight" if r % 2 == 0 else "ArrowLeft"
+        times.append(time_change(page, "pg_chart", lambda key=key: thumb.press(key), signature_js=PATH_JS))
         wait_idle(page)
     return times[1:]  # the first pays the compile of a new run size
 
@@ -112,12 +111,11 @@ def measure_compare(page, url: str, repeats: int) -> tuple[list[float], list[flo
     thumb = page.locator(".st-key-m0-gd-lr-slide input[type=range]").first
     g = graph(page, "cmp_multiples")
     changes = []
+    g.wait_for()
     for r in range(repeats):
-        before = g.evaluate(PATH_JS)
-        start = time.perf_counter()
-        thumb.press("ArrowRight" if r % 2 == 0 else "ArrowLeft")
-        _wait_path_change(page, "cmp_multiples", before, 120_000)
-        changes.append((time.perf_counter() - start) * 1e3)
+        key = "ArrowRight" if r % 2 == 0 else "ArrowLeft"
+        changes.append(time_change(page, "cmp_multiples", lambda key=key: thumb.press(key), signature_js=PATH_JS,
+                                   timeout_s=120))
         wait_idle(page, timeout=120_000)
     return links, changes, nbytes
 

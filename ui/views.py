@@ -198,7 +198,7 @@ def slice_chart(formula, traj, window, minima: np.ndarray, *, key: str, inspecto
     fig = figs.contour_paths_figure(xs, ys, Z, [path], minima=minima[:, [i, j]] if len(minima) else (),
                                     names=(names[i], names[j]), click_axes=(i, j),
                                     title=slice_title(names, (i, j), through, k_now))
-    charts.chart(fig, key=key)
+    charts.chart(fig, key=key, paint_first=True)
     st.caption(f"The other variables are held at their values at step k = {k_now} of the run (move k "
                "with the step inspector below); the path is projected onto this plane.")
     return fig

@@ -24,10 +24,12 @@ TEMPLATE = go.layout.Template(layout=go.Layout(
     paper_bgcolor="white", plot_bgcolor="white",
     margin=dict(l=60, r=20, t=50, b=50),
     # exponentformat "power": ticks read 10^-11, never SI prefixes ("80p" for 8e-11 looked like a unit)
+    # ticklabeloverflow "allow": the default ("hide past div") measures every tick label's box on each
+    # draw, a forced page layout each (~50 ms per formula edit in the app); our margins hold the labels
     xaxis=dict(showgrid=True, gridcolor="#e6e9ef", zeroline=False, linecolor="#bbb", ticks="outside",
-               exponentformat="power"),
+               exponentformat="power", ticklabeloverflow="allow"),
     yaxis=dict(showgrid=True, gridcolor="#e6e9ef", zeroline=False, linecolor="#bbb", ticks="outside",
-               exponentformat="power"),
+               exponentformat="power", ticklabeloverflow="allow"),
     scene=dict(xaxis=dict(exponentformat="power"), yaxis=dict(exponentformat="power"),
                zaxis=dict(exponentformat="power")),
     legend=dict(bgcolor="rgba(255,255,255,0.85)", bordercolor="#ddd", borderwidth=1),

@@ -39,7 +39,7 @@ def compare() -> None:
                 with side:
                     fig = figs.small_multiples_figure(*cache.grid(formula, window, n=120), panels, minima=minima,
                                                       names=names, **comparison.panel_layout(len(panels)))
-                    charts.chart(fig, key="cmp_multiples", clickable=False)
+                    charts.chart(fig, key="cmp_multiples", clickable=False, paint_first=True)
             if overlay.open:
                 with overlay:
                     fig = figs.contour_paths_figure(*cache.grid(formula, window, n=200), all_paths, minima=minima,
@@ -47,7 +47,7 @@ def compare() -> None:
                     if req.scrubbing:
                         fig = comparison.scrubbed(fig, formula, req,
                                                   lambda P: figs.path_from_points(P, all_paths[0]["name"], ""))
-                    charts.chart(fig, key="cmp_overlay", keep_value=keep_scrubbed)
+                    charts.chart(fig, key="cmp_overlay", keep_value=keep_scrubbed, paint_first=True)
                     st.caption("Click anywhere on the contour to move the first start point there.")
         elif obj.dim == 1:
             xs, _, fx = cache.grid(formula, window, n=400)
@@ -56,7 +56,7 @@ def compare() -> None:
             if req.scrubbing:
                 fig = comparison.scrubbed(fig, formula, req, lambda P: figs.path_from_points(
                     P, all_paths[0]["name"], "", values=obj.value(P)))
-            charts.chart(fig, key="cmp_curve", keep_value=keep_scrubbed)
+            charts.chart(fig, key="cmp_curve", keep_value=keep_scrubbed, paint_first=True)
         else:
             st.info(f"f has {obj.dim} variables: compare the methods by their convergence plots below.")
 

@@ -42,7 +42,8 @@ with tab_traces:
         fig = rates.traces_figure(formula, obj, view, runs, minima,
                                   scrubbed=(method, params, x0, steps, tol) if scrubbing else None)
         if fig is not None:
-            charts.chart(fig, key="lr_traces_chart", keep_value=scrub.keeper("m0", method, params) if scrubbing else None)
+            charts.chart(fig, key="lr_traces_chart", keep_value=scrub.keeper("m0", method, params) if scrubbing else None,
+                         paint_first=True)
         st.plotly_chart(afigs.value_history_figure({k: t.values for k, t in runs.items()}, f_star=f_star),
                         key="lr_history")
         for label, t in runs.items():

@@ -56,7 +56,7 @@ def playground() -> None:
                                     minima_values=minima_values, animate=not scrubbing)
             if scrubbing:
                 fig = scrubbed(fig, lambda P: figs.path_from_points(P, method, "", values=obj.value(P)))
-            charts.chart(fig, key="pg_chart", keep_value=keep_scrubbed if scrubbing else None)
+            charts.chart(fig, key="pg_chart", keep_value=keep_scrubbed if scrubbing else None, paint_first=True)
         elif obj.dim == 2:
             xs, ys, Z = cache.grid(formula, window, n=200)
             path = figs.path_from_points(traj.points, method, figs.default_color(0), values=traj.values)
@@ -70,7 +70,7 @@ def playground() -> None:
                                                     preview=preview)
                     if scrubbing:
                         fig = scrubbed(fig, lambda P: figs.path_from_points(P, method, ""))
-                    charts.chart(fig, key="pg_chart", keep_value=keep_scrubbed if scrubbing else None)
+                    charts.chart(fig, key="pg_chart", keep_value=keep_scrubbed if scrubbing else None, paint_first=True)
                     if preview is not None:
                         charts.hover_preview("pg_chart")
                         st.caption("Hover over the contour: the dotted path is the run from the nearest of "
