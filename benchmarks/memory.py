@@ -123,7 +123,7 @@ def open_compare(page, url: str, methods: int, steps: int, timeout_s: float = 90
     page.goto(url + "/" + compare_query(methods, steps))
     page.wait_for_function("() => location.search.includes('view=compare')", timeout=120_000)
     bb.wait_idle(page, timeout=timeout_s * 1000)
-    bb.graph(page, "cmp_conv_f").wait_for(state="attached", timeout=120_000)
+    bb.graph(page, "cmp_conv").wait_for(state="attached", timeout=120_000)
 
 
 def new_page(browser, old=None):

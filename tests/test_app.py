@@ -128,7 +128,10 @@ def test_bad_formula_in_link_falls_back():
 def test_compare_page_summary_and_charts():
     at = _app(view="compare", f="x^2 + 3y^2", x0="2,1")
     charts = at.get("plotly_chart")
-    assert len(charts) >= 4  # small multiples (+ overlay) and three convergence plots
+    assert [c.key for c in charts] == ["cmp_multiples", "cmp_conv"]  # the convergence plots in one chart
+    conv = _spec(at, 1)
+    assert [conv["layout"][f"yaxis{s}"]["title"]["text"] for s in ("", "2", "3")] == [
+        "f(x<sub>k</sub>) − f*", "‖∇f(x<sub>k</sub>)‖", "distance to minimum"]
     multiples = _spec(at, 0)
     assert len(multiples["layout"]["images"]) == 3 and multiples.get("frames")
     assert at.dataframe, "summary table"
@@ -297,9 +300,12 @@ def test_compare_convergence_plots_clip_to_the_runs_that_did_not_diverge():
              if "f(x<sub>k</sub>) − f*" in json.dumps(s["layout"].get("yaxis", {}), ensure_ascii=False)]
     assert convs, "the f − f* plot"
     spec = convs[0]
-    names = [t["name"] for t in spec["data"]]
+    names = [t["name"] for t in spec["data"] if t.get("yaxis", "y") == "y"]   # the f − f* panel
     assert any("Nesterov" in n and n.endswith("(diverged)") for n in names), names
     assert sum(n.endswith("(diverged)") for n in names) == 1, names
+    # one chart for the three quantities, one legend entry per run
+    assert [t["yaxis"] for t in spec["data"]].count("y3") == 3
+    assert [t["name"] for t in spec["data"] if t["showlegend"]] == names
     lo, hi = spec["layout"]["yaxis"]["range"]
     assert hi < 5, (lo, hi)  # the others start near f = 24; Nesterov's 1e23 is off the top
 

@@ -186,8 +186,8 @@ def convergence(obj, runs: dict, styles: dict, minima: np.ndarray) -> None:
     targets = minima if len(minima) else np.array([t.points[-1] for t in runs.values()])[[best_final]]
     series = views.convergence_series(runs, styles, X_AXES[axis], f_star, targets)
     titles = ("f(x<sub>k</sub>) − f*", "‖∇f(x<sub>k</sub>)‖", "distance to minimum")
-    for col, key, title, s in zip(st.columns(3), ("cmp_conv_f", "cmp_conv_g", "cmp_conv_d"), titles, series):
-        col.plotly_chart(figs.convergence_figure(s, y_title=title, x_title=axis), key=key)
+    st.plotly_chart(figs.convergence_panels_figure(list(zip(titles, series)), x_title=axis, width_px=1100),
+                    key="cmp_conv")
     st.caption("f* = " + (f"{f_star:.6g} (known minimum)" if len(minima) else f"{f_star:.6g} (best value reached)"))
 
 

@@ -205,11 +205,11 @@ def slice_chart(formula, traj, window, minima: np.ndarray, *, key: str, inspecto
 
 
 def convergence_pair(traj, f_star: float | None, *, key: str) -> None:
-    """f − f* and ‖∇f‖ of one run against k, side by side (f* the known minimum, else the best f)."""
+    """f − f* and ‖∇f‖ of one run against k, side by side in one chart (f* the known minimum, else
+    the best f)."""
     k = np.arange(traj.iterations + 1)
     f_star = float(np.nanmin(traj.values)) if f_star is None else f_star
-    c1, c2 = st.columns(2)
-    c1.plotly_chart(figs.convergence_figure([dict(name="f − f*", x=k, y=traj.values - f_star, color="#d62728")],
-                                            y_title="f(x<sub>k</sub>) − f*", height=280), key=f"{key}_f")
-    c2.plotly_chart(figs.convergence_figure([dict(name="‖∇f‖", x=k, y=traj.grad_norms, color="#1b3a6b")],
-                                            y_title="‖∇f(x<sub>k</sub>)‖", height=280), key=f"{key}_g")
+    st.plotly_chart(figs.convergence_panels_figure(
+        [("f(x<sub>k</sub>) − f*", [dict(name="f − f*", x=k, y=traj.values - f_star, color="#d62728")]),
+         ("‖∇f(x<sub>k</sub>)‖", [dict(name="‖∇f‖", x=k, y=traj.grad_norms, color="#1b3a6b")])],
+        height=280, width_px=800), key=key)

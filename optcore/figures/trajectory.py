@@ -613,6 +613,76 @@ def convergence_figure(series: Sequence[dict], *, y_title: str, x_title: str = "
     "(diverged)" in the legend and does not set the y range: the range spans the other series
     (with a margin), so one run that shot off to 1e25 does not squash the rest into a flat line
     at the bottom."""
+    return convergence_panels_figure([(y_title, series)], x_title=x_title, log_y=log_y, title=title,
+                                     height=height, floor=floor, max_points=max_points, width_px=None)
+
+
+def _legend_rows(names: Sequence[str], width_px: int | None) -> int:
+    """Rows a horizontal legend of `names` wraps to: entries packed into `width_px` (~7 px a
+    character, 45 px for the line sample and gap); unknown width: one entry a row for long names
+    (the chart may be a third of the page), else three a row."""
+    if width_px is None:
+        return len(names) if max(map(len, names)) > 18 else -(-len(names) // 3)
+    rows, used = 1, 0
+    for name in names:
+        need = 45 + 7 * len(name)
+        if used and used + need > width_px - 85:
+            rows, used = rows + 1, 0
+        used += need
+    return rows
+
+
+PANEL_GAP_PX = 95  # between side-by-side panels: the next panel's tick labels and y title fit in it
+
+
+def convergence_panels_figure(panels: Sequence[tuple[str, Sequence[dict]]], *, x_title: str = "iteration k",
+                              log_y: bool = True, title: str | None = None, height: int = 340,
+                              floor: float = 1e-16, max_points: int = MAX_SERIES_POINTS,
+                              width_px: int | None = 1000) -> go.Figure:
+    """`convergence_figure` side by side in one figure: one panel per (y title, series), sharing the
+    legend (a series drawn in several panels has one entry that toggles it everywhere). One chart
+    instead of two or three: each chart the page holds is mounted and drawn again on every knob
+    (~30-60 ms each in the browser). `width_px` is the expected width, for the gap between panels."""
+    n_panels = max(1, len(panels))
+    gap = min(0.3, PANEL_GAP_PX / max(width_px or 1000, 300)) if n_panels > 1 else 0.0
+    width = (1.0 - gap * (n_panels - 1)) / n_panels
+    data, layout = [], {}
+    names: list[str] = []
+    for i, (y_title, series) in enumerate(panels):
+        suffix = "" if i == 0 else str(i + 1)
+        traces, yrange = _series_traces(series, x_title, log_y, floor, max_points)
+        for trace in traces:
+            group = trace["name"]
+            trace.update(xaxis=f"x{suffix}", yaxis=f"y{suffix}", legendgroup=group, showlegend=group not in names)
+            names.append(group)
+        data.extend(traces)
+        yaxis = dict(title=dict(text=y_title), type="log" if log_y else "linear", exponentformat="power",
+                     anchor=f"x{suffix}")
+        if yrange is not None:
+            yaxis["range"] = yrange
+        layout[f"xaxis{suffix}"] = dict(title=dict(text=x_title), domain=[i * (width + gap), i * (width + gap) + width],
+                                        anchor=f"y{suffix}")
+        layout[f"yaxis{suffix}"] = yaxis
+    # The legend goes under the x-axis title with its own room: the figure grows by one line per
+    # legend row, so a dozen runs neither cover the axis title nor get cut off at the bottom.
+    entries = list(dict.fromkeys(names))
+    # a legend when a panel holds several lines (one line per panel is named by its y title)
+    n = len(entries) if max((len(series) for _, series in panels), default=0) > 1 else 1
+    rows = 0 if n <= 1 else _legend_rows(entries, width_px)
+    top, bottom = (45 if title else 20), 50 + 22 * rows + (25 if rows else 0)
+    height = height + 22 * rows + (25 if rows else 0)
+    plot_px = max(height - top - bottom, 100)
+    # A plain-dict figure (no plotly.py validation): two of these cost ~50 ms per Playground rerun.
+    return _figure(data, _layout(title, height=height, hovermode="x unified" if n > 1 else "closest",
+                                 showlegend=n > 1, margin=dict(l=85, r=20, t=top, b=bottom),
+                                 legend=dict(orientation="h", x=0, xanchor="left", y=-58 / plot_px, yanchor="top"),
+                                 **layout))
+
+
+def _series_traces(series: Sequence[dict], x_title: str, log_y: bool, floor: float,
+                   max_points: int) -> tuple[list[dict], list[float] | None]:
+    """The thinned line traces of `convergence_figure`'s series, and the y range that leaves out the
+    diverged ones (None when none diverged)."""
     data = []
     kept: list[np.ndarray] = []
     any_diverged = False
@@ -632,23 +702,7 @@ def convergence_figure(series: Sequence[dict], *, y_title: str, x_title: str = "
                                       dash="dash" if diverged else s.get("dash")).items() if v is not None}
         data.append(dict(type="scatter", x=x[keep], y=y[keep], mode="lines", name=name, line=line,
                          hovertemplate=f"{name}<br>{x_title} = %{{x}}<br>%{{y:.3e}}<extra></extra>"))
-    yaxis = dict(title=dict(text=y_title), type="log" if log_y else "linear", exponentformat="power")
-    yrange = _range_without_diverged(kept, log_y) if any_diverged else None
-    if yrange is not None:
-        yaxis["range"] = yrange
-    # The legend goes under the x-axis title with its own room: the figure grows by one line per
-    # legend row, so a dozen runs neither cover the axis title nor get cut off at the bottom.
-    n = len(series)
-    longest = max((len(str(s["name"])) for s in series), default=0)
-    rows = 0 if n <= 1 else (n if longest > 18 else -(-n // 3))
-    top, bottom = (45 if title else 20), 50 + 22 * rows + (25 if rows else 0)
-    height = height + 22 * rows + (25 if rows else 0)
-    plot_px = max(height - top - bottom, 100)
-    # A plain-dict figure (no plotly.py validation): two of these cost ~50 ms per Playground rerun.
-    return _figure(data, _layout(title, height=height, hovermode="x unified" if n > 1 else "closest",
-                                 showlegend=n > 1, margin=dict(l=85, r=20, t=top, b=bottom),
-                                 legend=dict(orientation="h", x=0, xanchor="left", y=-58 / plot_px, yanchor="top"),
-                                 xaxis=dict(title=dict(text=x_title)), yaxis=yaxis))
+    return data, (_range_without_diverged(kept, log_y) if any_diverged else None)
 
 
 def _range_without_diverged(kept: Sequence[np.ndarray], log_y: bool) -> list[float] | None:

@@ -31,7 +31,7 @@ def test_loads_with_chart_and_no_exception(page, server_url):
     names = g.evaluate("g => g.data.map(t => t.name)")
     assert "start" in names and any(n and n.endswith(" now") for n in names), names
     assert path_state(page)["n"] > 1, "the default run should take steps"
-    assert page.locator(".st-key-pg_conv_f .js-plotly-plot").count() == 1
+    assert page.locator(".st-key-pg_conv .js-plotly-plot").count() == 1
     assert page.js_errors == [], page.js_errors
     screenshot(page, "playground_load")
 
@@ -127,14 +127,14 @@ def test_one_variable_shows_curve_and_several_learning_rates(page, server_url):
 
 
 def test_three_variables_show_convergence_and_slice(page, server_url):
-    open_app(page, server_url, {"f": "x^2 + 2y^2 + 3z^2 + x*z", "x0": "1,1,1", "m.m0": "gd(lr=0.05)", "steps": "80"}, chart="pg_conv_f")
+    open_app(page, server_url, {"f": "x^2 + 2y^2 + 3z^2 + x*z", "x0": "1,1,1", "m.m0": "gd(lr=0.05)", "steps": "80"}, chart="pg_conv")
     no_exception(page)
-    for key in ("pg_conv_f", "pg_conv_g"):
-        conv = graph(page, key)
-        conv.wait_for()
-        ys = conv.evaluate("g => Array.from(g._fullData[0].y)")
-        assert len(ys) > 5 and ys[-1] < ys[0], (key, ys[:3], ys[-3:])
-        assert conv.evaluate("g => g.layout.yaxis.type") == "log"
+    conv = graph(page, "pg_conv")
+    conv.wait_for()
+    for panel, axis in enumerate(("yaxis", "yaxis2")):   # f − f* and ‖∇f‖ side by side
+        ys = conv.evaluate(f"g => Array.from(g._fullData[{panel}].y)")
+        assert len(ys) > 5 and ys[-1] < ys[0], (axis, ys[:3], ys[-3:])
+        assert conv.evaluate(f"g => g.layout.{axis}.type") == "log"
     title = graph(page, "pg_chart").evaluate("g => String(g.layout.title && g.layout.title.text)")
     assert "slice" in title, title
     assert page.locator(".st-key-slice_x").count() == 1 and page.locator(".st-key-slice_y").count() == 1
