@@ -206,9 +206,13 @@ def _open_playground(page, url: str, query: str = "") -> None:
 # that paints the new picture. Polling from Python instead waited for the page's later work (the
 # convergence charts below, the inspector) to let an evaluate through: 200-400 ms after the chart
 # itself had been drawn.
-CHANGE_TIMER_JS = """([sel, signature]) => {
-  const sig = eval(signature);
-  const now = () => { const g = document.querySelector(sel); return g && g.layout && g._fullLayout ? sig(g) : null; };
+# Streamlit draws a new chart twice: hidden (visibility: hidden, no width yet), then at the width of
+# its column. The student sees it once the second drawing has been laid out at that width.
+SHOWN_JS = """g => !!(g && g.layout && g._fullLayout && g.style.visibility !== 'hidden'
+  && g.layout.width !== undefined && g._fullLayout.width === g.layout.width)"""
+CHANGE_TIMER_JS = """([sel, signature, shownJs]) => {
+  const sig = eval(signature), shown = eval(shownJs);
+  const now = () => { const g = document.querySelector(sel); return g && shown(g) ? sig(g) : null; };
   const s = window.__change = {t0: 0, t1: 0, before: now()};
   if (!window.__changeKey) { window.__changeKey = true;
     document.addEventListener('keydown', () => { const c = window.__change; if (c && !c.t0) c.t0 = performance.now(); }, true); }
@@ -220,7 +224,7 @@ CHANGE_TIMER_JS = """([sel, signature]) => {
 
 def time_change(page, key: str, act, signature_js: str | None = None, timeout_s: float = 60.0) -> float:
     """ms from the key press that `act()` makes to the chart `key` painted changed (in-page timing)."""
-    page.evaluate(CHANGE_TIMER_JS, [f".st-key-{key} .js-plotly-plot", signature_js or SIGNATURE_JS])
+    page.evaluate(CHANGE_TIMER_JS, [f".st-key-{key} .js-plotly-plot", signature_js or SIGNATURE_JS, SHOWN_JS])
     act()
     page.wait_for_function("() => window.__change && window.__change.t1 > 0", timeout=timeout_s * 1e3, polling=50)
     return float(page.evaluate("() => window.__change.t1 - window.__change.t0"))

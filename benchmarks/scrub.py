@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from benchmarks.browser import graph, launch_browser, start_server, stop_server, time_change, wait_idle
+from benchmarks.browser import SHOWN_JS, graph, launch_browser, start_server, stop_server, time_change, wait_idle
 
 SCRUB_QUERY = ("?view=playground&f=x%5E2%2B5y%5E2%2Bx*y&x0=1.5,1.5&win=-2,2;-2,2&steps=100&tol=1e-12"
                "&m.m0=gd(lr=0.02)&o.pg_scrub=true")
@@ -39,8 +39,8 @@ def _open(page, url: str, query: str, timeout: float = 180_000, chart: str | Non
     drawn = None
     if chart:
         drawn = page.wait_for_function(
-            "sel => { const g = document.querySelector(sel); return g && g.data && g._fullLayout ? performance.now() : 0; }",
-            arg=f".st-key-{chart} .js-plotly-plot", timeout=timeout, polling="raf").json_value()
+            "([sel, shownJs]) => { const g = document.querySelector(sel); return eval(shownJs)(g) ? performance.now() : 0; }",
+            arg=[f".st-key-{chart} .js-plotly-plot", SHOWN_JS], timeout=timeout, polling="raf").json_value()
     wait_idle(page, timeout=timeout)
     return float(drawn) if drawn else (time.perf_counter() - start) * 1e3
 
@@ -145,8 +145,10 @@ def measure(repeats: int = 5, only_scrub: bool = False) -> dict[str, float]:
                     out.update(scrub_beta=statistics.median(beta["painted"]), scrub_beta_bytes=beta["bytes"])
                 if not only_scrub:
                     out["widget"] = statistics.median(measure_widget(page, url, repeats))
-                    links, changes, nbytes = measure_compare(page, url, max(2, repeats // 2))
-                    out.update(link=statistics.median(links), change=statistics.median(changes), bytes=nbytes)
+                    links, changes, nbytes = measure_compare(page, url, max(3, repeats // 2 + 1))
+                    # the first open computes the runs; later opens (another student) find them cached
+                    out.update(link=links[0], link_again=statistics.median(links[1:]),
+                               change=statistics.median(changes), bytes=nbytes)
             finally:
                 browser.close()
     finally:

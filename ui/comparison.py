@@ -15,7 +15,7 @@ import streamlit as st
 
 import optcore
 from optcore.figures import trajectory as figs
-from ui import cache, jobs, link, scrub, state, views, widgets
+from ui import cache, charts, jobs, link, scrub, state, views, widgets
 
 DEFAULTS = ("gd", "momentum", "bfgs", "adam", "newton", "cg")
 DASHES = ("solid", "dot", "dash", "dashdot", "longdash", "longdashdot")
@@ -186,8 +186,8 @@ def convergence(obj, runs: dict, styles: dict, minima: np.ndarray) -> None:
     targets = minima if len(minima) else np.array([t.points[-1] for t in runs.values()])[[best_final]]
     series = views.convergence_series(runs, styles, X_AXES[axis], f_star, targets)
     titles = ("f(x<sub>k</sub>) − f*", "‖∇f(x<sub>k</sub>)‖", "distance to minimum")
-    st.plotly_chart(figs.convergence_panels_figure(list(zip(titles, series)), x_title=axis, width_px=1100),
-                    key="cmp_conv")
+    charts.chart(figs.convergence_panels_figure(list(zip(titles, series)), x_title=axis, width_px=1100),
+                 key="cmp_conv", clickable=False)
     st.caption("f* = " + (f"{f_star:.6g} (known minimum)" if len(minima) else f"{f_star:.6g} (best value reached)"))
 
 

@@ -209,7 +209,7 @@ def convergence_pair(traj, f_star: float | None, *, key: str) -> None:
     the best f)."""
     k = np.arange(traj.iterations + 1)
     f_star = float(np.nanmin(traj.values)) if f_star is None else f_star
-    st.plotly_chart(figs.convergence_panels_figure(
+    charts.chart(figs.convergence_panels_figure(
         [("f(x<sub>k</sub>) − f*", [dict(name="f − f*", x=k, y=traj.values - f_star, color="#d62728")]),
          ("‖∇f(x<sub>k</sub>)‖", [dict(name="‖∇f‖", x=k, y=traj.grad_norms, color="#1b3a6b")])],
-        height=280, width_px=800), key=key)
+        height=280, width_px=800), key=key, clickable=False)
