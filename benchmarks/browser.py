@@ -193,12 +193,20 @@ EDIT_FORMULAS = ["x^2 + {a}y^2 + x*y", "(x - {a})^2 + 3(y + 1)^2", "x^4/4 + y^2 
                  "sin(x) + cos(y) + 0.{a}x^2 + 0.1y^2", "exp(0.1x) + {a}y^2 + x^2"]
 
 
+def settle_first_view(page) -> None:
+    """After a page's first view the browser reports its charts' widths (ui/chart_widths.py) and
+    the app runs once more; let that run end before the next knob is timed."""
+    page.wait_for_timeout(1000)
+    wait_idle(page, timeout=90_000)
+
+
 def _open_playground(page, url: str, query: str = "") -> None:
     page.goto(f"{url}/{query}")
     # "notRunning" shows before the first run starts; app.py writes `view=` into the URL at its end
     page.wait_for_function("() => location.search.includes('view=')", timeout=90_000)
     wait_idle(page, timeout=90_000)
     graph(page, "pg_chart").wait_for(state="attached", timeout=60_000)
+    settle_first_view(page)
 
 
 # Timed in the page, like the in-figure scrub: from the key press (keydown, capture phase) to the
@@ -212,7 +220,8 @@ SHOWN_JS = """g => !!(g && g.layout && g._fullLayout && g.style.visibility !== '
   && g.layout.width !== undefined && g._fullLayout.width === g.layout.width)"""
 CHANGE_TIMER_JS = """([sel, signature, shownJs]) => {
   const sig = eval(signature), shown = eval(shownJs);
-  const now = () => { const g = document.querySelector(sel); return g && shown(g) ? sig(g) : null; };
+  const now = () => { const g = document.querySelector(sel);   // null while a new chart is being mounted
+    try { return g && shown(g) ? sig(g) : null; } catch (e) { return null; } };
   const s = window.__change = {t0: 0, t1: 0, before: now()};
   if (!window.__changeKey) { window.__changeKey = true;
     document.addEventListener('keydown', () => { const c = window.__change; if (c && !c.t0) c.t0 = performance.now(); }, true); }
