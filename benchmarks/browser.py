@@ -261,6 +261,7 @@ def measure_play(page, repeats: int, steps: int = 200) -> list[float]:
         page.wait_for_function("() => location.search.includes('view=')", timeout=90_000)
         wait_idle(page, timeout=90_000)
         graph(page, "pg_chart").wait_for(state="attached", timeout=60_000)
+        settle_first_view(page)
         idx = path_trace_index(page)
         state = path_state(page, index=idx)
         if state["n"] != steps + 1:

@@ -7,8 +7,9 @@ measured, then again at the column's width. Plotly's second drawing cost as much
 only after it. A figure that already holds the width Streamlit is about to give it is drawn once,
 visibly. So a small in-page script (an `st.components.v2` component, no iframe) reads the width
 Streamlit gave each keyed chart (`layout.width` of its plot) and reports the widths when they change
-(first view, a resized window): one extra run then, none afterwards. The values come from the
-browser: only known chart keys and widths within bounds are kept.
+(first view, a resized window), not while the app runs or an animation plays: one extra run then,
+none afterwards. The values come from the browser: only key-like names and widths within bounds are
+kept.
 """
 from __future__ import annotations
 
@@ -32,10 +33,17 @@ export default function (component) {
     const name = holder && Array.from(holder.classList).find((c) => c.startsWith("st-key-"));
     return name ? name.slice(7) : null;
   }
+  function busy(gd) {   // an animation playing: the run a report causes would draw the chart anew
+    const t = gd._transitionData;
+    return Boolean(gd._transitioning || (t && t._animationRaf));
+  }
   function measure() {
     if (stopped) return;
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (app && app.getAttribute("data-test-script-state") === "running") return;
     const seen = {};
     for (const gd of document.querySelectorAll('[class*="st-key-"] .js-plotly-plot')) {
+      if (busy(gd)) return;
       const key = keyOf(gd), w = gd.layout && gd.layout.width;
       if (key && typeof w === "number" && w > 0 && gd.style.visibility !== "hidden") seen[key] = Math.round(w);
     }
