@@ -193,10 +193,16 @@ EDIT_FORMULAS = ["x^2 + {a}y^2 + x*y", "(x - {a})^2 + 3(y + 1)^2", "x^4/4 + y^2 
                  "sin(x) + cos(y) + 0.{a}x^2 + 0.1y^2", "exp(0.1x) + {a}y^2 + x^2"]
 
 
-def settle_first_view(page) -> None:
-    """After a page's first view the browser reports its charts' widths (ui/chart_widths.py) and
-    the app runs once more; let that run end before the next knob is timed."""
-    page.wait_for_timeout(1000)
+def settle_first_view(page, timeout_s: float = 8.0) -> None:
+    """After a session's first view the page reports its charts' widths (ui/chart_widths.py) and
+    the app runs once more: let that run end before the next knob is timed or tested."""
+    try:
+        page.wait_for_function("() => window.__chartWidthsReported > 0"
+                               " || !document.querySelector('[class*=\"st-key-\"] .js-plotly-plot')",
+                               timeout=timeout_s * 1e3)
+    except Exception:  # noqa: BLE001 - charts that never settle (e.g. hidden): nothing more to wait for
+        pass
+    page.wait_for_timeout(150)
     wait_idle(page, timeout=90_000)
 
 

@@ -9,13 +9,13 @@ from optcore.figures.base import plain_spec
 from ui import chart_widths, charts
 
 
-def test_only_known_looking_keys_and_sane_widths_are_kept():
-    reported = {"pg_chart": 719.4, "cmp-conv": 980, "x" * 41: 500, "bad key!": 500, "tiny": 10,
-                "huge": 10 ** 9, "text": "719", 3: 500, "ok_2": True}
+def test_only_key_like_names_and_sane_widths_are_kept_from_the_report():
+    reported = "pg_chart:719,cmp-conv:980," + "x" * 41 + ":500,bad key!:500,tiny:10,huge:999999,neg:-300,text:abc,:500,alone"
     assert chart_widths._clean(reported) == {"pg_chart": 719, "cmp-conv": 980}
-    assert chart_widths._clean("not a dict") == {} and chart_widths._clean(None) == {}
-    many = {f"k{i}": 300 for i in range(1000)}
-    assert len(chart_widths._clean(many)) == chart_widths.MAX_CHARTS
+    assert chart_widths._clean("") == {} and chart_widths._clean(None) == {}
+    assert chart_widths._clean(",".join(f"k{i}:300" for i in range(30))) == {f"k{i}": 300 for i in range(30)}
+    assert len(chart_widths._clean(",".join(f"k{i}:300" for i in range(40)))) == chart_widths.MAX_CHARTS
+    assert chart_widths._clean("a:300," * 10_000) == {}   # too long to read at all
 
 
 def _contour():

@@ -1,4 +1,4 @@
-"""Charts drawn once, at their width: the browser reports each chart's width, the next figures carry it.
+"""Charts drawn once, at their width: the browser reports the charts' widths, the next figures carry them.
 
 Streamlit mounts a new Plotly chart element on every change (the element's id includes the figure),
 and a chart whose figure has no `layout.width` is drawn twice: hidden, before its column has been
@@ -6,10 +6,11 @@ measured, then again at the column's width. Plotly's second drawing cost as much
 (~100-200 ms of the browser's main thread on this 2-core machine), and the student saw the new path
 only after it. A figure that already holds the width Streamlit is about to give it is drawn once,
 visibly. So a small in-page script (an `st.components.v2` component, no iframe) reads the width
-Streamlit gave each keyed chart (`layout.width` of its plot) and reports the widths when they change
-(first view, a resized window), not while the app runs or an animation plays: one extra run then,
-none afterwards. The values come from the browser: only key-like names and widths within bounds are
-kept.
+Streamlit gave each keyed chart (`layout.width` of its plot) and reports the widths once per session,
+when the first charts are on screen (and again after the window is resized), not while the app runs
+or an animation plays. A report is a component state value, so it costs one run; Streamlit sends
+the address with a run only as the server last wrote it, so nothing cheaper reaches the server.
+The values come from the browser: only key-like names and widths within bounds are kept.
 """
 from __future__ import annotations
 
@@ -18,27 +19,33 @@ import functools
 import streamlit as st
 
 STATE_KEY = "_chart_widths"
+REPORTER = "chart_widths_reporter"
 MIN_WIDTH, MAX_WIDTH = 150, 4000   # Streamlit's smallest chart width; wider than any screen
 MAX_CHARTS = 32
 
 JS = r"""
-// Report the width Streamlit gave each keyed Plotly chart of the page, when it differs from what the
-// server knows (component.data.widths): the next figures carry it and are drawn once (ui/chart_widths.py).
+// Report the width Streamlit gave each keyed Plotly chart of the page, once per session (the server
+// knows none yet) and after a resize of the window: the next figures are drawn once, at that width
+// (ui/chart_widths.py). Not while the app runs or a chart animates: the run a report causes draws
+// the charts anew.
 export default function (component) {
   const known = (component.data && component.data.widths) || {};
   const { setStateValue } = component;
   let stopped = false;
+  let resized = false;
+  const onResize = () => { resized = true; };
+  window.addEventListener("resize", onResize);
   function keyOf(el) {
     const holder = el.closest('[class*="st-key-"]');
     const name = holder && Array.from(holder.classList).find((c) => c.startsWith("st-key-"));
     return name ? name.slice(7) : null;
   }
-  function busy(gd) {   // an animation playing: the run a report causes would draw the chart anew
+  function busy(gd) {
     const t = gd._transitionData;
     return Boolean(gd._transitioning || (t && t._animationRaf));
   }
   function measure() {
-    if (stopped) return;
+    if (stopped || (Object.keys(known).length && !resized)) return;
     const app = document.querySelector('[data-testid="stApp"]');
     if (app && app.getAttribute("data-test-script-state") === "running") return;
     const seen = {};
@@ -47,13 +54,13 @@ export default function (component) {
       const key = keyOf(gd), w = gd.layout && gd.layout.width;
       if (key && typeof w === "number" && w > 0 && gd.style.visibility !== "hidden") seen[key] = Math.round(w);
     }
-    if (Object.entries(seen).some(([k, w]) => known[k] !== w)) {
-      stopped = true;   // one report per run: the run it causes mounts this script again
-      setStateValue("widths", Object.assign({}, known, seen));
-    }
+    if (!Object.entries(seen).some(([k, w]) => known[k] !== w)) { resized = false; return; }
+    stopped = true;   // the run this causes mounts the script again
+    window.__chartWidthsReported = (window.__chartWidthsReported || 0) + 1;
+    setStateValue("widths", Object.entries(Object.assign({}, known, seen)).map(([k, w]) => k + ":" + w).join(","));
   }
-  const timer = setInterval(measure, 400);
-  return () => { stopped = true; clearInterval(timer); };
+  const timer = setInterval(measure, 300);
+  return () => { stopped = true; clearInterval(timer); window.removeEventListener("resize", onResize); };
 }
 """
 
@@ -63,33 +70,28 @@ def _component():
     return st.components.v2.component("optimization_explorer.chart_widths", js=JS)
 
 
-def _clean(reported) -> dict[str, int]:
-    """The widths the browser reported, kept only where they make sense (the browser is untrusted)."""
-    if not isinstance(reported, dict):
-        return {}
-    out = {}
-    for key, width in list(reported.items())[:MAX_CHARTS]:
-        if (isinstance(key, str) and 0 < len(key) <= 40 and key.replace("_", "").replace("-", "").isalnum()
-                and isinstance(width, (int, float)) and MIN_WIDTH <= width <= MAX_WIDTH):
+def _clean(reported: str) -> dict[str, int]:
+    """`key:width,...` as the page reported it, kept only where it makes sense (the browser is untrusted)."""
+    out: dict[str, int] = {}
+    if not isinstance(reported, str) or len(reported) > MAX_CHARTS * 48:
+        return out
+    for item in reported.split(",")[:MAX_CHARTS]:
+        key, _, width = item.partition(":")
+        if (0 < len(key) <= 40 and key.replace("_", "").replace("-", "").isalnum() and width.isdigit()
+                and MIN_WIDTH <= int(width) <= MAX_WIDTH):
             out[key] = int(width)
     return out
 
 
 def reporter() -> None:
     """Mount the width reporter (once per full run, after the page)."""
-    ss = st.session_state
-    result = _component()(key="chart_widths_reporter", data={"widths": ss.get(STATE_KEY, {})},
-                          on_widths_change=_on_report)
-    if result is not None and getattr(result, "widths", None) is not None and STATE_KEY not in ss:
-        ss[STATE_KEY] = _clean(result.widths)
+    _component()(key=REPORTER, data={"widths": st.session_state.get(STATE_KEY, {})}, on_widths_change=_on_report)
 
 
 def _on_report() -> None:
-    state = st.session_state.get("chart_widths_reporter")
-    widths = getattr(state, "widths", None) if state is not None else None
-    if widths is None and isinstance(state, dict):
-        widths = state.get("widths")
-    st.session_state[STATE_KEY] = _clean(widths)
+    state = st.session_state.get(REPORTER)
+    reported = state.get("widths") if isinstance(state, dict) else getattr(state, "widths", None)
+    st.session_state[STATE_KEY] = _clean(reported)
 
 
 def width_of(key: str) -> int | None:
