@@ -40,7 +40,9 @@ FRAME_DOTS = 50              # iterate dots (all paths) a figure's frames may re
 # 25 ms sits midway between the first (16.7 ms) and second (33.3 ms) tick, so Play lands on every
 # second tick (30 fps, 100 frames in ~3.3 s) even when a tick runs a few ms late or early; 30 ms
 # missed the second tick whenever it came <30 ms after a late start (20 fps), 33 ms most of the time.
-# 10 ms is every tick.
+# 10 ms is every tick. 25 ms is also 30 fps at 90 and 120 Hz (ticks of 11.1 / 8.3 ms); 20 ms would
+# be 40 fps at 120 Hz. What keeps Play on the beat under load is a frame cheaper than one tick: see
+# `_frames` (~13 ms of Chromium's main thread per frame of the Playground, was ~17-19).
 SPEEDS = (("▶ Play", 25), ("▶▶ Fast", 10), ("▶ Slow", 120))
 PLAY_FPS = 30
 PAUSE_LABEL = "■ Pause"
@@ -348,9 +350,12 @@ def _frames(data: Sequence[dict], paths_by_trace: list[tuple[int, _DrawnPath]], 
 
     A path drawn with a dot per iterate is restated as a line in every frame but the last when its
     dots would be many (`FRAME_DOTS`): plotly.js re-styles every marker of a named trace on every
-    frame (~0.05 ms a dot in headless Chromium, ~5 of the 20 ms a frame of a 200-step run cost),
-    while the head marker already shows where the run is. Short runs keep their dots while they
-    play; every run shows them again at its last frame, as at rest."""
+    frame (a 200-step run's ~100 dots per frame cost ~3 of the ~17 ms of main-thread time a frame
+    took in headless Chromium, and half of the SVG nodes restyled), while the head marker already
+    shows where the run is. Short runs keep their dots while they play; every run shows them again
+    at its last frame, as at rest. (The rest of a frame is plotly.js itself: `Plots.transition`
+    re-runs supplyDefaults and calcdata for the whole figure, ~0.5-1 ms per trace and ~1 ms for
+    the 100-step slider, whatever the frame names.)"""
     indices = [i for i, _ in paths_by_trace for i in (i, i + 1)]
     static = [i for i, t in enumerate(data) if t.get("type", "scatter") == "scatter" and i not in indices]
     per_path = frame_points_per_path(len(ks), len(paths_by_trace))
