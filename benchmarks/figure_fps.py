@@ -11,12 +11,17 @@ headless Chromium (Playwright), and its own "Play" button is clicked. plotly.js 
 the same interval say whether the main thread kept up with the display, and Chromium's own
 count of main-thread busy time (DevTools `Performance.getMetrics`, TaskDuration) divided by the
 frames shown is the work per frame: unlike the frame rate it hardly depends on other jobs on a
-shared machine (a frame costing under ~16 ms can run at 30 fps).
+shared machine (a frame costing under ~16 ms can run at 30 fps). "late" is the share of frames
+shown more than two 60 Hz ticks (~37 ms) after the one before.
+
+    python benchmarks/figure_fps.py --figure playground --load 1   # with one busy process beside it
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -42,6 +47,22 @@ LISTEN = """() => {
 }"""
 
 
+LATE_MS = 37.0  # a frame shown later than two 60 Hz ticks after the one before missed the 30 fps beat
+
+
+@contextlib.contextmanager
+def busy_processes(n: int, seconds: float = 300.0):
+    """`n` processes spinning on a core while the block runs ("under some load"); stopped after it."""
+    spin = f"import time\nend = time.time() + {seconds}\nwhile time.time() < end: pass"
+    procs = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(n)]
+    try:
+        yield
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+
+
 def write_html(fig, path: Path) -> Path:
     fig.write_html(str(path), include_plotlyjs=True, full_html=True, auto_play=False)
     return path
@@ -53,8 +74,8 @@ def measure_play_fps(fig, *, button: str = "Play", repeats: int = 3, timeout_s: 
     """Play `fig` in headless Chromium `repeats` times; the median frames per second and more.
 
     Returns {"fps", "fps_all", "frames", "seconds", "raf_fps", "busy_ms_per_frame", "cpu_ms_per_frame",
-    "html_bytes"}; `cpu_ms_per_frame` is the main thread's CPU time per frame shown (DevTools ThreadTime),
-    the least load-dependent of them. With `shots`, saves
+    "late", "html_bytes"}; `cpu_ms_per_frame` is the main thread's CPU time per frame shown (DevTools
+    ThreadTime), the least load-dependent of them; `late` the share of frame intervals over `LATE_MS`. With `shots`, saves
     `<shots>/play-mid.png` (half-way through the first play) and `<shots>/play-end.png`.
     """
     from playwright.sync_api import sync_playwright
@@ -96,7 +117,9 @@ def measure_play_fps(fig, *, button: str = "Play", repeats: int = 3, timeout_s: 
                     page.screenshot(path=str(shots / "play-end.png"))
                 times = state["frames"]
                 seconds = (state["done"] - times[0]) / 1e3 if times else float("nan")
+                gaps = [b - a for a, b in zip(times, times[1:])]
                 runs.append(dict(frames=len(times), seconds=seconds,
+                                 late=sum(g > LATE_MS for g in gaps) / max(len(gaps), 1),
                                  fps=(len(times) - 1) / seconds if len(times) > 1 and seconds > 0 else float("nan"),
                                  raf_fps=state["raf"] / seconds if seconds > 0 else float("nan"),
                                  busy_ms_per_frame=busy * 1e3 / max(len(times), 1),
@@ -106,6 +129,7 @@ def measure_play_fps(fig, *, button: str = "Play", repeats: int = 3, timeout_s: 
     best = sorted(runs, key=lambda r: r["fps"])[len(runs) // 2]
     return dict(fps=statistics.median(fps), fps_all=fps, frames=best["frames"], seconds=best["seconds"],
                 raf_fps=best["raf_fps"], html_bytes=html_bytes,
+                late=statistics.median(r["late"] for r in runs),
                 busy_ms_per_frame=statistics.median(r["busy_ms_per_frame"] for r in runs),
                 cpu_ms_per_frame=statistics.median(r["cpu_ms_per_frame"] for r in runs))
 
@@ -156,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shots", type=Path, default=None, help="folder for mid-play and end screenshots")
     parser.add_argument("--figure", choices=("compare", "playground"), default="compare",
                         help="compare: the 4-method Rosenbrock figures; playground: the Playground contour")
+    parser.add_argument("--load", type=int, default=0, help="busy processes running beside the browser")
     args = parser.parse_args(argv)
     if args.figure == "playground":
         figures = (("playground", playground_figure(min(args.steps, 200))),)
@@ -163,9 +188,10 @@ def main(argv: list[str] | None = None) -> int:
         figures = tuple(zip(("small multiples", "overlay"), compare_figures(args.steps)))
     for name, fig in figures:
         shots = args.shots / name.replace(" ", "-") if args.shots else None
-        r = measure_play_fps(fig, repeats=args.repeats, shots=shots)
+        with busy_processes(args.load):
+            r = measure_play_fps(fig, repeats=args.repeats, shots=shots)
         print(f"{name}: {r['fps']:.1f} frames/s (runs {', '.join(f'{v:.1f}' for v in r['fps_all'])}), "
-              f"{r['frames']} frames in {r['seconds']:.2f} s, rAF {r['raf_fps']:.0f}/s, "
+              f"{r['frames']} frames in {r['seconds']:.2f} s, late {100 * r['late']:.0f} %, rAF {r['raf_fps']:.0f}/s, "
               f"main thread busy {r['busy_ms_per_frame']:.1f} ms/frame (CPU {r['cpu_ms_per_frame']:.1f} ms), "
               f"HTML {r['html_bytes'] / 1e6:.2f} MB")
     return 0

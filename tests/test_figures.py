@@ -111,6 +111,83 @@ def test_last_frame_shows_whole_paths(setting):
     assert len(fig.frames[0].data[0].x) == 1
 
 
+def _bowl_paths(steps: int, starts=((2.5, 1.5),), lr: float = 0.001):
+    obj = optcore.parse("x^2 + 10y^2")
+    xs, ys, Z = value_grid(obj, [(-3.0, 3.0), (-2.0, 2.0)], 60)
+    runs = [optcore.run(obj, "gd", list(s), steps=steps, tol=1e-15, lr=lr) for s in starts]
+    paths = [figs.path_from_points(t.points, f"gd {i}", figs.default_color(i), values=t.values)
+             for i, t in enumerate(runs)]
+    return xs, ys, Z, runs, paths
+
+
+def _frame_modes(fig, line: int) -> list:
+    """The mode each frame gives the path line at index `line` (None: the one in `fig.data`)."""
+    return [next(t.mode for i, t in zip(f.traces, f.data) if i == line) for f in fig.frames]
+
+
+def test_a_long_dotted_path_plays_as_a_line_and_ends_with_its_dots():
+    """plotly.js re-styles every marker of a trace a frame names: a 200-step run drawn with a dot
+    per iterate cost ~5 ms more per frame than its line. While it plays the line grows with its
+    head marker on the iterate; the last frame (where Play stops) shows the dots again, as at rest."""
+    xs, ys, Z, runs, paths = _bowl_paths(200)
+    fig = figs.contour_paths_figure(xs, ys, Z, paths, minima=[(0.0, 0.0)])
+    line = next(i for i, t in enumerate(fig.data) if t.name == "gd 0")
+    assert fig.data[line].mode == "lines+markers" and len(fig.data[line].x) == len(runs[0].points)
+    modes = _frame_modes(fig, line)
+    assert modes[-1] == "lines+markers"
+    assert set(modes[:-1]) == {"lines"}
+    head = fig.data[line + 1]
+    assert head.mode == "markers" and head.name == "gd 0 now"
+    for f in (fig.frames[0], fig.frames[len(fig.frames) // 2]):   # the head still marks iterate k
+        moving = dict(zip(f.traces, f.data))
+        assert moving[line + 1].x[0] == moving[line].x[-1] and len(moving[line + 1].x) == 1
+    dots = sum(len(d.x) for f in fig.frames[:-1] for i, d in zip(f.traces, f.data)
+               if i == line and d.mode != "lines")
+    assert dots == 0
+
+
+def test_short_runs_keep_their_dots_while_they_play():
+    """A few iterates (a zigzag of 20 steps) are what the student watches: their dots stay in every frame."""
+    xs, ys, Z, runs, paths = _bowl_paths(20, starts=((2.5, 1.5), (-2.0, 1.0)), lr=0.09)
+    fig = figs.contour_paths_figure(xs, ys, Z, paths)
+    assert sum(len(p["x"]) for p in paths) <= figs.FRAME_DOTS
+    for name in ("gd 0", "gd 1"):
+        line = next(i for i, t in enumerate(fig.data) if t.name == name)
+        assert fig.data[line].mode == "lines+markers"
+        assert set(_frame_modes(fig, line)) == {None}   # the figure's own mode: dots at every iterate
+
+
+def test_thinned_paths_are_lines_in_every_frame(setting):
+    """Long runs are drawn thinned as lines (no dots) at rest: their frames set no mode at all."""
+    _, xs, ys, Z, _, paths = setting
+    long = [dict(p, x=np.repeat(p["x"], 3), y=np.repeat(p["y"], 3)) for p in paths[:1]]
+    fig = figs.contour_paths_figure(xs, ys, Z, long)
+    line = next(i for i, t in enumerate(fig.data) if t.name == long[0]["name"])
+    assert fig.data[line].mode == "lines"
+    assert set(_frame_modes(fig, line)) == {None}
+
+
+def test_the_click_grid_carries_the_colour_bar():
+    """One trace fewer on the clickable contour (plotly.js recomputes every trace on every frame):
+    the colour bar sits on the invisible click grid, whose hover label stays white."""
+    xs, ys, Z, _, paths = _bowl_paths(50)
+    fig = figs.contour_paths_figure(xs, ys, Z, paths, minima=[(0.0, 0.0)])
+    scaled = [t for t in fig.data if t.marker.showscale]
+    assert [t.name for t in scaled] == ["click grid"]
+    grid = scaled[0]
+    assert grid.marker.opacity == 0 and grid.marker.maxdisplayed == figs.CLICK_GRID_DRAWN
+    assert grid.hoverlabel.bgcolor == "white"
+    assert grid.marker.colorbar.title.text == "f"
+    assert grid.marker.cmin < grid.marker.cmax
+    assert "f" not in [t.name for t in fig.data]
+    assert len(grid.x) == len(grid.customdata) == 45 * 45   # still a click target everywhere
+    # without a click grid the colour bar keeps its own invisible point
+    plain = figs.contour_paths_figure(xs, ys, Z, paths, clickable=False)
+    assert [t.name for t in plain.data if t.marker.showscale] == ["f"]
+    assert grid.marker.colorbar == plain.data[0].marker.colorbar
+    assert (grid.marker.cmin, grid.marker.cmax) == (plain.data[0].marker.cmin, plain.data[0].marker.cmax)
+
+
 def test_animation_controls(setting):
     _, xs, ys, Z, _, paths = setting
     fig = figs.contour_paths_figure(xs, ys, Z, paths)
@@ -290,7 +367,7 @@ def test_surface_paths_float_above_the_surface_and_it_lets_them_show():
     surface, *rest = fig.data
     assert surface.type == "surface" and surface.opacity <= 0.7
     span = float(np.nanmax(surface.z) - np.nanmin(surface.z))
-    for trace, p in zip(rest, paths):
+    for trace, _p in zip(rest, paths):
         assert trace.type == "scatter3d"
         lifted = np.asarray(trace.z, dtype=float) - np.asarray(trace.customdata, dtype=float)[:, 1]
         f_at_points = obj.value(np.column_stack([trace.x, trace.y]).astype(float))

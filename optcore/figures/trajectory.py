@@ -34,12 +34,15 @@ FRAME_POINT_BUDGET = 24_000  # points restated by all the frames of one figure t
 MIN_FRAME_POINTS = 40        # ... but never fewer than this per path and frame
 MAX_SERIES_POINTS = 400      # points drawn per convergence curve
 CLICK_GRID_DRAWN = 4         # markers of the invisible click grid actually drawn
+FRAME_DOTS = 50              # iterate dots (all paths) a figure's frames may redraw while it plays
 # plotly.js shows the next frame at the first requestAnimationFrame tick (60 Hz) *more* than
 # `duration` ms after the last one began (Plotly.animate: `Date.now() - _lastFrameAt > _timeToNext`).
 # 25 ms sits midway between the first (16.7 ms) and second (33.3 ms) tick, so Play lands on every
 # second tick (30 fps, 100 frames in ~3.3 s) even when a tick runs a few ms late or early; 30 ms
 # missed the second tick whenever it came <30 ms after a late start (20 fps), 33 ms most of the time.
-# 10 ms is every tick.
+# 10 ms is every tick. 25 ms is also 30 fps at 90 and 120 Hz (ticks of 11.1 / 8.3 ms); 20 ms would
+# be 40 fps at 120 Hz. What keeps Play on the beat under load is a frame cheaper than one tick: see
+# `_frames` (~13 ms of Chromium's main thread per frame of the Playground, was ~17-19).
 SPEEDS = (("▶ Play", 25), ("▶▶ Fast", 10), ("▶ Slow", 120))
 PLAY_FPS = 30
 PAUSE_LABEL = "■ Pause"
@@ -204,6 +207,16 @@ def _click_grid(xs, ys, Z=None, n: int = 45, names: Sequence[str] = ("x", "y")) 
     return trace
 
 
+def _carrying_colour_bar(grid: dict, bar: dict) -> dict:
+    """The click grid with the colour bar of `bar` (`_contour_parts`) on its invisible markers: one
+    trace fewer. plotly.js restates the defaults and calcdata of every trace on every animation frame
+    (~1 ms a trace in headless Chromium), whatever the frame names. The hover label keeps the grid's
+    white (it follows the marker colour otherwise)."""
+    marker = dict(grid["marker"])
+    marker.update({k: v for k, v in bar["marker"].items() if k not in ("size", "opacity")})
+    return dict(grid, marker=marker, hoverlabel=dict(bgcolor=grid["marker"]["color"]))
+
+
 def click_grid_trace(xs, ys, Z=None, n: int = 45, names: Sequence[str] = ("x", "y")) -> go.Scatter:
     """An invisible grid of points over the plot: Streamlit selection events come from scatter
     points, so clicking anywhere picks the nearest grid point (and its hover shows f there).
@@ -333,17 +346,33 @@ def _frames(data: Sequence[dict], paths_by_trace: list[tuple[int, _DrawnPath]], 
     the traces a frame names; the others are left without their drawing node (`cd[0].node3`), and
     the next click in "event+select" mode throws inside plotly.js ("Cannot read properties of
     undefined (reading 'selectAll')") before `plotly_selected` is sent: after Play or Pause a click
-    on the contour did nothing. Naming them costs a few bytes per frame and keeps them drawn."""
+    on the contour did nothing. Naming them costs a few bytes per frame and keeps them drawn.
+
+    A path drawn with a dot per iterate is restated as a line in every frame but the last when its
+    dots would be many (`FRAME_DOTS`): plotly.js re-styles every marker of a named trace on every
+    frame (a 200-step run's ~100 dots per frame cost ~3 of the ~17 ms of main-thread time a frame
+    took in headless Chromium, and half of the SVG nodes restyled), while the head marker already
+    shows where the run is. Short runs keep their dots while they play; every run shows them again
+    at its last frame, as at rest. (The rest of a frame is plotly.js itself: `Plots.transition`
+    re-runs supplyDefaults and calcdata for the whole figure, ~0.5-1 ms per trace and ~1 ms for
+    the 100-step slider, whatever the frame names.)"""
     indices = [i for i, _ in paths_by_trace for i in (i, i + 1)]
     static = [i for i, t in enumerate(data) if t.get("type", "scatter") == "scatter" and i not in indices]
     per_path = frame_points_per_path(len(ks), len(paths_by_trace))
     states = [drawn.frame_states(ks, per_path) for _, drawn in paths_by_trace]
+    dotted = [data[i].get("mode") == "lines+markers" for i, _ in paths_by_trace]
+    dots = sum(len(drawn.drawn) for (_, drawn), d in zip(paths_by_trace, dotted) if d)
+    line_only = dots > FRAME_DOTS
     frames = []
     for f, k in enumerate(ks):
         moving = []
-        for path_states in states:
+        last = f == len(ks) - 1
+        for path_states, has_dots in zip(states, dotted):
             x, y, steps, _ = path_states[f]
-            moving.append({"type": "scatter", "x": x, "y": y, "customdata": steps})
+            line = {"type": "scatter", "x": x, "y": y, "customdata": steps}
+            if has_dots and line_only:
+                line["mode"] = "lines+markers" if last else "lines"
+            moving.append(line)
             moving.append({"type": "scatter", "x": x[-1:], "y": y[-1:]})
         moving.extend({"type": "scatter"} for _ in static)
         frames.append({"name": str(int(k)), "data": moving, "traces": indices + static})
@@ -419,14 +448,13 @@ def contour_paths_figure(xs, ys, Z, paths: Sequence[dict], *, minima: Sequence[S
     With `preview` (`hover_preview`, needs `clickable`), an empty "preview" trace and the payload in
     `layout.meta["preview"]`: the page's script draws the path from the start under the pointer.
 
-    Trace order: contour, [click grid], path lines and heads (pairs), minima, start, end markers.
+    Trace order: the colour-bar point (or the click grid carrying the colour bar), path lines and
+    heads (pairs), [preview], minima, start, end markers.
     An animated figure is `SLIDER_ROW_PX` taller than `height` (the frame slider's own row).
     The contour and the grid appear once in `fig.data`; frames update only the path pairs.
     """
     image, bar = _contour_parts(xs, ys, Z)
-    data = [bar]
-    if clickable:
-        data.append(_click_grid(xs, ys, Z, names=names))
+    data = [_carrying_colour_bar(_click_grid(xs, ys, Z, names=names), bar) if clickable else bar]
     pairs = []
     for p in paths:
         drawn = _DrawnPath(p, max_path_points)
