@@ -197,7 +197,7 @@ def settle_first_view(page, timeout_s: float = 8.0) -> None:
     """After a session's first view the page reports its charts' widths (ui/chart_widths.py) and
     the app runs once more: let that run end before the next knob is timed or tested."""
     try:
-        page.wait_for_function("() => window.__chartWidthsReported > 0"
+        page.wait_for_function("() => window.__chartWidthsReported > 0 || window.__chartWidthsKnown"
                                " || !document.querySelector('[class*=\"st-key-\"] .js-plotly-plot')",
                                timeout=timeout_s * 1e3)
     except Exception:  # noqa: BLE001 - charts that never settle (e.g. hidden): nothing more to wait for

@@ -31,6 +31,7 @@ JS = r"""
 export default function (component) {
   const known = (component.data && component.data.widths) || {};
   const { setStateValue } = component;
+  window.__chartWidthsKnown = Object.keys(known).length > 0;   // nothing to report (tests wait on these)
   let stopped = false;
   let resized = false;
   const onResize = () => { resized = true; };
