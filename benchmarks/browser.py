@@ -193,26 +193,12 @@ EDIT_FORMULAS = ["x^2 + {a}y^2 + x*y", "(x - {a})^2 + 3(y + 1)^2", "x^4/4 + y^2 
                  "sin(x) + cos(y) + 0.{a}x^2 + 0.1y^2", "exp(0.1x) + {a}y^2 + x^2"]
 
 
-def settle_first_view(page, timeout_s: float = 8.0) -> None:
-    """After a session's first view the page reports its charts' widths (ui/chart_widths.py) and
-    the app runs once more: let that run end before the next knob is timed or tested."""
-    try:
-        page.wait_for_function("() => window.__chartWidthsReported > 0 || window.__chartWidthsKnown"
-                               " || !document.querySelector('[class*=\"st-key-\"] .js-plotly-plot')",
-                               timeout=timeout_s * 1e3)
-    except Exception:  # noqa: BLE001 - charts that never settle (e.g. hidden): nothing more to wait for
-        pass
-    page.wait_for_timeout(150)
-    wait_idle(page, timeout=90_000)
-
-
 def _open_playground(page, url: str, query: str = "") -> None:
     page.goto(f"{url}/{query}")
     # "notRunning" shows before the first run starts; app.py writes `view=` into the URL at its end
     page.wait_for_function("() => location.search.includes('view=')", timeout=90_000)
     wait_idle(page, timeout=90_000)
     graph(page, "pg_chart").wait_for(state="attached", timeout=60_000)
-    settle_first_view(page)
 
 
 # Timed in the page, like the in-figure scrub: from the key press (keydown, capture phase) to the
@@ -267,7 +253,6 @@ def measure_play(page, repeats: int, steps: int = 200) -> list[float]:
         page.wait_for_function("() => location.search.includes('view=')", timeout=90_000)
         wait_idle(page, timeout=90_000)
         graph(page, "pg_chart").wait_for(state="attached", timeout=60_000)
-        settle_first_view(page)
         idx = path_trace_index(page)
         state = path_state(page, index=idx)
         if state["n"] != steps + 1:

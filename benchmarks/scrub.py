@@ -10,8 +10,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from benchmarks.browser import (SHOWN_JS, graph, launch_browser, settle_first_view, start_server, stop_server,
-                                time_change, wait_idle)
+from benchmarks.browser import SHOWN_JS, graph, launch_browser, start_server, stop_server, time_change, wait_idle
 
 SCRUB_QUERY = ("?view=playground&f=x%5E2%2B5y%5E2%2Bx*y&x0=1.5,1.5&win=-2,2;-2,2&steps=100&tol=1e-12"
                "&m.m0=gd(lr=0.02)&o.pg_scrub=true")
@@ -43,9 +42,7 @@ def _open(page, url: str, query: str, timeout: float = 180_000, chart: str | Non
             "([sel, shownJs]) => { const g = document.querySelector(sel); return eval(shownJs)(g) ? performance.now() : 0; }",
             arg=[f".st-key-{chart} .js-plotly-plot", SHOWN_JS], timeout=timeout, polling="raf").json_value()
     wait_idle(page, timeout=timeout)
-    elapsed = float(drawn) if drawn else (time.perf_counter() - start) * 1e3
-    settle_first_view(page)
-    return elapsed
+    return float(drawn) if drawn else (time.perf_counter() - start) * 1e3
 
 
 def _wait_path_change(page, key: str, before: str, timeout_ms: float = 60_000) -> None:

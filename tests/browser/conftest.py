@@ -19,7 +19,7 @@ import pytest
 from benchmarks import browser as bb
 from benchmarks.browser import (CHROMIUM_ARGS, FORMULA, chart_signature, chromium_path, free_port,  # noqa: F401
                                    graph, health, path_state, path_trace_index, rss_mb, set_formula,
-                                   settle_first_view, wait_for_change)
+                                   wait_for_change)
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -131,7 +131,6 @@ def open_app(page, url: str, query: dict | str | None = None, path: str = "/", t
     wait_idle(page, timeout=timeout)
     if chart:
         wait_chart(page, chart, timeout=timeout)
-    settle_first_view(page)
 
 
 def wait_chart(page, key: str, timeout: float = 60_000):
