@@ -45,13 +45,6 @@ def _open(page, url: str, query: str, timeout: float = 180_000, chart: str | Non
     return float(drawn) if drawn else (time.perf_counter() - start) * 1e3
 
 
-def _wait_path_change(page, key: str, before: str, timeout_ms: float = 60_000) -> None:
-    page.wait_for_function("([sel, js, before]) => { const g = document.querySelector(sel);"
-                           " return g && g.data && (eval(js))(g) !== before; }",
-                           arg=[f".st-key-{key} .js-plotly-plot", PATH_JS, before], polling="raf",
-                           timeout=timeout_ms)
-
-
 # Timed in the page, from the mouse press on a scrub slider: "painted" ends at the first animation
 # frame after the path's SVG changed (what the student sees), "done" at the first animation frame after
 # Plotly's own end event of the slider's command (plotly_animated, or plotly_restyle for the old figures).

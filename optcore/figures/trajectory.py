@@ -44,7 +44,6 @@ FRAME_DOTS = 50              # iterate dots (all paths) a figure's frames may re
 # be 40 fps at 120 Hz. What keeps Play on the beat under load is a frame cheaper than one tick: see
 # `_frames` (~13 ms of Chromium's main thread per frame of the Playground, was ~17-19).
 SPEEDS = (("▶ Play", 25), ("▶▶ Fast", 10), ("▶ Slow", 120))
-PLAY_FPS = 30
 PAUSE_LABEL = "■ Pause"
 
 
@@ -748,14 +747,6 @@ def _range_without_diverged(kept: Sequence[np.ndarray], log_y: bool) -> list[flo
     else:
         pad = max(0.06 * (hi - lo), 1e-9 * max(1.0, abs(hi)))
     return [lo - pad, hi + pad]
-
-
-def step_size_figure(step_sizes: np.ndarray, lr: np.ndarray | None = None, height: int = 260) -> go.Figure:
-    """‖x_{k+1} − x_k‖ (and the learning rate actually used, when the method reports it)."""
-    series = [dict(name="‖x<sub>k+1</sub> − x<sub>k</sub>‖", x=np.arange(len(step_sizes)), y=step_sizes, color="#d62728")]
-    if lr is not None and len(lr):
-        series.append(dict(name="step size α_k", x=np.arange(len(lr)), y=lr, color="#1b3a6b", dash="dot"))
-    return convergence_figure(series, y_title="step", height=height)
 
 
 def path_from_points(points: np.ndarray, name: str, color: str, axes: tuple[int, int] = (0, 1),
