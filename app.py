@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
-from ui import link, registry, sidebar, state
+from ui import chart_widths, link, registry, sidebar, state
 
 st.set_page_config(page_title="Optimization explorer", page_icon=":material/insights:", layout="wide")
 
@@ -54,6 +54,7 @@ def main() -> None:
                 icon=":material/link:")
     sidebar.compact_bar()   # formula and start on a phone, where the sidebar is collapsed
     page.run()
+    chart_widths.reporter()   # charts drawn once, at their width (see ui/chart_widths.py)
     link.sync_url(view)
 
 

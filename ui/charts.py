@@ -9,13 +9,33 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from ui import jobs, state
+from ui import chart_widths, jobs, state
 
 CHART_CONFIG = {"displaylogo": False, "scrollZoom": False,
                 "toImageButtonOptions": {"format": "png", "scale": 2, "filename": "optimization-explorer"}}
 THREE_D_TRACES = ("surface", "scatter3d", "mesh3d", "cone", "streamtube", "isosurface", "volume")
 FILE_STEM = "optimization-explorer"
 EXPORT_JOB = "export"
+
+
+def _as_drawn(fig, key: str, selectable: bool):
+    """A plain figure as Streamlit will draw it, so that plotly.js draws it once: at the width the
+    page last kept for this chart (`ui.chart_widths`), and for a selectable chart with the click,
+    hover and drag modes Streamlit gives it after mounting (clickmode "event+select", hovermode
+    "closest", dragmode "pan" where unset or False): either change made plotly.js draw the whole
+    figure a second time. A copy: the figure itself (exports) keeps its own layout."""
+    from optcore.figures.base import PlainFigure, plain_spec
+    spec = plain_spec(fig)
+    if spec is None:
+        return fig
+    layout = dict(spec["layout"])
+    width = chart_widths.width_of(key)
+    if width is not None:
+        layout["width"] = width
+    if selectable:
+        layout.update(clickmode=layout.get("clickmode") or "event+select",
+                      hovermode=layout.get("hovermode") or "closest", dragmode=layout.get("dragmode") or "pan")
+    return PlainFigure(dict(data=spec["data"], layout=layout, frames=spec["frames"]))
 
 
 def _on_chart_click(key: str, axes: tuple[int, ...], keep_value: Callable[[float], None] | None = None) -> None:
@@ -61,11 +81,11 @@ def chart(fig, key: str, clickable: bool = True, keep_value: Callable[[float], N
     `paint_first`: the page's main chart, painted before what follows it (`PAINT_FIRST_SECONDS`)."""
     from optcore.figures.base import keep_unselected_visible, layout_meta
     if not clickable:
-        shown = st.plotly_chart(fig, key=key, config=CHART_CONFIG, width="stretch")
+        shown = st.plotly_chart(_as_drawn(fig, key, False), key=key, config=CHART_CONFIG, width="stretch")
     else:
         axes = tuple(layout_meta(fig).get("click_axes", (0, 1)))
         keep_unselected_visible(fig)
-        shown = st.plotly_chart(fig, key=key, config=CHART_CONFIG, width="stretch",
+        shown = st.plotly_chart(_as_drawn(fig, key, True), key=key, config=CHART_CONFIG, width="stretch",
                                 on_select=functools.partial(_on_chart_click, key, axes, keep_value),
                                 selection_mode="points")
     if paint_first:

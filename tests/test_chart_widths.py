@@ -1,0 +1,39 @@
+"""Charts drawn once at their width (ui/chart_widths.py): what the browser reports is checked, and the
+figure Streamlit draws carries the width and the modes while the figure itself (exports) does not."""
+from __future__ import annotations
+
+import numpy as np
+
+from optcore.figures import trajectory as figs
+from optcore.figures.base import plain_spec
+from ui import chart_widths, charts
+
+
+def test_only_key_like_names_and_sane_widths_are_kept_from_the_report():
+    reported = "pg_chart:719,cmp-conv:980," + "x" * 41 + ":500,bad key!:500,tiny:10,huge:999999,neg:-300,text:abc,:500,alone"
+    assert chart_widths._clean(reported) == {"pg_chart": 719, "cmp-conv": 980}
+    assert chart_widths._clean("") == {} and chart_widths._clean(None) == {}
+    assert chart_widths._clean(",".join(f"k{i}:300" for i in range(30))) == {f"k{i}": 300 for i in range(30)}
+    assert len(chart_widths._clean(",".join(f"k{i}:300" for i in range(40)))) == chart_widths.MAX_CHARTS
+    assert chart_widths._clean("a:300," * 10_000) == {}   # too long to read at all
+
+
+def _contour():
+    xs = ys = np.linspace(-2, 2, 30)
+    Z = xs[None, :] ** 2 + 3 * ys[:, None] ** 2
+    path = figs.path_from_points(np.array([[1.5, 1.5], [1.0, 0.5], [0.2, 0.1]]), "gd", figs.default_color(0))
+    return figs.contour_paths_figure(xs, ys, Z, [path])
+
+
+def test_the_drawn_figure_carries_the_reported_width_and_the_figure_keeps_its_own(monkeypatch):
+    fig = _contour()
+    monkeypatch.setattr(chart_widths, "width_of", lambda key: {"pg_chart": 719}.get(key))
+    drawn = plain_spec(charts._as_drawn(fig, "pg_chart", True))["layout"]
+    assert drawn["width"] == 719
+    # what Streamlit sets on a selectable chart after mounting it (else plotly.js draws it again)
+    assert (drawn["clickmode"], drawn["hovermode"], drawn["dragmode"]) == ("event+select", "closest", "pan")
+    own = plain_spec(fig)["layout"]
+    assert "width" not in own and "clickmode" not in own and own["dragmode"] is False   # exports unchanged
+
+    other = plain_spec(charts._as_drawn(fig, "never_reported", False))["layout"]
+    assert "width" not in other and "clickmode" not in other   # unknown width: Streamlit's own sizing

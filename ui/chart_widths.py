@@ -1,0 +1,114 @@
+"""Charts drawn once, at their width: the page keeps the charts' widths where the next run reads them.
+
+Streamlit mounts a new Plotly chart element on every change (the element's id includes the figure),
+and a chart whose figure has no `layout.width` is drawn twice: hidden, before its column has been
+measured, then again at the column's width, after the first drawing's promise (which waits for the
+browser's other work: ~150-200 ms on this 2-core machine). A figure that already holds the width
+Streamlit is about to give it is drawn once, visibly.
+
+So a small in-page script (an `st.components.v2` component, no iframe) reads the width Streamlit gave
+each keyed chart (`layout.width` of its plot) and writes the widths into its own component state
+*silently*: as Streamlit's widgets do when the server set their value (`fromUser: false`), which
+stores the value without asking for a run. The next run the student causes carries it to the server
+with every other widget value, so the figures of that run hold their widths. (A plain
+`setStateValue` would cost a run of its own: that cleared one-shot notices and raced a first edit.)
+The component API hands a script only `setStateValue`, so the script finds Streamlit's widget manager
+in the React context its element is mounted in; if a later Streamlit moves it, no width is reported
+and charts are drawn as before (hidden, then at their width).
+The values come from the browser: only key-like names and widths within bounds are kept.
+"""
+from __future__ import annotations
+
+import functools
+
+import streamlit as st
+
+REPORTER = "chart_widths_reporter"
+MIN_WIDTH, MAX_WIDTH = 150, 4000   # Streamlit's smallest chart width; wider than any screen
+MAX_CHARTS = 32
+
+JS = r"""
+// Keep the width Streamlit gave each keyed Plotly chart of the page in this component's state, without
+// asking for a run: the next run (whatever the student does) carries it, and its figures are drawn
+// once, at that width (ui/chart_widths.py).
+export default function (component) {
+  const host = component.parentElement instanceof ShadowRoot ? component.parentElement.host
+                                                               : component.parentElement;
+  // The context Streamlit mounts a v2 component in: its widget manager and the component's widget id.
+  function streamlitContext() {
+    for (let el = host; el; el = el.parentElement) {
+      const fiberKey = Object.keys(el).find((k) => k.startsWith("__reactFiber$"));
+      for (let f = fiberKey && el[fiberKey], i = 0; f && i < 80; f = f.return, i++) {
+        const v = f.memoizedProps && f.memoizedProps.value;
+        if (v && v.widgetMgr && typeof v.widgetMgr.setJsonValue === "function" && typeof v.id === "string"
+            && typeof v.getWidgetValue === "function") return v;
+      }
+      if (fiberKey) return null;
+    }
+    return null;
+  }
+  const ctx = streamlitContext();
+  window.__chartWidthsChannel = Boolean(ctx);   // tests and the benchmark read it
+  if (!ctx) return;
+  function keyOf(el) {
+    const holder = el.closest('[class*="st-key-"]');
+    const name = holder && Array.from(holder.classList).find((c) => c.startsWith("st-key-"));
+    return name ? name.slice(7) : null;
+  }
+  let last = "";
+  function measure() {
+    const seen = {};
+    for (const gd of document.querySelectorAll('[class*="st-key-"] .js-plotly-plot')) {
+      const key = keyOf(gd), w = gd.layout && gd.layout.width;
+      if (key && typeof w === "number" && w > 0 && gd.style.visibility !== "hidden") seen[key] = Math.round(w);
+    }
+    let current = {};
+    try { current = ctx.getWidgetValue() || {}; } catch (e) { current = {}; }
+    const known = {};
+    for (const item of String(current.widths || "").split(",")) {
+      const [k, w] = item.split(":");
+      if (k && w) known[k] = Number(w);
+    }
+    const merged = Object.assign(known, seen);
+    const text = Object.entries(merged).slice(-32).map(([k, w]) => k + ":" + w).join(",");
+    if (text === last || text === current.widths) { last = text; return; }
+    last = text;
+    // fromUser: false stores the value without a run (what Streamlit does for values the server set)
+    ctx.widgetMgr.setJsonValue(ctx.id, Object.assign({}, current, { widths: text }),
+                               { formId: ctx.formId, fragmentId: ctx.fragmentId, fromUser: false });
+    window.__chartWidthsReported = (window.__chartWidthsReported || 0) + 1;
+  }
+  const timer = setInterval(measure, 250);
+  return () => clearInterval(timer);
+}
+"""
+
+
+@functools.cache
+def _component():
+    return st.components.v2.component("optimization_explorer.chart_widths", js=JS)
+
+
+def _clean(reported: str) -> dict[str, int]:
+    """`key:width,...` as the page reported it, kept only where it makes sense (the browser is untrusted)."""
+    out: dict[str, int] = {}
+    if not isinstance(reported, str) or len(reported) > MAX_CHARTS * 48:
+        return out
+    for item in reported.split(",")[:MAX_CHARTS]:
+        key, _, width = item.partition(":")
+        if (0 < len(key) <= 40 and key.replace("_", "").replace("-", "").isalnum() and width.isdigit()
+                and MIN_WIDTH <= int(width) <= MAX_WIDTH):
+            out[key] = int(width)
+    return out
+
+
+def reporter() -> None:
+    """Mount the width keeper (once per full run, after the page)."""
+    _component()(key=REPORTER)
+
+
+def width_of(key: str) -> int | None:
+    """The width Streamlit last gave the chart with this key in this session, if the page said."""
+    state = st.session_state.get(REPORTER)
+    reported = state.get("widths") if isinstance(state, dict) else getattr(state, "widths", None)
+    return _clean(reported).get(key)
