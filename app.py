@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
-from ui import chart_widths, link, registry, sidebar, state
+from ui import chart_widths, link, preload, registry, sidebar, state
 
 st.set_page_config(page_title="Optimization explorer", page_icon=":material/insights:", layout="wide")
 
@@ -52,9 +52,11 @@ def main() -> None:
     if notices:
         st.info("Some values in the link were changed to safe ones:\n\n" + "\n".join(f"- {n}" for n in notices),
                 icon=":material/link:")
-    sidebar.compact_bar()   # formula and start on a phone, where the sidebar is collapsed
+    hidden = sidebar.compact_bar()   # formula and start on a phone, where the sidebar is collapsed
+    with hidden:   # in-page scripts, out of sight
+        preload.plotly()   # plotly.js loads while the page computes its charts (see ui/preload.py)
+        chart_widths.reporter()   # charts drawn once, at their width (see ui/chart_widths.py)
     page.run()
-    chart_widths.reporter()   # charts drawn once, at their width (see ui/chart_widths.py)
     link.sync_url(view)
 
 

@@ -21,6 +21,9 @@ def browser_rows(rows: list[Row], repeats: int) -> None:
     if "scrub_beta" in m:
         rows.append(Row("browser: in-figure β scrub (momentum) -> path redrawn (median)", m["scrub_beta"], "ms",
                         "<= 50 ms", m["scrub_beta"] <= 50))
+    if "hover" in m:
+        rows.append(Row("browser: hover over the contour -> path from that start drawn (median)", m["hover"], "ms",
+                        "<= 50 ms", m["hover"] <= 50))
     rows.append(Row("browser: Streamlit η widget -> Playground path redrawn", m["widget"], "ms", "<= 300 ms",
                     m["widget"] <= 300))
     rows.append(Row("browser: Compare 4 x 5000 Rosenbrock, new link -> chart (runs computed)", m["link"], "ms",

@@ -1,7 +1,8 @@
-"""Browser rows of issue 9: in-figure η and β scrub (and the scrub figure's JSON bytes), the Streamlit
-η widget, and the 4-method x 5000-step Compare page (link -> chart, η change -> chart, figure JSON
-bytes). Medians of one run in Chromium; the server and the browser share the machine with whatever
-else runs (the command line prints the load average before and after: say so with the numbers).
+"""Browser rows of issue 9: in-figure η and β scrub (and the scrub figure's JSON bytes), the hover
+preview of the start, the Streamlit η widget, and the 4-method x 5000-step Compare page (new link and
+link opened again -> chart, η change -> chart, figure JSON bytes). Medians of one run in Chromium; the
+server and the browser share the machine with whatever else runs (the command line prints the load
+average before and after: say so with the numbers).
 
     python -m benchmarks.scrub --only-scrub --repeats 5
 """
@@ -10,7 +11,8 @@ from __future__ import annotations
 import statistics
 import time
 
-from benchmarks.browser import SHOWN_JS, graph, launch_browser, start_server, stop_server, time_change, wait_idle
+from benchmarks.browser import (SHOWN_JS, graph, launch_browser, measure_hover, start_server, stop_server, time_change,
+                                wait_idle)
 
 SCRUB_QUERY = ("?view=playground&f=x%5E2%2B5y%5E2%2Bx*y&x0=1.5,1.5&win=-2,2;-2,2&steps=100&tol=1e-12"
                "&m.m0=gd(lr=0.02)&o.pg_scrub=true")
@@ -101,9 +103,17 @@ def measure_widget(page, url: str, repeats: int) -> list[float]:
     return times[1:]  # the first pays the compile of a new run size
 
 
-def measure_compare(page, url: str, repeats: int) -> tuple[list[float], list[float], int]:
-    """(link -> chart ms, η change -> chart ms, figure JSON bytes) on the 4 x 5000 Compare page."""
-    links = [_open(page, url, COMPARE_QUERY, chart="cmp_multiples") for _ in range(repeats)]
+def compare_link(moved: int = 0) -> str:
+    """The 4 x 5000 Compare link; `moved` > 0 moves its start by that many thousandths in y, so its
+    runs are new to the server (the formula itself is not)."""
+    return COMPARE_QUERY.replace("x0=-1.2,1", f"x0=-1.2,{1 + 0.001 * moved:.3f}") if moved else COMPARE_QUERY
+
+
+def measure_compare(page, url: str, repeats: int) -> tuple[list[float], list[float], list[float], int]:
+    """(new link -> chart ms, same link opened again -> chart ms, η change -> chart ms, figure JSON
+    bytes) on the 4 x 5000 Compare page. New links differ in their start, so their runs are computed."""
+    new = [_open(page, url, compare_link(r + 1), chart="cmp_multiples") for r in range(repeats)]
+    links = [_open(page, url, compare_link(repeats), chart="cmp_multiples") for _ in range(repeats)]
     nbytes = int(page.evaluate(BYTES_JS))
     thumb = page.locator(".st-key-m0-gd-lr-slide input[type=range]").first
     g = graph(page, "cmp_multiples")
@@ -114,7 +124,7 @@ def measure_compare(page, url: str, repeats: int) -> tuple[list[float], list[flo
         changes.append(time_change(page, "cmp_multiples", lambda key=key: thumb.press(key), signature_js=PATH_JS,
                                    timeout_s=120))
         wait_idle(page, timeout=120_000)
-    return links, changes, nbytes
+    return new, links, changes, nbytes
 
 
 def measure(repeats: int = 5, only_scrub: bool = False) -> dict[str, float]:
@@ -136,11 +146,14 @@ def measure(repeats: int = 5, only_scrub: bool = False) -> dict[str, float]:
                 beta = measure_scrub(page, url, 3 * repeats, SCRUB_BETA_QUERY, slider=1)
                 if beta["painted"]:
                     out.update(scrub_beta=statistics.median(beta["painted"]), scrub_beta_bytes=beta["bytes"])
+                hover, hover_bytes = measure_hover(page, url, 3 * repeats)
+                if hover:
+                    out.update(hover=statistics.median(hover), hover_bytes=hover_bytes)
                 if not only_scrub:
                     out["widget"] = statistics.median(measure_widget(page, url, repeats))
-                    links, changes, nbytes = measure_compare(page, url, max(3, repeats // 2 + 1))
-                    # the first open computes the runs; later opens (another student) find them cached
-                    out.update(link=links[0], link_again=statistics.median(links[1:]),
+                    new, links, changes, nbytes = measure_compare(page, url, max(3, repeats // 2 + 1))
+                    # new links compute their runs; the same link opened again (another student) finds them cached
+                    out.update(link=statistics.median(new), link_again=statistics.median(links),
                                change=statistics.median(changes), bytes=nbytes)
             finally:
                 browser.close()

@@ -130,8 +130,10 @@ def test_compare_page_summary_and_charts():
     charts = at.get("plotly_chart")
     assert [c.key for c in charts] == ["cmp_multiples", "cmp_conv"]  # the convergence plots in one chart
     conv = _spec(at, 1)
-    assert [conv["layout"][f"yaxis{s}"]["title"]["text"] for s in ("", "2", "3")] == [
+    # each panel says above it what it shows (a y title beside the next panel's tick labels ran into them)
+    assert [a["text"] for a in conv["layout"]["annotations"]] == [
         "f(x<sub>k</sub>) − f*", "‖∇f(x<sub>k</sub>)‖", "distance to minimum"]
+    assert [a["x"] for a in conv["layout"]["annotations"]] == sorted(a["x"] for a in conv["layout"]["annotations"])
     multiples = _spec(at, 0)
     assert len(multiples["layout"]["images"]) == 3 and multiples.get("frames")
     assert at.dataframe, "summary table"
@@ -297,7 +299,7 @@ def test_compare_convergence_plots_clip_to_the_runs_that_did_not_diverge():
     at = _app(view="compare", p="rosenbrock", **{"o.n_methods": "3", "m.m0": "bfgs", "m.m1": "gd(lr=0.001)",
                                                   "m.m2": "nesterov(lr=0.05)"})
     convs = [s for s in (_spec(at, i) for i in range(len(at.get("plotly_chart"))))
-             if "f(x<sub>k</sub>) − f*" in json.dumps(s["layout"].get("yaxis", {}), ensure_ascii=False)]
+             if "f(x<sub>k</sub>) − f*" in json.dumps(s["layout"].get("annotations", []), ensure_ascii=False)]
     assert convs, "the f − f* plot"
     spec = convs[0]
     names = [t["name"] for t in spec["data"] if t.get("yaxis", "y") == "y"]   # the f − f* panel

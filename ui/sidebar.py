@@ -157,14 +157,16 @@ def _on_bar_start() -> None:
     _on_start_text()
 
 
-def compact_bar() -> None:
+def compact_bar():
     """The formula and the start at the top of the main area, shown only on narrow screens (a
-    phone, 390 px wide), where the sidebar starts collapsed and hides them."""
+    phone, 390 px wide), where the sidebar starts collapsed and hides them. Returns the hidden
+    container that holds the bar's style: in-page scripts (`st.components.v2`) can live there too."""
     ss = st.session_state
     obj = state.current_objective()
     ss["bar_formula"] = ss.get(state.FORMULA_INPUT) or obj.text
     ss["bar_start"] = ", ".join(share.format_number(v) for v in state.current_start())
-    st.container(key="compact_bar_css").markdown(NARROW_CSS, unsafe_allow_html=True)
+    hidden = st.container(key="compact_bar_css")
+    hidden.markdown(NARROW_CSS, unsafe_allow_html=True)
     with st.container(key="compact_bar", height=1, border=False), st.container(border=True):
         c1, c2 = st.columns([3, 2])
         c1.text_input("f(x) =", key="bar_formula", on_change=_on_bar_formula,
@@ -174,3 +176,4 @@ def compact_bar() -> None:
         error = state.formula_error()
         if error:
             st.caption(f":red[{error}]")
+    return hidden

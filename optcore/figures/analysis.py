@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .base import END_MARKER, START_MARKER, method_color, styled
+from .base import END_MARKER, START_MARKER, method_color, styled, styled_legend_on_top
 from .thinning import MAX_POINTS, thin_indices, thin_series
 
 # Negative (saddle-shaped / concave) purple, zero white, positive (convex) green: both stay clear
@@ -157,10 +157,8 @@ def _map_figure(xs, ys, heat: go.Heatmap, F, names, critical, paths, zero_contou
     for t in path_traces(paths or {}):
         fig.add_trace(t)
     _window_axes(fig, xs, ys)
-    fig.update_layout(xaxis_title=names[0], yaxis_title=names[1], height=620,
-                      legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, xanchor="left"),
-                      meta={"view": "curvature"})
-    return styled(fig, title, margin=dict(t=50, b=130))
+    fig.update_layout(xaxis_title=names[0], yaxis_title=names[1], meta={"view": "curvature"})
+    return styled_legend_on_top(fig, title, height=620)
 
 
 def det_hessian_figure(xs, ys, det, F, names=("x", "y"), critical=None, paths=None,
@@ -229,9 +227,8 @@ def curvature_1d_figure(xs, f, f2, critical=None, paths=None, name: str = "x",
     fig.update_xaxes(title_text=name, row=2, col=1)
     fig.update_yaxes(title_text="f", row=1, col=1)
     fig.update_yaxes(title_text="f''", row=2, col=1)
-    fig.update_layout(height=600, legend=dict(orientation="h", yanchor="top", y=-0.1, x=0),
-                      meta={"view": "curvature_1d", "click_axes": [0]})
-    return styled(fig, title, margin=dict(t=50, b=110))
+    fig.update_layout(meta={"view": "curvature_1d", "click_axes": [0]})
+    return styled_legend_on_top(fig, title, height=600)
 
 
 def _intervals(xs, mask) -> list[tuple[float, float]]:
@@ -309,12 +306,11 @@ def vector_fields_figure(xs, ys, F, XY, newton, gradient, det=None, names=("x", 
     bar = dict(thickness=12, len=0.9, title=dict(text="log₁₀‖v‖", side="right"))
     fig.update_layout(coloraxis=dict(colorscale=ARROW_SCALE, colorbar={**bar, "x": 0.45}),
                       coloraxis2=dict(colorscale=ARROW_SCALE, colorbar={**bar, "x": 1.0}),
-                      height=540, legend=dict(orientation="h", yanchor="top", y=-0.14, x=0),
                       meta={"view": "vector_fields"})
     _window_axes(fig, xs, ys)
     fig.update_xaxes(title_text=names[0])
     fig.update_yaxes(title_text=names[1], row=1, col=1)
-    return styled(fig, title, margin=dict(t=80, b=110))
+    return styled_legend_on_top(fig, title, height=540, panel_titles=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -696,9 +692,12 @@ def basin_figure(xs, ys, labels: Sequence[np.ndarray], iterations: Sequence[np.n
     _window_axes(fig, xs, ys)
     fig.update_xaxes(title_text=names[0])
     fig.update_yaxes(title_text=names[1], row=1, col=1)
-    fig.update_layout(height=max(420, int(900 / max(1, len(labels))) + 120), meta={"view": "basins"},
-                      legend=dict(orientation="h", yanchor="top", y=-0.22, x=0))   # below the x-axis title
-    return styled(fig, title, margin=dict(t=60, b=150))
+    fig.update_layout(meta={"view": "basins"})
+    entries = sum(1 for t in fig.data if t.showlegend is not False)
+    height = max(420, int(900 / max(1, len(labels))) + 120)
+    # four entries of ~220 px per row across the page (a phone-narrow column wraps to more, over the titles)
+    return styled_legend_on_top(fig, title, height=height + 20 * (rows := -(-entries // 4)), panel_titles=True,
+                                legend_rows=rows)
 
 
 # --------------------------------------------------------------------------------------------

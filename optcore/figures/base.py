@@ -42,6 +42,10 @@ TEMPLATE = go.layout.Template(layout=go.Layout(
 # every figure. A legend at the top of the plot area used to sit in that band, and a compare
 # overlay's long legend ran under the toolbar's buttons.
 MODEBAR_PX = 34
+LEGEND_ROW_PX = 44   # one row of a horizontal legend (its markers are 13 px) and its gap to the plot
+LEGEND_LINE_PX = 20  # each further row of a wrapped horizontal legend
+PANEL_TITLE_PX = 24  # a subplot's title row above its panel
+AXIS_TITLE_PX = 56   # an x axis's ticks, tick labels and title under the plot
 TITLE_PX = 8    # a title (16 px font, 8 px from the top, left) fits in the modebar's band: the
                 # legend only moves down by this much more under it
 
@@ -53,6 +57,14 @@ def top_legend(height: float, title: bool = False) -> dict:
     below = MODEBAR_PX + (TITLE_PX if title else 0)
     return dict(orientation="h", x=0, xanchor="left", y=1 - below / float(height), yanchor="top",
                 yref="container")
+
+
+def bottom_legend() -> dict:
+    """A horizontal legend at the bottom left of the figure, under the x axis title: placed from the
+    figure's bottom edge (yref "container"), so a legend that wraps to more rows makes Plotly reserve
+    the room above it instead of running into the axis title (placed without measuring the tick
+    labels: no automargin, see TEMPLATE). Leave `AXIS_TITLE_PX + LEGEND_ROW_PX` of bottom margin."""
+    return dict(orientation="h", x=0, xanchor="left", y=0, yanchor="bottom", yref="container")
 
 
 def top_title(text: str, height: float) -> dict:
@@ -71,6 +83,21 @@ def styled(fig: go.Figure, title: str | None = None, **layout) -> go.Figure:
     fig.update_layout(template=TEMPLATE, **layout)
     if title:
         fig.update_layout(title=dict(text=title, x=0.01, xanchor="left", font=dict(size=16)))
+    return fig
+
+
+def styled_legend_on_top(fig: go.Figure, title: str | None, height: int, bottom: int = 60,
+                         panel_titles: bool = False, legend_rows: int = 1) -> go.Figure:
+    """`styled`, with the title and a horizontal legend at the top left below the modebar's band (a
+    long legend wraps there and pushes the plot down). A legend under the plot ran into the x axis
+    title, which plotly.js places without measuring the tick labels (no automargin: see TEMPLATE).
+    `panel_titles`: subplots titled above their panels get a row for those titles under the legend.
+    `legend_rows`: the rows a long legend wraps to (Plotly does not push a fixed margin for them)."""
+    top = (MODEBAR_PX + (TITLE_PX if title else 0) + LEGEND_ROW_PX + LEGEND_LINE_PX * (max(legend_rows, 1) - 1)
+           + (PANEL_TITLE_PX if panel_titles else 0))
+    styled(fig, None, height=height, legend=top_legend(height, title=bool(title)), margin=dict(t=top, b=bottom))
+    if title:
+        fig.update_layout(title=top_title(title, height))
     return fig
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .base import method_color, styled
+from .base import AXIS_TITLE_PX, LEGEND_ROW_PX, bottom_legend, method_color, styled
 
 # log axes cannot show 0: values at or below the floor are drawn on it. The race counts gaps below
 # its resolution (optcore.race.gap_resolution, 1e-14 when |f*| ≤ 1) as 0, so the default floor is that.
@@ -70,8 +70,8 @@ def race_bands_figure(bands: Sequence[dict], *, x_title: str, height: int = 380,
     fig.update_xaxes(title_text=x_title)
     fig.update_yaxes(title_text="f − f* (median, 25–75 % band)", type="log", exponentformat="power",
                      range=[np.log10(_band_bottom(bands, floor)) - 0.5, np.log10(top) + 0.2])
-    return styled(fig, title, height=height, legend=dict(orientation="h", yanchor="top", y=-0.22, x=0),
-                  margin=dict(l=70, r=20, t=40 if title else 20, b=90))
+    return styled(fig, title, height=height, legend=bottom_legend(),
+                  margin=dict(l=70, r=20, t=40 if title else 20, b=AXIS_TITLE_PX + LEGEND_ROW_PX))
 
 
 def tuning_sweep_figure(curves: Sequence[dict], *, score_title: str, height: int = 340,
@@ -107,5 +107,5 @@ def tuning_sweep_figure(curves: Sequence[dict], *, score_title: str, height: int
                                      hovertemplate=f"{c['label']}: tuned η = {c['best_lr']:.3g}<extra></extra>"))
     fig.update_xaxes(title_text="learning rate η", type="log", exponentformat="power")
     fig.update_yaxes(title_text=score_title, type="log", exponentformat="power")
-    return styled(fig, title, height=height, legend=dict(orientation="h", yanchor="top", y=-0.25, x=0),
-                  margin=dict(l=70, r=20, t=40 if title else 20, b=90))
+    return styled(fig, title, height=height, legend=bottom_legend(),
+                  margin=dict(l=70, r=20, t=40 if title else 20, b=AXIS_TITLE_PX + LEGEND_ROW_PX))

@@ -25,8 +25,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from . import thinning
-from .base import (CONTOUR_SCALE, END_MARKER, MINIMUM_MARKER, MODEBAR_PX, START_MARKER, TEMPLATE, TITLE_PX,
-                   PlainFigure, banded_raster, method_color, styled, top_legend, top_title)
+from .base import (CONTOUR_SCALE, END_MARKER, LEGEND_ROW_PX, MINIMUM_MARKER, MODEBAR_PX, PANEL_TITLE_PX, START_MARKER,
+                   TEMPLATE, TITLE_PX, PlainFigure, banded_raster, method_color, styled, top_legend, top_title)
 
 MAX_FRAMES = 100
 MAX_PATH_POINTS = 400        # points drawn per path (the full run stays in the exports)
@@ -384,7 +384,6 @@ def _figure(data: list[dict], layout: dict, frames: list[dict] | None = None) ->
     return PlainFigure(dict(data=data, layout=layout, frames=frames or []))
 
 
-LEGEND_ROW_PX = 44   # one row of a horizontal legend (its markers are 13 px) and its gap to the plot
 # Margins that already hold what Plotly would push them to (a one-row legend, the colour bar and its
 # labels): a push makes plotly.js draw the whole figure a second time (~25 % of its drawing time).
 COLORBAR_MARGIN_PX = 94
@@ -659,7 +658,7 @@ def _legend_rows(names: Sequence[str], width_px: int | None) -> int:
     return rows
 
 
-PANEL_GAP_PX = 95  # between side-by-side panels: the next panel's tick labels and y title fit in it
+PANEL_GAP_PX = 70  # between side-by-side panels: the next panel's tick labels fit in it (titles are above)
 
 
 def convergence_panels_figure(panels: Sequence[tuple[str, Sequence[dict]]], *, x_title: str = "iteration k",
@@ -675,6 +674,7 @@ def convergence_panels_figure(panels: Sequence[tuple[str, Sequence[dict]]], *, x
     width = (1.0 - gap * (n_panels - 1)) / n_panels
     data, layout = [], {}
     names: list[str] = []
+    panel_titles: list[dict] = []
     for i, (y_title, series) in enumerate(panels):
         suffix = "" if i == 0 else str(i + 1)
         traces, yrange = _series_traces(series, x_title, log_y, floor, max_points)
@@ -683,8 +683,14 @@ def convergence_panels_figure(panels: Sequence[tuple[str, Sequence[dict]]], *, x
             trace.update(xaxis=f"x{suffix}", yaxis=f"y{suffix}", legendgroup=group, showlegend=group not in names)
             names.append(group)
         data.extend(traces)
-        yaxis = dict(title=dict(text=y_title), type="log" if log_y else "linear", exponentformat="power",
-                     anchor=f"x{suffix}")
+        # Side by side, each panel says what it shows above it: a y title beside the next panel's tick
+        # labels ran into them (plotly.js places it without measuring the labels: see TEMPLATE).
+        yaxis = dict(title=dict(text=y_title if n_panels == 1 else ""), type="log" if log_y else "linear",
+                     exponentformat="power", anchor=f"x{suffix}")
+        if n_panels > 1:
+            panel_titles.append(dict(text=y_title, x=i * (width + gap) + width / 2, xref="paper", xanchor="center",
+                                     y=1, yref="paper", yanchor="bottom", yshift=4, showarrow=False,
+                                     font=dict(size=14)))
         if yrange is not None:
             yaxis["range"] = yrange
         layout[f"xaxis{suffix}"] = dict(title=dict(text=x_title), domain=[i * (width + gap), i * (width + gap) + width],
@@ -696,12 +702,15 @@ def convergence_panels_figure(panels: Sequence[tuple[str, Sequence[dict]]], *, x
     # a legend when a panel holds several lines (one line per panel is named by its y title)
     n = len(entries) if max((len(series) for _, series in panels), default=0) > 1 else 1
     rows = 0 if n <= 1 else _legend_rows(entries, width_px)
-    top, bottom = (45 if title else 20), 50 + 22 * rows + (25 if rows else 0)
+    top = (45 if title else 20) + (PANEL_TITLE_PX if panel_titles else 0)
+    bottom = 50 + 22 * rows + (25 if rows else 0)
+    if panel_titles:
+        layout["annotations"] = panel_titles
     height = height + 22 * rows + (25 if rows else 0)
     plot_px = max(height - top - bottom, 100)
     # A plain-dict figure (no plotly.py validation): two of these cost ~50 ms per Playground rerun.
     return _figure(data, _layout(title, height=height, hovermode="x unified" if n > 1 else "closest",
-                                 showlegend=n > 1, margin=dict(l=85, r=20, t=top, b=bottom),
+                                 showlegend=n > 1, margin=dict(l=85 if n_panels == 1 else 60, r=20, t=top, b=bottom),
                                  legend=dict(orientation="h", x=0, xanchor="left", y=-58 / plot_px, yanchor="top"),
                                  **layout))
 

@@ -31,8 +31,9 @@ def test_new_formula_is_a_clean_slate(page, server_url):
     """The blog example on the curvature page, then Rosenbrock typed on Compare: no extra start
     (3.1, 1.8) and no η = 0.5 left over, and the sidebar says what was reset."""
     open_app(page, server_url, {"p": "blog-sin-saddle"}, path="/curvature")
-    assert page.locator(f".st-key-{css_key('extra_starts_text')} input").input_value().strip(), \
-        "the example's extra starts are shown on the curvature page"
+    extra = page.locator(f".st-key-{css_key('extra_starts_text')} input")
+    wait_until(lambda: extra.input_value().strip(), timeout_s=30,
+               message="the example's extra starts are shown on the curvature page")
     page.goto(page.url.replace("/curvature", "/compare"))
     wait_idle(page, timeout=90_000)
     box = page.locator(f"{SIDEBAR} .st-key-formula_input input")

@@ -70,7 +70,7 @@ def basins() -> None:
                                  if len(attractors) else None)
         for col in range(1, len(maps) + 1):
             fig.add_trace(afigs.contour_lines(xs_f, ys_f, F, n=12, color="rgba(255,255,255,0.5)"), 1, col)
-        st.plotly_chart(fig, key="basin_chart")
+        charts.chart(fig, key="basin_chart", clickable=False)
         for col, title, bm in zip(st.columns(len(maps)), titles, maps):
             with col:
                 st.markdown(f"**{title}**")

@@ -52,7 +52,7 @@ def curvature() -> None:
             xs, fx, f2 = cache.curvature_curve(formula, window)
             fig = afigs.curvature_1d_figure(xs, fx, f2, critical=cps, name=names[0],
                                             paths={k: (t.points[:, 0], t.values) for k, t in runs.items()})
-            st.plotly_chart(fig, key="curv_1d")
+            charts.chart(fig, key="curv_1d", clickable=False)
             st.caption("With one variable the Hessian is just f''. The det H map, the eigenvalue maps and the "
                        "arrow fields need exactly two variables (or a slice of more).")
         else:
@@ -81,8 +81,8 @@ def curvature() -> None:
         density = st.slider("arrows per axis", 10, 40, 22, key="curv_arrows")
         xs_f, ys_f, F_f, det_f, _, _ = cache.curvature_maps(formula, window, 80, None, (0, 1))
         XY, newton_steps, gradients = cache.step_fields(formula, window, int(density))
-        st.plotly_chart(afigs.vector_fields_figure(xs_f, ys_f, F_f, XY, newton_steps, gradients, det=det_f,
-                                                   names=names, starts=starts), key="curv_fields")
+        charts.chart(afigs.vector_fields_figure(xs_f, ys_f, F_f, XY, newton_steps, gradients, det=det_f,
+                                                names=names, starts=starts), key="curv_fields", clickable=False)
         st.caption("Every arrow has the same drawn length; its head's colour is log₁₀ of the true length. Arrows "
                    "in the Newton panel that point away from a minimum are where H is not positive definite.")
     if cps:

@@ -44,8 +44,8 @@ with tab_traces:
         if fig is not None:
             charts.chart(fig, key="lr_traces_chart", keep_value=scrub.keeper("m0", method, params) if scrubbing else None,
                          paint_first=True)
-        st.plotly_chart(afigs.value_history_figure({k: t.values for k, t in runs.items()}, f_star=f_star),
-                        key="lr_history")
+        charts.chart(afigs.value_history_figure({k: t.values for k, t in runs.items()}, f_star=f_star),
+                     key="lr_history", clickable=False)
         for label, t in runs.items():
             views.show_status(t, label)
 
@@ -55,7 +55,7 @@ with tab_rate:
         alpha = st.slider("learning rate of your run", 0.0, float(1.3 * model.edge), float(round(model.alpha_star, 6)),
                           format="%.4g", key="lr_alpha")
         rate_fig, chosen = rates.rate_figure(formula, obj, x0, model, alpha)
-        st.plotly_chart(rate_fig, key="lr_rate_chart")
+        charts.chart(rate_fig, key="lr_rate_chart", clickable=False)
         if chosen is not None:
             st.markdown(f"Your run at α = {alpha:.4g}: measured shrink per step **{chosen[1]:.4g}**, predicted "
                         f"r(α) = **{analysis.contraction_factor(alpha, model.eigs):.4g}**.")
@@ -69,14 +69,16 @@ with tab_sweep:
     elif sweep.methods:
         sweeps = cache.learning_rate_sweeps(formula, sweep.methods, x0, sweep.lrs, sweep.steps, f_star)
         if sweeps is not None:  # None: cancelled
-            st.plotly_chart(afigs.sweep_figure(sweeps, metric=sweep.metric, edge=model.edge), key="lr_sweep_chart")
+            charts.chart(afigs.sweep_figure(sweeps, metric=sweep.metric, edge=model.edge), key="lr_sweep_chart",
+                         clickable=False)
 
     st.markdown("**Learning rate × a second parameter**")
     hm_method, hm_lrs, second = rates.heatmap_controls(sweep.decades)
     hm = cache.param_heatmap(formula, hm_method, x0, hm_lrs, second, rates.SECOND_PARAM[hm_method], sweep.steps, f_star)
     edge_lrs = analysis.momentum_stability_edge(model.eigs, second) if model.positive and hm_method == "momentum" else None
     if hm is not None:  # None: cancelled
-        st.plotly_chart(afigs.param_heatmap_figure(hm, metric=sweep.metric, edge_lrs=edge_lrs), key="lr_heatmap_chart")
+        charts.chart(afigs.param_heatmap_figure(hm, metric=sweep.metric, edge_lrs=edge_lrs), key="lr_heatmap_chart",
+                     clickable=False)
     st.caption(rates.HEATMAP_CAPTION)
     if edge_lrs is None and hm_method == "momentum":
         st.caption("The stability edge needs a positive-definite Hessian at a known minimum.")
@@ -89,7 +91,7 @@ with tab_order:
         st.info("Neither a converged Newton run nor a known minimum gives x*; try another start.")
     else:
         errors, slopes = analysis.convergence_orders(order_runs, target)
-        st.plotly_chart(afigs.convergence_order_figure(errors, slopes), key="lr_order_chart")
+        charts.chart(afigs.convergence_order_figure(errors, slopes), key="lr_order_chart", clickable=False)
         st.caption(views.order_caption(target, order_runs, errors, slopes))
 
 with st.expander("Export", expanded=False):

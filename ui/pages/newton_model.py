@@ -69,7 +69,7 @@ def newton_model() -> None:
             fig = afigs.taylor_model_figure(xs, ys, F, curves, x_k[list(axes)], projected,
                                             path=traj.points[:k + 1][:, list(axes)], names=[names[i] for i in axes])
             fig.update_layout(meta=dict(view="newton_model", click_axes=list(axes)))
-        st.plotly_chart(fig, key="nm_chart")
+        charts.chart(fig, key="nm_chart", clickable=False)
 
     cols = st.columns(4)
     cols[0].metric(f"f(x_{k})", f"{f_k:.6g}")

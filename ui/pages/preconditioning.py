@@ -63,7 +63,7 @@ def preconditioning() -> None:
     if study is None:  # cancelled
         st.stop()
     fig = afigs.preconditioning_figure(study, steps)
-    st.plotly_chart(fig, key="pc_chart")
+    charts.chart(fig, key="pc_chart", clickable=False)
     if obj.dim > 2:
         st.caption(f"The rotation turns the plane of {names[0]} and {names[1]}; the stretch applies to {names[0]}.")
 
@@ -82,7 +82,7 @@ def preconditioning() -> None:
         view = tfigs.contour_paths_figure(xs, ys, Z, paths, names=[f"u_{names[0]}", f"u_{names[1]}"],
                                           clickable=False, animate=False, height=520,
                                           title=f"g(u) = f(R({theta_deg:g}°)·diag({scale:g}, 1)·u)")
-        st.plotly_chart(view, key="pc_view_chart")
+        charts.chart(view, key="pc_view_chart", clickable=False)
         st.caption("The axes are the new coordinates u; a stretched problem looks squashed because u₁ covers a "
                    "range s times smaller than x.")
         with st.expander("Export", expanded=False):

@@ -7,7 +7,7 @@ import streamlit as st
 import optcore
 from optcore import race as races
 from optcore.figures import race as race_figs
-from ui import cache, link, race_table, state, views
+from ui import cache, charts, link, race_table, state, views
 
 DEFAULT_METHODS = ["gd", "momentum", "adam", "bfgs"]
 BUDGET_KINDS = {"gradient evaluations": "grad", "iterations": "iterations", "f evaluations": "f",
@@ -62,8 +62,8 @@ if result is None:
     st.stop()
 
 x_title = budget.describe(obj.dim).split(" ", 1)[1]
-st.plotly_chart(race_figs.race_bands_figure(result.bands(), x_title=x_title,
-                                                  floor=result.resolution), key="race_bands")
+charts.chart(race_figs.race_bands_figure(result.bands(), x_title=x_title, floor=result.resolution), key="race_bands",
+             clickable=False)
 st.caption(f"Median over {len(starts)} starts, band from the 25th to the 75th percentile. f* = {result.f_star:.6g} "
            f"({result.f_star_source}); a run succeeds when f − f* ≤ {result.f_tol:.0e} within "
            f"{budget.describe(obj.dim)}.")
@@ -77,8 +77,8 @@ if tune:
     curves = race_table.tuning_curves(result)
     if curves:
         st.subheader("Tuning sweeps")
-        st.plotly_chart(race_figs.tuning_sweep_figure(curves, score_title=score_title,
-                                                              floor=result.resolution), key="race_sweeps")
+        charts.chart(race_figs.tuning_sweep_figure(curves, score_title=score_title, floor=result.resolution),
+                     key="race_sweeps", clickable=False)
         st.caption("Each method's score at every learning rate tried (best over the momenta at that η); the star is "
                    "the value the race used: the lowest score, ties to the smaller η. Crosses along the top: "
                    "diverged or never reached.")
