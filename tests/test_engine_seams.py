@@ -176,3 +176,12 @@ def test_ui_modules_and_pages_are_short():
         assert len(path.read_text().splitlines()) <= 400, path
     for path in (UI / "pages").glob("*.py"):
         assert len(path.read_text().splitlines()) <= 100, path
+
+
+def test_every_chart_goes_through_ui_charts():
+    """Charts are shown with `ui.charts.chart` only: it draws them with the figures' own template
+    (Streamlit's theme made plotly.js measure every tick label) and at their column's known width
+    (else a new chart is drawn hidden first, then again). One `st.plotly_chart` elsewhere brought both back."""
+    for path in [*UI.glob("*.py"), *(UI / "pages").glob("*.py"), UI.parent / "app.py"]:
+        if path.name != "charts.py":
+            assert "plotly_chart(" not in path.read_text(), path
