@@ -37,3 +37,21 @@ def test_the_drawn_figure_carries_the_reported_width_and_the_figure_keeps_its_ow
 
     other = plain_spec(charts._as_drawn(fig, "never_reported", False))["layout"]
     assert "width" not in other and "clickmode" not in other   # unknown width: Streamlit's own sizing
+
+
+def test_a_new_session_uses_the_widths_its_browser_kept_and_its_own_once_known(monkeypatch):
+    """The cookie (the browser's last session) counts only until this session's page has said."""
+    from urllib.parse import quote
+
+    class Context:
+        cookies = {chart_widths.COOKIE: quote("pg_chart:700,cmp_multiples:980")}
+
+    state: dict = {}
+    monkeypatch.setattr(chart_widths.st, "context", Context())
+    monkeypatch.setattr(chart_widths.st, "session_state", state)
+    assert chart_widths.width_of("pg_chart") == 700 and chart_widths.width_of("other") is None
+    state[chart_widths.REPORTER] = {"widths": "pg_chart:719"}
+    assert chart_widths.width_of("pg_chart") == 719 and chart_widths.width_of("cmp_multiples") is None
+    Context.cookies = {chart_widths.COOKIE: quote("pg_chart:5,bad key:700")}   # out of bounds: ignored
+    state.clear()
+    assert chart_widths.width_of("pg_chart") is None

@@ -15,15 +15,20 @@ with every other widget value, so the figures of that run hold their widths. (A 
 The component API hands a script only `setStateValue`, so the script finds Streamlit's widget manager
 in the React context its element is mounted in; if a later Streamlit moves it, no width is reported
 and charts are drawn as before (hidden, then at their width).
+The widths are also kept in a cookie, so a new session of the same browser (a share link opened
+later) draws its first charts once too; a window resized since then draws them at the old width
+first, then at the new one.
 The values come from the browser: only key-like names and widths within bounds are kept.
 """
 from __future__ import annotations
 
 import functools
+from urllib.parse import unquote
 
 import streamlit as st
 
 REPORTER = "chart_widths_reporter"
+COOKIE = "oe_chart_widths"   # the widths for this browser's next session
 MIN_WIDTH, MAX_WIDTH = 150, 4000   # Streamlit's smallest chart width; wider than any screen
 MAX_CHARTS = 32
 
@@ -32,6 +37,7 @@ JS = r"""
 // asking for a run: the next run (whatever the student does) carries it, and its figures are drawn
 // once, at that width (ui/chart_widths.py).
 export default function (component) {
+  const COOKIE = (component.data && component.data.cookie) || "";
   const host = component.parentElement instanceof ShadowRoot ? component.parentElement.host
                                                                : component.parentElement;
   // The context Streamlit mounts a v2 component in: its widget manager and the component's widget id.
@@ -76,6 +82,8 @@ export default function (component) {
     // fromUser: false stores the value without a run (what Streamlit does for values the server set)
     ctx.widgetMgr.setJsonValue(ctx.id, Object.assign({}, current, { widths: text }),
                                { formId: ctx.formId, fragmentId: ctx.fragmentId, fromUser: false });
+    // and for this browser's next session (sent with its first request; a month, this site only)
+    document.cookie = COOKIE + "=" + encodeURIComponent(text) + "; path=/; max-age=2592000; samesite=lax";
     window.__chartWidthsReported = (window.__chartWidthsReported || 0) + 1;
   }
   const timer = setInterval(measure, 250);
@@ -103,12 +111,18 @@ def _clean(reported: str) -> dict[str, int]:
 
 
 def reporter() -> None:
-    """Mount the width keeper (once per full run, after the page)."""
-    _component()(key=REPORTER)
+    """Mount the width keeper (once per full run)."""
+    _component()(key=REPORTER, data={"cookie": COOKIE})
 
 
 def width_of(key: str) -> int | None:
-    """The width Streamlit last gave the chart with this key in this session, if the page said."""
+    """The width Streamlit last gave the chart with this key in this session, if the page said; in
+    a session's first runs, the width this browser's last session kept (its cookie), if any."""
     state = st.session_state.get(REPORTER)
     reported = state.get("widths") if isinstance(state, dict) else getattr(state, "widths", None)
+    if not reported:
+        try:
+            reported = unquote(st.context.cookies.get(COOKIE) or "")
+        except Exception:  # noqa: BLE001 - no request context (AppTest, bare mode): no cookie
+            reported = ""
     return _clean(reported).get(key)

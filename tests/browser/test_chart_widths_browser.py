@@ -18,6 +18,16 @@ RECORD_JS = """() => { const log = window.__draws = [];
     const layout = rest[0] && rest[0].layout ? rest[0].layout : rest[1];
     log.push({key, visible: gd.style.visibility !== 'hidden', width: layout && layout.width});
     return react.call(this, gd, ...rest); }; }"""
+# The same record from the page's start (plotly.js is defined once Streamlit's chart module loads)
+RECORD_ON_LOAD_JS = """() => { let P; window.__draws = [];
+  Object.defineProperty(window, 'Plotly', {configurable: true, get() { return P; }, set(v) { P = v;
+    const react = v.react;
+    v.react = function (gd, ...rest) {
+      const holder = gd && gd.closest && gd.closest('[class*="st-key-"]');
+      const key = holder && (Array.from(holder.classList).find(c => c.startsWith('st-key-')) || '').slice(7);
+      const layout = rest[0] && rest[0].layout ? rest[0].layout : rest[1];
+      window.__draws.push({key, visible: gd.style.visibility !== 'hidden', width: layout && layout.width});
+      return react.call(this, gd, ...rest); }; } }); }"""
 # Any script run from now on (Streamlit marks the app "running" while a script runs)
 RUNS_JS = """() => { window.__runs = 0; const app = document.querySelector('[data-testid="stApp"]');
   new MutationObserver(() => { if (app.getAttribute('data-test-script-state') === 'running') window.__runs++; })
@@ -38,6 +48,19 @@ def test_a_knob_draws_the_new_chart_at_its_width_at_once_and_keeping_widths_cost
     wait_until(lambda: any(d["key"] == "pg_chart" for d in page.evaluate("() => window.__draws")), timeout_s=30,
                message="the new chart drawn")
     wait_idle(page)
+    first = next(d for d in page.evaluate("() => window.__draws") if d["key"] == "pg_chart")
+    assert first["visible"] and first["width"] == column, first
+    no_exception(page)
+
+
+def test_a_new_session_of_the_same_browser_draws_its_first_chart_at_once(page, server_url):
+    open_app(page, server_url, BOWL, chart="pg_chart")
+    wait_until(lambda: page.evaluate("() => window.__chartWidthsReported > 0"), timeout_s=30,
+               message="the page kept the charts' widths")
+    column = graph(page, "pg_chart").evaluate("g => g.layout.width")
+    # a share link opened later in the same browser: a new session
+    page.add_init_script(f"({RECORD_ON_LOAD_JS})()")
+    open_app(page, server_url, {**BOWL, "x0": "1.2,1.4"}, chart="pg_chart")
     first = next(d for d in page.evaluate("() => window.__draws") if d["key"] == "pg_chart")
     assert first["visible"] and first["width"] == column, first
     no_exception(page)
