@@ -55,3 +55,16 @@ def test_a_new_session_uses_the_widths_its_browser_kept_and_its_own_once_known(m
     Context.cookies = {chart_widths.COOKIE: quote("pg_chart:5,bad key:700")}   # out of bounds: ignored
     state.clear()
     assert chart_widths.width_of("pg_chart") is None
+
+
+def test_a_validated_figure_is_drawn_at_its_width_too_and_keeps_its_own_layout(monkeypatch):
+    """Analysis pages build plotly.py figures (arrow fields, race bands): they get the width as well."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Scatter(x=[0, 1, 2], y=[1, 0, 2], name="path"), layout=dict(height=400))
+    fig.frames = [go.Frame(data=[go.Scatter(x=[0, 1], y=[1, 0])], name="1")]
+    monkeypatch.setattr(chart_widths, "width_of", lambda key: {"race_bands": 980}.get(key))
+    drawn = charts._as_drawn(fig, "race_bands", False).to_dict()
+    assert drawn["layout"]["width"] == 980 and drawn["layout"]["height"] == 400
+    assert list(drawn["data"][0]["y"]) == [1, 0, 2] and len(drawn["frames"]) == 1
+    assert fig.layout.width is None   # the figure (exports) keeps its own layout

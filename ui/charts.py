@@ -29,11 +29,12 @@ def _as_drawn(fig, key: str, selectable: bool):
     page last kept for this chart (`ui.chart_widths`), and for a selectable chart with the click,
     hover and drag modes Streamlit gives it after mounting (clickmode "event+select", hovermode
     "closest", dragmode "pan" where unset or False): either change made plotly.js draw the whole
-    figure a second time. A copy: the figure itself (exports) keeps its own layout."""
+    figure a second time. A copy: the figure itself (exports) keeps its own layout. A validated
+    figure is copied as the dict `st.plotly_chart` would have read from it anyway."""
     from optcore.figures.base import PlainFigure, plain_spec
     spec = plain_spec(fig)
     if spec is None:
-        return fig
+        spec = fig.to_dict()
     layout = dict(spec["layout"])
     width = chart_widths.width_of(key)
     if width is not None:
@@ -41,7 +42,7 @@ def _as_drawn(fig, key: str, selectable: bool):
     if selectable:
         layout.update(clickmode=layout.get("clickmode") or "event+select",
                       hovermode=layout.get("hovermode") or "closest", dragmode=layout.get("dragmode") or "pan")
-    return PlainFigure(dict(data=spec["data"], layout=layout, frames=spec["frames"]))
+    return PlainFigure(dict(data=spec["data"], layout=layout, frames=spec.get("frames") or []))
 
 
 def _on_chart_click(key: str, axes: tuple[int, ...], keep_value: Callable[[float], None] | None = None) -> None:
