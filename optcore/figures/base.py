@@ -86,6 +86,11 @@ def styled(fig: go.Figure, title: str | None = None, **layout) -> go.Figure:
     return fig
 
 
+def top_margin(title: bool, legend_rows: int = 1) -> int:
+    """Room above the plot for the modebar's band, the title's row and a `top_legend` of that many rows."""
+    return MODEBAR_PX + (TITLE_PX if title else 0) + LEGEND_ROW_PX + LEGEND_LINE_PX * (max(legend_rows, 1) - 1)
+
+
 def styled_legend_on_top(fig: go.Figure, title: str | None, height: int, bottom: int = 60,
                          panel_titles: bool = False, legend_rows: int = 1) -> go.Figure:
     """`styled`, with the title and a horizontal legend at the top left below the modebar's band (a
@@ -93,8 +98,7 @@ def styled_legend_on_top(fig: go.Figure, title: str | None, height: int, bottom:
     title, which plotly.js places without measuring the tick labels (no automargin: see TEMPLATE).
     `panel_titles`: subplots titled above their panels get a row for those titles under the legend.
     `legend_rows`: the rows a long legend wraps to (Plotly does not push a fixed margin for them)."""
-    top = (MODEBAR_PX + (TITLE_PX if title else 0) + LEGEND_ROW_PX + LEGEND_LINE_PX * (max(legend_rows, 1) - 1)
-           + (PANEL_TITLE_PX if panel_titles else 0))
+    top = top_margin(bool(title), legend_rows) + (PANEL_TITLE_PX if panel_titles else 0)
     styled(fig, None, height=height, legend=top_legend(height, title=bool(title)), margin=dict(t=top, b=bottom))
     if title:
         fig.update_layout(title=top_title(title, height))

@@ -25,8 +25,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from . import thinning
-from .base import (CONTOUR_SCALE, END_MARKER, LEGEND_ROW_PX, MINIMUM_MARKER, MODEBAR_PX, PANEL_TITLE_PX, START_MARKER,
-                   TEMPLATE, TITLE_PX, PlainFigure, banded_raster, method_color, styled, top_legend, top_title)
+from .base import (CONTOUR_SCALE, END_MARKER, MINIMUM_MARKER, PANEL_TITLE_PX, START_MARKER, TEMPLATE, PlainFigure,
+                   banded_raster, method_color, styled, top_legend, top_margin, top_title)
 
 MAX_FRAMES = 100
 MAX_PATH_POINTS = 400        # points drawn per path (the full run stays in the exports)
@@ -394,7 +394,7 @@ SURFACE_OPACITY = 0.65 # ... and the surface lets the valley's path show through
 def _top_margin(title: str | None) -> int:
     """Room above the plot for the modebar's band, the title's row and one legend row: a legend
     that wraps to more rows makes Plotly reserve more (see `top_legend`)."""
-    return MODEBAR_PX + (TITLE_PX if title else 0) + LEGEND_ROW_PX
+    return top_margin(bool(title))
 
 
 def _layout(title: str | None = None, **layout) -> dict:

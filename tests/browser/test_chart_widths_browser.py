@@ -9,25 +9,19 @@ BOWL = {"f": "x^2 + 3y^2", "x0": "1.5,1.5", "win": "-2,2;-2,2", "steps": "100", 
         "m.m0": "gd(lr=0.02)"}
 
 # Every Plotly.react call on a keyed chart: was the chart visible, and at which width?
-RECORD_JS = """() => { const log = window.__draws = [];
-  const P = window.Plotly; if (P.__recorded) return; P.__recorded = true;
-  const react = P.react;
-  P.react = function (gd, ...rest) {
+WRAP_REACT_JS = """v => { const react = v.react;
+  v.react = function (gd, ...rest) {
     const holder = gd && gd.closest && gd.closest('[class*="st-key-"]');
     const key = holder && (Array.from(holder.classList).find(c => c.startsWith('st-key-')) || '').slice(7);
     const layout = rest[0] && rest[0].layout ? rest[0].layout : rest[1];
-    log.push({key, visible: gd.style.visibility !== 'hidden', width: layout && layout.width});
+    window.__draws.push({key, visible: gd.style.visibility !== 'hidden', width: layout && layout.width});
     return react.call(this, gd, ...rest); }; }"""
-# The same record from the page's start (plotly.js is defined once Streamlit's chart module loads)
-RECORD_ON_LOAD_JS = """() => { let P; window.__draws = [];
-  Object.defineProperty(window, 'Plotly', {configurable: true, get() { return P; }, set(v) { P = v;
-    const react = v.react;
-    v.react = function (gd, ...rest) {
-      const holder = gd && gd.closest && gd.closest('[class*="st-key-"]');
-      const key = holder && (Array.from(holder.classList).find(c => c.startsWith('st-key-')) || '').slice(7);
-      const layout = rest[0] && rest[0].layout ? rest[0].layout : rest[1];
-      window.__draws.push({key, visible: gd.style.visibility !== 'hidden', width: layout && layout.width});
-      return react.call(this, gd, ...rest); }; } }); }"""
+RECORD_JS = f"""() => {{ window.__draws = []; const P = window.Plotly; if (P.__recorded) return; P.__recorded = true;
+  ({WRAP_REACT_JS})(P); }}"""
+# The same from the page's start (plotly.js is defined once Streamlit's chart module loads)
+RECORD_ON_LOAD_JS = f"""() => {{ let P; window.__draws = [];
+  Object.defineProperty(window, 'Plotly', {{configurable: true, get() {{ return P; }},
+    set(v) {{ P = v; ({WRAP_REACT_JS})(v); }} }}); }}"""
 # Any script run from now on (Streamlit marks the app "running" while a script runs)
 RUNS_JS = """() => { window.__runs = 0; const app = document.querySelector('[data-testid="stApp"]');
   new MutationObserver(() => { if (app.getAttribute('data-test-script-state') === 'running') window.__runs++; })

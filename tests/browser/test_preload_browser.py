@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 
+from benchmarks.scrub import compare_link
 from conftest import no_exception, open_app
 
 # When the first Plotly chart element is attached to the page (before any drawing)
@@ -17,11 +18,8 @@ FIRST_CHART_JS = """() => { window.__firstChartAt = 0;
 
 def test_plotly_starts_loading_before_the_first_chart_arrives(page, server_url):
     page.add_init_script(f"({FIRST_CHART_JS})()")
-    y0 = 1 + random.randint(1, 999) / 1e4   # runs no session has made: the server computes them
-    open_app(page, server_url, {"view": "compare", "f": "(1-x)^2+100(y-x^2)^2", "x0": f"-1.2,{y0}",
-                                "win": "-2,2;-1,3", "steps": "5000", "tol": "1e-8", "o.n_methods": "4",
-                                "m.m0": "gd(lr=0.001)", "m.m1": "momentum(lr=0.001,beta=0.9)",
-                                "m.m2": "adam(lr=0.02)", "m.m3": "bfgs()"}, chart="cmp_multiples")
+    moved = random.randint(100, 999)   # a start no session has used: the server computes the runs
+    open_app(page, server_url, compare_link(moved), chart="cmp_multiples")
     no_exception(page)
     assert page.evaluate("() => window.__plotlyPreloaded") is True
     loaded = page.evaluate("""() => performance.getEntriesByType('resource')
