@@ -282,22 +282,22 @@ HOVER_QUERY = "?view=playground&f=x%5E2%2B5y%5E2%2Bx*y&x0=1.5,1.5&win=-2,2;-2,2&
 
 def measure_hover(page, url: str, repeats: int = 10) -> tuple[list[float], int]:
     """Hover preview of the start (2-D Playground): ms from a pointer move onto another grid cell to
-    the preview path drawn (timed in the page: mousemove -> the first animation frame after the
-    preview trace's update), and the bytes of the preview payload the figure carries."""
+    the preview path painted (timed in the page: mousemove -> the first task after the frame that
+    shows it), and the bytes of the preview payload the figure carries."""
     _open_playground(page, url, HOVER_QUERY)
     g = graph(page, "pg_chart")
     g.wait_for()
     nbytes = int(g.evaluate("g => JSON.stringify(g.layout.meta.preview || null).length"))
     g.evaluate("""g => { window.__h = {t0: 0, t1: 0};
         document.addEventListener('mousemove', () => { if (!window.__h.t0) window.__h.t0 = performance.now(); }, true);
-        const done = () => requestAnimationFrame(() => { window.__h.t1 = performance.now(); });
-        g.on('plotly_restyle', done); g.on('plotly_animatingframe', done); }""")
+        // the first task after the frame that shows the preview (its rendering and paint included)
+        const done = () => requestAnimationFrame(() => setTimeout(() => { window.__h.t1 = performance.now(); }, 0));
+        g.on('oe_preview', done); }""")
     area = g.locator(".nsewdrag").first
     area.scroll_into_view_if_needed()
     box = area.bounding_box()
     times = []
-    # The first moves compile plotly.js's hover and animation code (70-100 ms each, then ~45 ms):
-    # three warm-up moves, not timed.
+    # The first moves compile the page's and plotly.js's hover code: three warm-up moves, not timed.
     for r in range(-3, repeats):
         fx, fy = 0.1 + 0.8 * ((r * 7) % 10) / 9, 0.1 + 0.8 * ((r * 3) % 10) / 9
         page.evaluate("() => { window.__h.t0 = 0; window.__h.t1 = 0; }")

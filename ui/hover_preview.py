@@ -2,8 +2,8 @@
 
 While the pointer moves over the 2-D Playground contour, it draws the path from the nearest of the
 figure's precomputed grid starts (`layout.meta.preview`, made by
-`optcore.figures.trajectory.hover_preview`) into the figure's "preview" trace, with the Plotly
-instance Streamlit's chart loaded. Everything happens in the page: nothing goes to the server until
+`optcore.figures.trajectory.hover_preview`) as SVG over the plot, at the axes of the chart Streamlit's
+Plotly drew. Everything happens in the page: nothing goes to the server until
 a click on the chart commits the start (Streamlit's selection event). Mounted by `ui.charts.hover_preview`
 as an `st.components.v2` component, which runs in the app page (not an iframe).
 """
@@ -11,9 +11,9 @@ as an `st.components.v2` component, which runs in the app page (not an iframe).
 JS = r"""
 // Hover preview of the start (2-D Playground contour): while the pointer moves over the chart, draw
 // the path from the nearest of the figure's precomputed grid starts (layout.meta.preview, made by
-// optcore.figures.trajectory.hover_preview) into its "preview" trace. Everything happens in the page:
+// optcore.figures.trajectory.hover_preview) as SVG in the plot's layer. Everything happens in the page:
 // no message goes to the server until a click on the chart commits the start (Streamlit's selection).
-// Runs in the app page (st.components.v2) and uses the Plotly instance Streamlit's chart loaded.
+// Runs in the app page (st.components.v2), on the chart element Streamlit's Plotly drew.
 export default function (component) {
   const chart = component.data && component.data.chart;
   if (!chart) return;
@@ -37,38 +37,70 @@ export default function (component) {
     return Boolean(gd._transitioning || (t && t._animationRaf));
   }
 
-  function draw(gd, k) {
-    const P = window.Plotly;
+  // The preview is drawn as SVG of its own in the subplot's clipped plot layer, not as a trace:
+  // any Plotly call (restyle, animate) re-runs the whole figure's defaults and calc, 30-40 ms a move.
+  const SVG = "http://www.w3.org/2000/svg";
+  function layer(gd, style) {
+    const plots = gd._fullLayout && gd._fullLayout._plots;
+    const host = plots && plots.xy && plots.xy.plot && plots.xy.plot.node();
+    if (!host) return null;
+    let g = host.querySelector(":scope > g.oe-preview");
+    if (!g) {
+      g = document.createElementNS(SVG, "g");
+      g.setAttribute("class", "oe-preview");
+      g.style.pointerEvents = "none";
+      const line = document.createElementNS(SVG, "path"), dots = document.createElementNS(SVG, "path");
+      line.setAttribute("class", "line");
+      line.setAttribute("fill", "none");
+      line.setAttribute("stroke", style.color);
+      line.setAttribute("stroke-width", style.width);
+      line.setAttribute("stroke-dasharray", style.dash.join(","));
+      dots.setAttribute("class", "dots");
+      dots.setAttribute("fill", style.color);
+      dots.setAttribute("stroke", style.outline);
+      dots.setAttribute("stroke-width", 0.5);
+      g.append(line, dots);
+      host.appendChild(g);   // last child of the plot layer: above the contour and the paths
+    }
+    return g;
+  }
+
+  function render(gd) {
     const p = gd.layout && gd.layout.meta && gd.layout.meta.preview;
-    if (!P || !p) return;
-    if (gd.__previewFor === p && gd.__previewK === k) return;
-    const trace = gd.data.findIndex((t) => t.name === p.trace);
-    if (trace < 0) return;
-    gd.__previewFor = p;
-    gd.__previewK = k;
-    let xs = [], ys = [];
-    if (k >= 0) {
+    const fl = gd._fullLayout;
+    if (!p || !fl || !fl.xaxis || !fl.yaxis) return false;
+    const g = layer(gd, p.style);
+    if (!g) return false;
+    const k = gd.__previewK;
+    let line = "", dots = "";
+    if (k !== undefined && k >= 0) {
       const d = decode(p);
-      const a = d.offsets[k], b = d.offsets[k + 1];
-      xs = new Array(b - a); ys = new Array(b - a);
-      for (let m = 0; m < b - a; m++) {
-        const qx = d.u[2 * (a + m)], qy = d.u[2 * (a + m) + 1];
-        const gap = qx === p.gap;   // the path left the box around the window here: a break in the line
-        xs[m] = gap ? null : p.lo[0] + qx * p.q[0];
-        ys[m] = gap ? null : p.lo[1] + qy * p.q[1];
+      const a = d.offsets[k], b = d.offsets[k + 1], r = p.style.marker / 2;
+      const xa = fl.xaxis, ya = fl.yaxis;
+      let pen = "M";
+      for (let m = a; m < b; m++) {
+        const qx = d.u[2 * m], qy = d.u[2 * m + 1];
+        if (qx === p.gap) { pen = "M"; continue; }   // the path left the box around the window: a break
+        const px = xa.c2p(p.lo[0] + qx * p.q[0]), py = ya.c2p(p.lo[1] + qy * p.q[1]);
+        line += pen + px.toFixed(1) + "," + py.toFixed(1);
+        pen = "L";
+        dots += "M" + (px + r).toFixed(1) + "," + py.toFixed(1) + "a" + r + "," + r + " 0 1,1 " + (-2 * r) +
+                ",0a" + r + "," + r + " 0 1,1 " + 2 * r + ",0Z";
       }
     }
-    // Plotly.animate with redraw: false replots only the scatter traces it names (restyle redrew
-    // every trace: ~4x slower); every other scatter trace is named with an empty update, as the
-    // figure's frames do, or plotly.js leaves it without its drawing node and clicks stop working.
-    const traces = [], data = [];
-    gd.data.forEach((t, i) => {
-      if ((t.type || "scatter") !== "scatter") return;
-      traces.push(i);
-      data.push(i === trace ? { type: "scatter", x: xs, y: ys } : { type: "scatter" });
-    });
-    P.animate(gd, { data, traces }, { mode: "immediate", frame: { duration: 0, redraw: false },
-                                      transition: { duration: 0 } });
+    g.firstChild.setAttribute("d", line);
+    g.lastChild.setAttribute("d", dots);
+    gd.emit("oe_preview", k);   // for the benchmark and the tests: the preview is on the page
+    return true;
+  }
+
+  function draw(gd, k) {
+    const p = gd.layout && gd.layout.meta && gd.layout.meta.preview;
+    if (!p) return;
+    if (gd.__previewFor === p && gd.__previewK === k) return;
+    gd.__previewFor = p;
+    gd.__previewK = k;
+    render(gd);
   }
 
   function nearest(p, x, y) {
@@ -78,22 +110,37 @@ export default function (component) {
     return j * p.n + i;
   }
 
+  // The pointer in the axes' coordinates, or null outside the plot area.
+  function pointer(gd, ev) {
+    const fl = gd._fullLayout, xa = fl && fl.xaxis, ya = fl && fl.yaxis;
+    if (!xa || !ya || typeof xa.p2c !== "function") return null;
+    const box = gd.getBoundingClientRect();
+    const px = ev.clientX - box.left - xa._offset, py = ev.clientY - box.top - ya._offset;
+    if (px < 0 || py < 0 || px > xa._length || py > ya._length) return null;
+    return [xa.p2c(px), ya.p2c(py)];
+  }
+
   function bind(gd) {
     if (gd.__previewBound) return;
     gd.__previewBound = true;
     let clearing = null;
-    gd.on("plotly_hover", (ev) => {
+    const leave = () => {
       clearTimeout(clearing);
+      clearing = setTimeout(() => draw(gd, -1), 200);   // a short grace: brushing past an edge keeps it
+    };
+    // The pointer itself, not plotly_hover: plotly.js sends hover events at most every 50 ms and
+    // holds back the one after a pause by another 50 ms.
+    gd.addEventListener("mousemove", (ev) => {
       const p = gd.layout && gd.layout.meta && gd.layout.meta.preview;
-      const pt = ev && ev.points && ev.points[0];
-      if (!p || !pt || animating(gd) || typeof pt.x !== "number" || typeof pt.y !== "number") return;
-      draw(gd, nearest(p, pt.x, pt.y));   // plotly.js already sends hover events at most every 50 ms
-    });
-    // moving from one grid point to the next unhovers first: clear only if no hover follows
-    gd.on("plotly_unhover", () => {
+      if (!p || animating(gd)) return;
+      const at = pointer(gd, ev);
+      if (!at) { if (gd.__previewK >= 0) leave(); return; }
       clearTimeout(clearing);
-      clearing = setTimeout(() => { if (!animating(gd)) draw(gd, -1); }, 200);
-    });
+      draw(gd, nearest(p, at[0], at[1]));
+    }, { capture: true, passive: true });
+    gd.addEventListener("mouseleave", leave);
+    // a new drawing of the figure (new width, new data) moves the axes: draw the preview again
+    gd.on("plotly_afterplot", () => { if (gd.__previewK >= 0) render(gd); });
   }
 
   let stopped = false;

@@ -443,11 +443,11 @@ def contour_paths_figure(xs, ys, Z, paths: Sequence[dict], *, minima: Sequence[S
                          max_frames: int = MAX_FRAMES, height: int = 620,
                          max_path_points: int = MAX_PATH_POINTS, preview: dict | None = None) -> go.Figure:
     """Filled contour of f with one or several paths on it, animated along the iterations.
-    With `preview` (`hover_preview`, needs `clickable`), an empty "preview" trace and the payload in
-    `layout.meta["preview"]`: the page's script draws the path from the start under the pointer.
+    With `preview` (`hover_preview`, needs `clickable`), the payload in `layout.meta["preview"]`: the
+    page's script draws the path from the start under the pointer over the plot (not as a trace).
 
     Trace order: the colour-bar point (or the click grid carrying the colour bar), path lines and
-    heads (pairs), [preview], minima, start, end markers.
+    heads (pairs), minima, start, end markers.
     An animated figure is `SLIDER_ROW_PX` taller than `height` (the frame slider's own row).
     The contour and the grid appear once in `fig.data`; frames update only the path pairs.
     """
@@ -459,8 +459,7 @@ def contour_paths_figure(xs, ys, Z, paths: Sequence[dict], *, minima: Sequence[S
         pairs.append((len(data), drawn))
         data.extend(_path_traces(drawn))
     meta = dict(click_axes=list(click_axes))
-    if preview is not None and clickable:  # before the frames are made: every frame names it
-        data.append(_preview_trace())
+    if preview is not None and clickable:
         meta["preview"] = preview
     data.extend(_markers(paths, minima))
     animate = bool(animate and paths)
@@ -782,7 +781,9 @@ def default_color(i: int) -> str:
 # ---------------------------------------------------------------------------------------------
 PREVIEW_GRID = 12          # starts per axis: 144 paths
 PREVIEW_POINTS = 60        # points kept per preview path
-PREVIEW_TRACE = "preview"  # the trace the page's script redraws on hover (ui/hover_preview.py)
+# How the page's script (ui/hover_preview.py) draws the preview: a dotted white line with small dots,
+# readable on every colour of the contour map.
+PREVIEW_STYLE = dict(color="#ffffff", width=2, dash=[3, 3], marker=4, outline="#262730")
 _QUANT = 65535             # coordinates travel as uint16 steps of a box around the window; this one is a gap
 
 
@@ -865,7 +866,7 @@ def hover_preview(window, starts: np.ndarray, paths: Sequence[np.ndarray], n: in
     lengths = [len(q) for q in chunks]
     data = np.concatenate([q.ravel() for q in chunks]) if chunks else np.zeros(0, np.uint16)
     starts = np.asarray(starts, dtype=float)
-    return dict(trace=PREVIEW_TRACE, n=int(n), len=lengths, gap=_QUANT,
+    return dict(style=PREVIEW_STYLE, n=int(n), len=lengths, gap=_QUANT,
                 xy=base64.b64encode(data.astype("<u2").tobytes()).decode("ascii"),
                 lo=[float(v) for v in lo], q=[float(v) / (_QUANT - 1) for v in span],
                 gx=[float(starts[0, 0]), float((x1 - x0) / n)], gy=[float(starts[0, 1]), float((y1 - y0) / n)])
@@ -885,8 +886,3 @@ def decode_preview(preview: dict) -> list[np.ndarray]:
         at += m
     return out
 
-
-def _preview_trace(color: str = "#ffffff") -> dict:
-    return dict(type="scatter", x=[], y=[], mode="lines+markers", name=PREVIEW_TRACE, showlegend=False,
-                hoverinfo="skip", line=dict(color=color, width=2, dash="dot"),
-                marker=dict(size=4, color=color, line=dict(color="#262730", width=0.5)))

@@ -14,8 +14,12 @@ BOWL = {"f": "x^2 + 5y^2 + x*y", "x0": "1.5,1.5", "win": "-2,2;-2,2", "steps": "
 
 
 def preview_points(page) -> list[list[float]]:
-    return graph(page, "pg_chart").evaluate(
-        "g => { const t = g.data.find(t => t.name === 'preview'); return t ? [Array.from(t.x), Array.from(t.y)] : null; }")
+    """The preview line as drawn on the page (its SVG), back in the axes' coordinates."""
+    return graph(page, "pg_chart").evaluate("""g => {
+        const line = g.querySelector('.oe-preview path.line'), d = line ? line.getAttribute('d') : '';
+        const xa = g._fullLayout.xaxis, ya = g._fullLayout.yaxis, xs = [], ys = [];
+        for (const [, px, py] of d.matchAll(/[ML]([-\\d.]+),([-\\d.]+)/g)) { xs.push(xa.p2c(+px)); ys.push(ya.p2c(+py)); }
+        return [xs, ys]; }""")
 
 
 def hover(page, fx: float, fy: float) -> None:
