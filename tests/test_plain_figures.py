@@ -145,3 +145,16 @@ def test_contour_picture_holds_exactly_the_band_colours_and_transparent_gaps():
     seen = {tuple(c) for c in visible}
     assert seen <= fill | lines and seen & fill and seen & lines
     assert (img[:, -10:, 3] == 0).all() and (img[:, :50, 3] == 255).all()   # x > 1.5 is nan: transparent
+
+
+def test_refined_grid_is_row_by_row_linear_interpolation_and_keeps_values_beside_gaps():
+    rng = np.random.default_rng(3)
+    Z = rng.normal(size=(7, 9))
+    Z[2, 4] = np.nan
+    for factor in (2, 3):
+        fine = np.arange((Z.shape[1] - 1) * factor + 1) / factor
+        expected = np.array([np.interp(fine, np.arange(Z.shape[1]), row) for row in Z])
+        got = base._refined(Z, factor)
+        assert got.shape == expected.shape
+        assert np.array_equal(np.isnan(got), np.isnan(expected))   # the grid's own values stay beside the gap
+        assert np.allclose(got[~np.isnan(got)], expected[~np.isnan(expected)], rtol=0, atol=1e-12)

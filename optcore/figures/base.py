@@ -139,6 +139,17 @@ def colorscale_lut(scale=CONTOUR_SCALE, n: int = 256):
     return np.stack([np.interp(t, stops, rgb[:, k]) for k in range(3)], axis=1).round().astype(np.uint8)
 
 
+def _refined(Z, factor: int):
+    """Z with `factor - 1` linearly interpolated columns between each pair of neighbours: what
+    `np.interp` gives row by row, as whole-array arithmetic (no Python loop over the rows)."""
+    import numpy as np
+    frac = (np.arange(factor) / factor).astype(Z.dtype)
+    with np.errstate(invalid="ignore"):
+        between = Z[:, :-1, None] + (Z[:, 1:, None] - Z[:, :-1, None]) * frac
+    between[:, :, 0] = Z[:, :-1]   # the grid's own values, also beside a nan (as np.interp keeps them)
+    return np.concatenate([between.reshape(len(Z), -1), Z[:, -1:]], axis=1)
+
+
 def banded_raster(Z, zmin: float, zmax: float, bands: int = 24, upsample: int = 2, scale=CONTOUR_SCALE) -> str:
     """A filled-contour picture of Z as a PNG data URI: `bands` colour bands with a darker pixel
     line where the band changes (the level lines), nan transparent. Z[i, j] is at row i (y up).
@@ -153,18 +164,17 @@ def banded_raster(Z, zmin: float, zmax: float, bands: int = 24, upsample: int = 
     import numpy as np
     from PIL import Image
 
-    Z = np.asarray(Z, dtype=float)
-    if upsample > 1:  # bilinear refinement so the level lines come out thin
-        ny, nx = Z.shape
-        yi = np.linspace(0, ny - 1, (ny - 1) * upsample + 1)
-        xi = np.linspace(0, nx - 1, (nx - 1) * upsample + 1)
-        Zx = np.array([np.interp(xi, np.arange(nx), row) for row in Z])
-        Z = np.array([np.interp(yi, np.arange(ny), col) for col in Zx.T]).T
+    # The band position of each cell, float32, scaled before the refinement: every later pass runs
+    # on upsample^2 times as many pixels (a formula edit paid ~20 ms here in float64).
     span = zmax - zmin if zmax > zmin else 1.0
     with np.errstate(invalid="ignore"):
-        t = np.clip((Z - zmin) / span, 0, 1)
-    finite = np.isfinite(t)
-    band = np.where(finite, np.minimum((np.where(finite, t, 0) * bands).astype(int), bands - 1), -1)
+        t = ((np.asarray(Z, dtype=float) - zmin) * (bands / span)).astype(np.float32)
+    if upsample > 1:  # bilinear refinement so the level lines come out thin
+        t = _refined(_refined(t, upsample).T, upsample).T
+    nan = np.isnan(t)
+    with np.errstate(invalid="ignore"):
+        band = np.clip(t, 0, bands - 1).astype(np.int8)   # nan cells: any band, overwritten below
+    band[nan] = -1
     edge = np.zeros(band.shape, dtype=bool)
     edge[:-1, :] |= band[:-1, :] != band[1:, :]
     edge[:, :-1] |= band[:, :-1] != band[:, 1:]
@@ -174,11 +184,13 @@ def banded_raster(Z, zmin: float, zmax: float, bands: int = 24, upsample: int = 
     centers = ((np.arange(bands) + 0.5) / bands * 255).round().astype(int)
     colours = lut[centers].astype(float)
     palette = np.concatenate([colours, colours * 0.72, [[0.0, 0.0, 0.0]]]).round().astype(np.uint8)
-    index = np.where(band >= 0, band + bands * edge, 2 * bands).astype(np.uint8)[::-1]  # row 0 is the top
-    img = Image.fromarray(np.ascontiguousarray(index), "P")
+    index = (band + bands * edge).astype(np.uint8)
+    index[nan] = 2 * bands
+    img = Image.fromarray(np.ascontiguousarray(index[::-1]), "P")   # row 0 is the top
     img.putpalette(palette.ravel().tolist())
     buf = io.BytesIO()
-    img.save(buf, format="PNG", transparency=2 * bands, compress_level=6)  # optimize=True: ~80 ms slower
+    # levels 1-3: ~2 ms sooner but 1.5x the bytes to send; optimize=True: ~80 ms slower
+    img.save(buf, format="PNG", transparency=2 * bands, compress_level=6)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
