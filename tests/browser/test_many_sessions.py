@@ -34,7 +34,7 @@ async def own_state(page) -> dict:
         const m = document.querySelector('.st-key-m0-method');
         return {formula: document.querySelector(sel).value, url: decodeURIComponent(location.search.replace(/\\+/g, ' ')),
                 method: m ? m.innerText + ' ' + [...m.querySelectorAll('input')].map(i => i.value).join(' ') : '',
-                paths: g && g.data ? g.data.filter(t => (t.mode || '').includes('lines') && t.name !== 'preview').map(t => t.name) : []};
+                paths: g && g.data ? g.data.filter(t => (t.mode || '').includes('lines')).map(t => t.name) : []};
     }""", FORMULA)
 
 
