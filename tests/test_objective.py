@@ -146,3 +146,24 @@ def test_latex_is_capped_with_a_marker_not_refused():
     assert obj.hessian_latex == rf"\text{{(too large to display: {side} × {side} matrix)}}"
     assert "x_{1}^{2}" in obj.latex
     np.testing.assert_array_equal(obj.hess(np.zeros(side)), 2 * np.eye(side))
+
+
+def test_every_compiled_kind_is_the_code_lambdify_prints_by_itself():
+    """The objective prints each common subexpression once for all its kinds (f, fg, gh, ...):
+    the code is what lambdify's own printer gives each kind alone, overrides included."""
+    import inspect
+
+    import sympy as sp
+
+    from optcore.objective import _NUMPY_OVERRIDES, needed_assignments
+    obj = optcore.parse("(1-x)^2 + 100(y-x^2)^2 + max(x, y) + erf(x) + sin(x*y)")
+    replacements, reduced = obj._program()
+    d = obj.dim
+    for kind in ("gh", "fg", "f", "h", "g", "fgh"):
+        wanted = ([0] if "f" in kind else []) + (list(range(1, 1 + d)) if "g" in kind else []) + \
+                 (list(range(1 + d, len(reduced))) if "h" in kind else [])
+        outputs = [reduced[i] for i in wanted]
+        needed = needed_assignments(replacements, outputs)
+        alone = sp.lambdify(obj.symbols, outputs, modules=[_NUMPY_OVERRIDES, "numpy"],
+                            cse=lambda _exprs, needed=needed, outputs=outputs: (needed, outputs))
+        assert inspect.getsource(obj._function(kind)) == inspect.getsource(alone), kind
