@@ -139,7 +139,12 @@ def sidebar() -> None:
 # every first load. Closed by default, the wait only delays the bar on a phone.
 NARROW_CSS = """<style>
 .st-key-compact_bar_css { display: none; }
-@media (min-width: 768px) { .st-key-compact_bar { visibility: hidden; } }  /* out of the tab order too */
+/* their layout wrappers too: each took a 16 px row gap above the page's title */
+[data-testid="stLayoutWrapper"]:has(> .st-key-compact_bar_css) { display: none; }
+@media (min-width: 768px) {
+  .st-key-compact_bar { visibility: hidden; }  /* out of the tab order too */
+  [data-testid="stLayoutWrapper"]:has(> .st-key-compact_bar) { display: none; }
+}
 @media (max-width: 767.98px) {
   .st-key-compact_bar { height: auto !important; max-height: none !important; overflow: visible !important; }
   [data-testid="stLayoutWrapper"]:has(> .st-key-compact_bar) { height: auto !important; flex: 0 0 auto !important; }

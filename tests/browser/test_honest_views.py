@@ -85,6 +85,12 @@ def test_phone_bar_never_flashes_on_a_desktop(browser, warm_app):
         frames, painted = page.evaluate("[window.__barFrames, window.__barPainted]")
         assert frames > 0, "the bar was in the page during the load"
         assert painted == 0, f"the bar was painted in {painted} of {frames} frames"
+        # nor do the hidden bar and the in-page scripts leave empty rows above the page's title
+        gap = page.evaluate("""() => { const main = document.querySelector('[data-testid=stMainBlockContainer]');
+            const title = [...main.querySelectorAll('h2')].find(h => h.textContent.includes('Playground'));
+            return title.getBoundingClientRect().top - main.getBoundingClientRect().top
+                   - parseFloat(getComputedStyle(main).paddingTop); }""")
+        assert gap < 8, f"{gap:.0f} px of empty rows above the title"
         screenshot(page, "honest_desktop_no_bar", full_page=False)
     finally:
         page.context.close()
