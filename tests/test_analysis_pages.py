@@ -80,6 +80,8 @@ def test_curvature_page_on_one_and_three_variables():
     at = open_page("ui/pages/curvature.py", formula="x^4 - 3x^2 + x")
     spec = by_view(at, "curvature_1d")
     assert "f''" in names(spec)
+    # the stationary points' legend groups must not turn the horizontal legend into a column above the plot
+    assert spec["layout"]["legend"]["orientation"] == "h" and spec["layout"]["legend"]["traceorder"] == "normal"
     assert any("two variables" in c.value for c in at.caption)
     assert not at.radio, "no map to choose with one variable"
     at = open_page("ui/pages/curvature.py", formula="x^2 + y^2 - z^2 + x*z")

@@ -227,8 +227,10 @@ def curvature_1d_figure(xs, f, f2, critical=None, paths=None, name: str = "x",
     fig.update_xaxes(title_text=name, row=2, col=1)
     fig.update_yaxes(title_text="f", row=1, col=1)
     fig.update_yaxes(title_text="f''", row=2, col=1)
-    fig.update_layout(meta={"view": "curvature_1d", "click_axes": [0]})
-    return styled_legend_on_top(fig, title, height=600)
+    # "normal" order: with legend groups in the figure (the stationary points') plotly.js stacks a
+    # horizontal legend's entries in a column, five rows above the plot instead of one or two
+    fig.update_layout(meta={"view": "curvature_1d", "click_axes": [0]}, legend_traceorder="normal")
+    return styled_legend_on_top(fig, title, height=600, legend_rows=2 if paths else 1)
 
 
 def _intervals(xs, mask) -> list[tuple[float, float]]:
