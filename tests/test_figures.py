@@ -376,3 +376,25 @@ def test_surface_paths_float_above_the_surface_and_it_lets_them_show():
         assert "customdata[1]" in trace.hovertemplate
     minimum = rest[-1]
     assert minimum.name == "known minimum" and float(minimum.z[0]) > 0 and float(minimum.customdata[0]) == 0.0
+
+
+def test_basin_panels_stack_on_a_phone_and_sit_side_by_side_on_a_desktop():
+    """Three maps side by side in a 358 px chart were ~100 px wide each with their titles on top of
+    each other: narrow charts put them one under the other, the legend counted in more rows."""
+    from optcore.figures.analysis import basin_figure
+    xs = ys = np.linspace(-2, 2, 12)
+    labels = [np.zeros((12, 12), dtype=int)] * 3
+    its = [np.ones((12, 12))] * 3
+    args = (xs, ys, labels, its, ["GD", "Newton", "saddle-free"], np.array([[0.0, 0.0]]), ["min"])
+
+    def panels(fig):
+        lay = fig.layout
+        return [(tuple(lay[f"xaxis{i or ''}"].domain), tuple(lay[f"yaxis{i or ''}"].domain)) for i in ("", 2, 3)]
+
+    wide = panels(basin_figure(*args, width=980))
+    assert len({y for _, y in wide}) == 1 and len({x for x, _ in wide}) == 3        # one row
+    phone = basin_figure(*args, width=358)
+    tall = panels(phone)
+    assert len({x for x, _ in tall}) == 1 and len({y for _, y in tall}) == 3        # one column
+    assert all(a[1][0] >= b[1][1] for a, b in zip(tall, tall[1:])), "first method on top, no overlap"
+    assert phone.layout.height >= 3 * 260                                            # each map keeps a usable size

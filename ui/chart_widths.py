@@ -126,3 +126,19 @@ def width_of(key: str) -> int | None:
         except Exception:  # noqa: BLE001 - no request context (AppTest, bare mode): no cookie
             reported = ""
     return _clean(reported).get(key)
+
+
+PHONE_WIDTH = 358   # a chart's width on a 390 px phone screen
+
+
+def layout_width(key: str) -> int | None:
+    """The width to lay a chart out for: `width_of(key)`, else, on a browser that says it is a phone
+    (its User-Agent, before any width is known: a first visit), a phone's chart width."""
+    width = width_of(key)
+    if width is not None:
+        return width
+    try:
+        agent = st.context.headers.get("User-Agent") or ""
+    except Exception:  # noqa: BLE001 - no request context (AppTest, bare mode)
+        agent = ""
+    return PHONE_WIDTH if "Mobi" in agent else None

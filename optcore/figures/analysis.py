@@ -602,6 +602,8 @@ def _lighten(hex_color: str, t: float) -> str:
 
 
 MAX_LISTED_ATTRACTORS = 12  # more attractors than this: the basin legend is a summary
+BASIN_STACK_PX = 600        # a basin chart narrower than this (a phone) stacks its panels
+BASIN_LEGEND_ENTRY_PX = 220 # the room one legend entry ("saddle points (235, one colour each)") takes
 
 
 MUTED_COLORS = ("#c9d9a5", "#e3d3a8", "#b9d3c6", "#dcc0c9", "#cfc6e0", "#d9c9b0")
@@ -640,8 +642,8 @@ def _basin_legend(attractors, kinds, colors, values, many: bool) -> list[tuple[s
 
 def basin_figure(xs, ys, labels: Sequence[np.ndarray], iterations: Sequence[np.ndarray], titles: Sequence[str],
                  attractors: np.ndarray, kinds: Sequence[str], F=None, names=("x", "y"),
-                 max_shade: float = 0.75, title: str | None = None, values: Sequence[float] | None = None
-                 ) -> go.Figure:
+                 max_shade: float = 0.75, title: str | None = None, values: Sequence[float] | None = None,
+                 width: int | None = None) -> go.Figure:
     """One panel per method over the same grid: each start coloured by the attractor it reached
     (shared colours across panels: pass labels from `align_basin_labels`), black if it diverged,
     grey if it ran out of steps; lighter = more iterations. One heatmap per panel whose colour scale
@@ -650,7 +652,12 @@ def basin_figure(xs, ys, labels: Sequence[np.ndarray], iterations: Sequence[np.n
     Beyond MAX_LISTED_ATTRACTORS the legend is a summary ("global minimum (0, 0)", "other minima
     (120)", "saddle points (…)") and the markers shrink: Rastrigin's 121 minima listed one by one
     squashed the maps into a strip and the stars hid the colours. `values` (f at each attractor)
-    names the global minimum."""
+    names the global minimum.
+
+    `F`: f on the maps' grid, or (xs, ys, F) on a grid of its own (a coarser one draws the same level
+    lines), for white level lines over each map.
+    `width` (px, when the page knows it): a chart narrower than `BASIN_STACK_PX` (a phone) puts the
+    panels one under the other, and the legend rows are counted for that width."""
     k = len(attractors)
     many = k > MAX_LISTED_ATTRACTORS
     cats = k + 2                                      # attractors, diverged, not converged
@@ -663,8 +670,19 @@ def basin_figure(xs, ys, labels: Sequence[np.ndarray], iterations: Sequence[np.n
         lo, hi = c / cats, (c + 1) / cats
         shade = max_shade if c < k else 0.0
         scale += [[lo, _lighten(color, 0.0)], [hi, _lighten(color, shade)]]
-    fig = make_subplots(rows=1, cols=len(labels), shared_yaxes=True, horizontal_spacing=0.03,
-                        subplot_titles=list(titles))
+    lines = F if isinstance(F, tuple) else (xs, ys, F)   # level lines of f: on the maps' grid or their own
+    panels = len(labels)
+    stacked = width is not None and width < BASIN_STACK_PX and panels > 1
+    if stacked:   # three maps side by side on a phone were ~100 px wide each, their titles on top of each other
+        fig = make_subplots(rows=panels, cols=1, shared_xaxes=True, vertical_spacing=0.35 / panels,
+                            subplot_titles=list(titles))
+    else:
+        fig = make_subplots(rows=1, cols=panels, shared_yaxes=True, horizontal_spacing=0.03,
+                            subplot_titles=list(titles))
+
+    def cell(col: int) -> tuple[int, int]:
+        return (col, 1) if stacked else (1, col)
+
     for col, (lab, its) in enumerate(zip(labels, iterations), start=1):
         lab = np.asarray(lab)
         its = np.asarray(its, dtype=float)
@@ -676,15 +694,15 @@ def basin_figure(xs, ys, labels: Sequence[np.ndarray], iterations: Sequence[np.n
         fig.add_trace(go.Heatmap(x=f32(xs), y=f32(ys), z=f32(z), zmin=0, zmax=cats, colorscale=scale, showscale=False,
                                  customdata=f32(its), name=titles[col - 1],
                                  hovertemplate=f"start ({names[0]}=%{{x:.3g}}, {names[1]}=%{{y:.3g}})<br>"
-                                               "iterations: %{customdata:.0f}<extra></extra>"), 1, col)
+                                               "iterations: %{customdata:.0f}<extra></extra>"), *cell(col))
         if F is not None:
-            fig.add_trace(contour_lines(xs, ys, F, n=12, color="rgba(255,255,255,0.45)"), 1, col)
+            fig.add_trace(contour_lines(*lines, n=12, color="rgba(255,255,255,0.5)"), *cell(col))
         for a, kind in zip(attractors, kinds):
             marker = dict(KIND_MARKERS[kind], size=6, line=dict(width=0.5, color="black")) if many else KIND_MARKERS[kind]
             fig.add_trace(go.Scatter(x=[a[0]], y=[a[1]], mode="markers", marker=marker,
                                      showlegend=False,
                                      hovertemplate=f"{KIND_NAMES[kind]} (%{{x:.4g}}, %{{y:.4g}})<extra></extra>"),
-                          1, col)
+                          *cell(col))
     for name, color in _basin_legend(attractors, kinds, base, values, many):
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name,
                                  marker=dict(symbol="square", size=14, color=color)))
@@ -692,14 +710,20 @@ def basin_figure(xs, ys, labels: Sequence[np.ndarray], iterations: Sequence[np.n
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=text,
                                  marker=dict(symbol="square", size=14, color=color)))
     _window_axes(fig, xs, ys)
-    fig.update_xaxes(title_text=names[0])
-    fig.update_yaxes(title_text=names[1], row=1, col=1)
+    if stacked:
+        fig.update_xaxes(title_text=names[0], row=panels, col=1)
+        fig.update_yaxes(title_text=names[1])
+        height = panels * max(260, width - 60) + 120
+    else:
+        fig.update_xaxes(title_text=names[0])
+        fig.update_yaxes(title_text=names[1], row=1, col=1)
+        height = max(420, int(900 / max(1, panels)) + 120)
     fig.update_layout(meta={"view": "basins"})
     entries = sum(1 for t in fig.data if t.showlegend is not False)
-    height = max(420, int(900 / max(1, len(labels))) + 120)
-    # four entries of ~220 px per row across the page (a phone-narrow column wraps to more, over the titles)
-    return styled_legend_on_top(fig, title, height=height + 20 * (rows := -(-entries // 4)), panel_titles=True,
-                                legend_rows=rows)
+    # entries of up to ~220 px per row: four across the page, fewer where the chart is narrow
+    per_row = max(1, min(4, (width - 40) // BASIN_LEGEND_ENTRY_PX)) if width else 4
+    return styled_legend_on_top(fig, title, height=height + 20 * (rows := -(-entries // per_row)),
+                                panel_titles=True, legend_rows=rows)
 
 
 # --------------------------------------------------------------------------------------------

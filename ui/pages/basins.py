@@ -7,7 +7,7 @@ import streamlit as st
 import optcore
 from optcore import analysis
 from optcore.figures import analysis as afigs
-from ui import cache, charts, fragments, link, state, views, widgets
+from ui import cache, chart_widths, charts, fragments, link, state, views, widgets
 
 AUTO_LIMIT = 150          # grids up to this size per axis recompute on their own; bigger ones on a click
 DEFAULTS = ("gd", "newton", "newton_abs")
@@ -64,12 +64,10 @@ def basins() -> None:
     if maps is not None:
         attractors, kinds, labels = analysis.align_basin_labels(maps)
         titles = [f"{optcore.METHODS[m].label}" + (f" η={p['lr']:g}" if "lr" in p else "") for m, p in picked]
-        xs_f, ys_f, F = cache.grid(formula, window, n=min(n, 120))
         fig = afigs.basin_figure(maps[0].xs, maps[0].ys, labels, [bm.iterations for bm in maps], titles, attractors,
-                                 kinds, names=names, values=obj.value(np.asarray(attractors, dtype=float).reshape(-1, 2))
-                                 if len(attractors) else None)
-        for col in range(1, len(maps) + 1):
-            fig.add_trace(afigs.contour_lines(xs_f, ys_f, F, n=12, color="rgba(255,255,255,0.5)"), 1, col)
+                                 kinds, F=cache.grid(formula, window, n=min(n, 120)), names=names,
+                                 values=obj.value(np.asarray(attractors, dtype=float).reshape(-1, 2))
+                                 if len(attractors) else None, width=chart_widths.layout_width("basin_chart"))
         charts.chart(fig, key="basin_chart", clickable=False)
         for col, title, bm in zip(st.columns(len(maps)), titles, maps):
             with col:
