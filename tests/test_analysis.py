@@ -383,3 +383,25 @@ def test_convergence_order_from_engine_runs():
     newton = optcore.run(obj, "newton", [1.0, 2.0], steps=20, tol=1e-14)
     assert A.convergence_order(A.errors_to_point(gd.points, star)) == pytest.approx(1.0, abs=0.05)
     assert A.convergence_order(A.errors_to_point(newton.points, star)) == pytest.approx(2.0, abs=0.25)
+
+
+def test_order_of_convergence_measures_each_run_against_the_point_it_heads_for():
+    """Himmelblau from (0, 0): Newton converges to the local maximum, gradient descent to the minimum
+    (3, 2). Each is measured against its own limit (one x* for both measured gradient descent's errors
+    to the maximum): gradient descent is linear (order ~1), Newton quadratic (~2)."""
+    import optcore
+    from optcore.analysis import convergence_orders, order_target
+    obj = optcore.parse("(x^2 + y - 11)^2 + (x + y^2 - 7)^2")
+    runs = {"gradient descent": optcore.run(obj, "gd", [0.0, 0.0], steps=500, tol=1e-14, lr=0.01),
+            "Newton": optcore.run(obj, "newton", [0.0, 0.0], steps=100, tol=1e-14)}
+    minima = np.array([[3.0, 2.0], [-2.805118, 3.131312], [-3.779310, -3.283186], [3.584428, -1.848126]])
+    targets = order_target(runs, minima)
+    assert np.allclose(targets["gradient descent"], [3.0, 2.0])
+    assert np.allclose(targets["Newton"], runs["Newton"].points[-1])
+    assert np.all(np.linalg.eigvalsh(obj.hess(targets["Newton"])) < 0), "Newton's limit from (0, 0) is the maximum"
+    errors, slopes = convergence_orders(runs, targets)
+    assert 0.8 < slopes["gradient descent"] < 1.2 and slopes["Newton"] > 1.7, slopes
+    # no known minima: Newton's maximum is the only exact point, and gradient descent, which walked
+    # away from it, gets no x* rather than that one
+    lone = order_target(runs, np.zeros((0, 2)))
+    assert "gradient descent" not in lone and np.allclose(lone["Newton"], runs["Newton"].points[-1])

@@ -178,12 +178,23 @@ def rate_metrics(eigs, where: str) -> None:
     st.caption(f"Hessian {where}.")
 
 
-def order_caption(target, runs: dict, errors: dict, slopes: dict) -> str:
+def order_caption(targets: dict, runs: dict, errors: dict, slopes: dict) -> str:
+    """Each run's fitted order and the x* it is measured against (where it heads: the nearest of the
+    points known exactly), and the runs no x* was found for."""
+    def point(x) -> str:
+        return f"({', '.join(f'{v:.6g}' for v in x)})"
+
     fitted = [f"{k}: {v:.2f}" if np.isfinite(v) else
               f"{k}: reached x* exactly in {runs[k].iterations} step(s), no order to fit" if errors[k].size <= 2
               else f"{k}: too few points" for k, v in slopes.items()]
-    return (f"x* = ({', '.join(f'{v:.6g}' for v in target)}); slopes fitted over the last three pairs above "
-            "rounding error. " + " · ".join(fitted))
+    firsts = list(targets.values())
+    if all(np.array_equal(x, firsts[0]) for x in firsts):
+        where = f"x* = {point(firsts[0])}"
+    else:
+        where = "x* for each run, the point it heads for: " + "; ".join(f"{k} {point(x)}" for k, x in targets.items())
+    missing = [k for k in runs if k not in targets]
+    return (f"{where}; slopes fitted over the last three pairs above rounding error. " + " · ".join(fitted)
+            + (f" · {', '.join(missing)}: no x* known near where it ended" if missing else ""))
 
 
 def slice_chart(formula, traj, window, minima: np.ndarray, *, key: str, inspector_key: str):

@@ -127,22 +127,34 @@ def rate_target(obj: Objective, x0, x_ref):
     return newton_landing_point(*taylor_model(obj, x0)[1:], x0)
 
 
-def order_target(runs: dict, minima: np.ndarray):
-    """x* for the order of convergence of `runs` {"Newton": ..., "gradient descent": ...}: where a
-    converged Newton run ended, else the known minimum nearest the end of the gradient-descent run,
-    else None."""
-    if runs["Newton"].status == "converged":
-        return runs["Newton"].points[-1]
-    if len(minima):
-        end = runs["gradient descent"].points[-1]
-        return minima[int(np.argmin(np.linalg.norm(minima - end, axis=1)))]
-    return None
+def order_target(runs: dict, minima: np.ndarray) -> dict:
+    """x* for the order of convergence of each of `runs` {"Newton": ..., "gradient descent": ...}: of
+    the points known exactly (where a converged Newton run ended, the known minima), the one nearest
+    where that run ended, if the run got at least twice as close to it as it started; a run with none
+    gets no entry. One x* for both runs measured gradient descent against a maximum when Newton had
+    converged there (Himmelblau from (0, 0))."""
+    d = len(runs["Newton"].points[-1])
+    exact = [np.asarray(runs["Newton"].points[-1], dtype=float)] if runs["Newton"].status == "converged" else []
+    exact += list(np.asarray(minima, dtype=float).reshape(-1, d))
+    targets = {}
+    for label, t in runs.items():
+        start, end = np.asarray(t.points[0], dtype=float), np.asarray(t.points[-1], dtype=float)
+        if not exact or not np.isfinite(end).all():
+            continue
+        nearest = min(exact, key=lambda x: float(np.linalg.norm(x - end)))
+        if np.linalg.norm(end - nearest) <= 0.5 * np.linalg.norm(start - nearest):
+            targets[label] = nearest
+    return targets
 
 
-def convergence_orders(runs: dict, target) -> tuple[dict, dict]:
-    """Per run, the errors ‖x_k − x*‖ above rounding error and the fitted order of convergence."""
+def convergence_orders(runs: dict, targets: dict) -> tuple[dict, dict]:
+    """Per run with an x* (`order_target`), the errors ‖x_k − x*‖ above rounding error and the fitted
+    order of convergence."""
     errors, slopes = {}, {}
     for label, t in runs.items():
+        if label not in targets:
+            continue
+        target = targets[label]
         e = errors_to_point(t.points, target)
         errors[label] = e[np.isfinite(e) & (e > 1e-12 * max(1.0, float(np.linalg.norm(target))))]
         slopes[label] = convergence_order(errors[label])

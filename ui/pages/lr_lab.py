@@ -86,13 +86,13 @@ with tab_sweep:
 with tab_order:
     st.markdown(rates.ORDER_INTRO)
     order_runs = rates.order_runs(formula, x0, model)
-    target = analysis.order_target(order_runs, minima)
-    if target is None:
+    targets = analysis.order_target(order_runs, minima)
+    if not targets:
         st.info("Neither a converged Newton run nor a known minimum gives x*; try another start.")
     else:
-        errors, slopes = analysis.convergence_orders(order_runs, target)
+        errors, slopes = analysis.convergence_orders(order_runs, targets)
         charts.chart(afigs.convergence_order_figure(errors, slopes), key="lr_order_chart", clickable=False)
-        st.caption(views.order_caption(target, order_runs, errors, slopes))
+        st.caption(views.order_caption(targets, order_runs, errors, slopes))
 
 with st.expander("Export", expanded=False):
     charts.export_buttons(fig, runs, key="lr_export")
