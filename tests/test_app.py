@@ -7,8 +7,11 @@ through app.py, and a `view` query parameter picks the page (app.py makes it the
 """
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
+
+import numpy as np
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -658,3 +661,19 @@ def test_learning_rate_lab_does_not_say_a_drawn_point_is_outside_the_view():
     assert not any("leave the view and end outside it" in c for c in captions), captions
     said = [c for c in captions if c.startswith("The curve of f is drawn on")]
     assert said and "1 run(s) go beyond it" in said[0], captions
+
+
+def test_convergence_chart_without_a_known_minimum_says_what_f_is_measured_from():
+    """abs(x) + y^4 has no minimum the critical-point search finds (a kink): f − f* was measured from the
+    run's own lowest f, unsaid, and its last step (0 there) drawn as a plunge to 1e-16 on the log axis."""
+    at = _app(view="playground", f="abs(x) + y^4", x0="1.5,1.5", win="-2,2;-2,2", steps="100", tol="1e-12",
+              **{"m.m0": "gd(lr=0.1)"})
+    conv = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                if any(t.get("name") == "f − lowest f" for t in json.loads(c.proto.spec)["data"]))
+    texts = json.dumps(conv["layout"].get("annotations", [])) + json.dumps(conv["layout"].get("yaxis", {}))
+    assert "lowest f of the run" in texts
+    gap = next(t for t in conv["data"] if t.get("name") == "f − lowest f")
+    y = gap["y"]
+    ys = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]) if isinstance(y, dict) else np.array(y, float)
+    assert np.nanmin(ys) > 1e-15, "no point drawn at the log axis' floor"
+    assert np.isnan(ys).sum() >= 1, "the run's lowest point (0 from itself) is left out"

@@ -217,10 +217,17 @@ def slice_chart(formula, traj, window, minima: np.ndarray, *, key: str, inspecto
 
 def convergence_pair(traj, f_star: float | None, *, key: str) -> None:
     """f − f* and ‖∇f‖ of one run against k, side by side in one chart (f* the known minimum, else
-    the best f)."""
+    the lowest f of the run, and the panel says so)."""
     k = np.arange(traj.iterations + 1)
-    f_star = float(np.nanmin(traj.values)) if f_star is None else f_star
+    gap_title, gap_name = "f(x<sub>k</sub>) − f*", "f − f*"
+    gap = traj.values - f_star if f_star is not None else None
+    if gap is None:
+        # No known minimum: measured from the run's own lowest f, where the gap is 0 by definition. That
+        # step is left out rather than drawn at the log axis' floor, a plunge to 1e-16 that no run made.
+        gap = traj.values - float(np.nanmin(traj.values))
+        gap = np.where(gap > 0, gap, np.nan)
+        gap_title, gap_name = "f(x<sub>k</sub>) − lowest f of the run (no known minimum)", "f − lowest f"
     charts.chart(figs.convergence_panels_figure(
-        [("f(x<sub>k</sub>) − f*", [dict(name="f − f*", x=k, y=traj.values - f_star, color="#d62728")]),
+        [(gap_title, [dict(name=gap_name, x=k, y=gap, color="#d62728")]),
          ("‖∇f(x<sub>k</sub>)‖", [dict(name="‖∇f‖", x=k, y=traj.grad_norms, color="#1b3a6b")])],
         height=280, width_px=800), key=key, clickable=False)
