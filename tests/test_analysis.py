@@ -405,3 +405,14 @@ def test_order_of_convergence_measures_each_run_against_the_point_it_heads_for()
     # away from it, gets no x* rather than that one
     lone = order_target(runs, np.zeros((0, 2)))
     assert "gradient descent" not in lone and np.allclose(lone["Newton"], runs["Newton"].points[-1])
+
+
+def test_a_run_that_stops_at_a_maximum_does_not_count_as_reaching_the_minimum():
+    """Preconditioning counts iterations to a minimum: Newton from Himmelblau's (0, 0) reaches ‖∇f‖ ≈ 0
+    in a few steps, at the local maximum, and was shown as the fastest method."""
+    import optcore
+    obj = optcore.parse("(x^2 + y - 11)^2 + (x + y^2 - 7)^2")
+    t = optcore.run(obj, "newton", [0.0, 0.0], steps=100, tol=1e-6)
+    assert t.status == "converged" and t.stopped_at == "maximum"
+    assert math.isnan(A.iterations_to_tol(obj, "newton", [0.0, 0.0], steps=100, tol=1e-6))
+    assert A.iterations_to_tol(obj, "newton", [2.5, 2.5], steps=100, tol=1e-6) <= 10   # near (3, 2): a minimum

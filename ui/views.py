@@ -39,6 +39,15 @@ def slice_title(names: Sequence[str], axes: tuple[int, int], through, k: int) ->
 NOT_A_MINIMUM = ("saddle point", "maximum", "flat point", "still moving")   # "still moving": ∇f < tol on the way to an infimum
 
 
+def outcome(traj) -> str:
+    """A run's status in a few words that do not call a stop at a saddle or maximum a success:
+    "converged", "stopped at a maximum", "diverged", "max_steps"..."""
+    stopped_at = getattr(traj, "stopped_at", "")
+    if traj.status == "converged" and stopped_at in NOT_A_MINIMUM:
+        return "still moving: ∇f ≈ 0" if stopped_at == "still moving" else f"stopped at a {stopped_at}"
+    return traj.status
+
+
 def best_run(rows: Sequence[dict]) -> int | None:
     """Index of the row to mark best: among the runs that stopped at a minimum (`"stopped at"`),
     the lowest final f (then the fewest iterations to tol); when none did, the lowest finite final

@@ -53,9 +53,12 @@ def to_rotated_coordinates(x: Sequence[float], theta: float, scale: float) -> np
 
 def iterations_to_tol(obj: Objective, method: str, x0: Sequence[float], steps: int = 1000,
                       tol: float = 1e-6, **params) -> float:
-    """Steps `method` needs from x0 to reach ‖∇f‖ ≤ tol; nan when it does not within `steps`."""
+    """Steps `method` needs from x0 to reach ‖∇f‖ ≤ tol at a minimum; nan when it does not within
+    `steps`, or when the point it stops at is a saddle or a maximum (Newton from Himmelblau's (0, 0)
+    "converged" in 4 steps to the maximum: the fastest method by that count)."""
     batch = run_batch(obj, method, np.asarray(x0, dtype=float)[None, :], steps=steps, tol=tol, **params)
-    return float(batch.iterations[0]) if batch.status[0] == "converged" else math.nan
+    reached = batch.status[0] == "converged" and batch.stopped_at[0] == "minimum"
+    return float(batch.iterations[0]) if reached else math.nan
 
 
 def tuned_gd_learning_rate(obj: Objective, x_min: Sequence[float] | None, x0: Sequence[float]) -> float:

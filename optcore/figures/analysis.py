@@ -731,8 +731,8 @@ def basin_figure(xs, ys, labels: Sequence[np.ndarray], iterations: Sequence[np.n
 # --------------------------------------------------------------------------------------------
 def preconditioning_figure(study, steps: int, title: str | None = None) -> go.Figure:
     """Iterations to tolerance against the rotation θ (left, scale fixed) and the scale of the first
-    variable (right, log axis, θ fixed), one curve per method; runs that did not converge within
-    `steps` are drawn as crosses on the dotted step-limit line."""
+    variable (right, log axis, θ fixed), one curve per method; runs that did not reach a minimum within
+    `steps` (or stopped at a saddle or maximum) are drawn as crosses on the dotted step-limit line."""
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06,
                         subplot_titles=(f"rotate by θ (scale {study.fixed_scale:g})",
                                         f"stretch the first variable (θ = {math.degrees(study.fixed_theta):g}°)"))
@@ -749,12 +749,12 @@ def preconditioning_figure(study, steps: int, title: str | None = None) -> go.Fi
             if miss.any():
                 fig.add_trace(go.Scatter(x=np.asarray(x)[miss], y=np.full(miss.sum(), steps), mode="markers",
                                          marker=dict(symbol="x", size=10, color=color), legendgroup=label,
-                                         showlegend=False, hovertemplate="%{x:.4g}: not converged<extra>"
+                                         showlegend=False, hovertemplate="%{x:.4g}: no minimum reached<extra>"
                                                                          + label + "</extra>"), 1, col)
     for col in (1, 2):
         fig.add_hline(y=steps, line=dict(color="#999", dash="dot"), row=1, col=col)
     # Say what the dotted line and the crosses on it are: they have no legend entry of their own.
-    fig.add_annotation(text=f"step limit {steps:g}: × did not converge", x=0, xref="x domain", xanchor="left",
+    fig.add_annotation(text=f"step limit {steps:g}: × did not reach a minimum", x=0, xref="x domain", xanchor="left",
                        y=math.log10(steps), yref="y", yanchor="bottom", showarrow=False,
                        font=dict(size=11, color="#777"))
     fig.update_xaxes(title_text="rotation θ (degrees)", row=1, col=1)

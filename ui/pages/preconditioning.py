@@ -77,7 +77,7 @@ def preconditioning() -> None:
         runs, (xs, ys, Z) = cache.rotated_runs(formula, math.radians(theta_deg), scale, window, recipes, tuple(x0),
                                                None if x_min is None else tuple(x_min), steps, tol)
         paths = [tfigs.path_from_points(t.points, f"{label}: {t.iterations} step{'s' if t.iterations != 1 else ''} "
-                                                  f"({t.status})", tfigs.default_color(i))
+                                                  f"({views.outcome(t)})", tfigs.default_color(i))
                  for i, (label, t) in enumerate(runs.items())]
         view = tfigs.contour_paths_figure(xs, ys, Z, paths, names=[f"u_{names[0]}", f"u_{names[1]}"],
                                           clickable=False, animate=False, height=520,
