@@ -416,3 +416,19 @@ def test_a_run_that_stops_at_a_maximum_does_not_count_as_reaching_the_minimum():
     assert t.status == "converged" and t.stopped_at == "maximum"
     assert math.isnan(A.iterations_to_tol(obj, "newton", [0.0, 0.0], steps=100, tol=1e-6))
     assert A.iterations_to_tol(obj, "newton", [2.5, 2.5], steps=100, tol=1e-6) <= 10   # near (3, 2): a minimum
+
+
+def test_beyond_the_momentum_edge_a_run_need_not_diverge_and_the_caption_does_not_say_it_must():
+    """The dashed edge 2(1 + β)/λmax is where momentum can no longer settle at the minimum; off a
+    quadratic a run beyond it can wander to another point and stay finite (Himmelblau, as the
+    learning-rate lab's sweep shows), so the caption may not promise divergence."""
+    import optcore
+    from ui.rates import HEATMAP_CAPTION
+    obj = optcore.parse("(x^2 + y - 11)^2 + (x + y^2 - 7)^2")
+    beta = 0.42
+    edge = A.momentum_stability_edge(np.linalg.eigvalsh(obj.hess(np.array([3.0, 2.0]))), beta)
+    finite_beyond = [lr for lr in edge * np.array([1.05, 1.1, 1.2, 1.3])
+                     if optcore.run(obj, "momentum", [1.0, 1.0], steps=300, tol=1e-10, lr=lr, beta=beta).status
+                     != "diverged"]
+    assert finite_beyond, "some run beyond the edge stays finite"
+    assert "must diverge" not in HEATMAP_CAPTION and "cannot settle" in HEATMAP_CAPTION

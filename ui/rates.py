@@ -28,8 +28,10 @@ ORDER_INTRO = (
     "Plot $\\log e_{k+1}$ against $\\log e_k$, where $e_k = \\lVert x_k - x^* \\rVert$. A straight line of slope 1 "
     "is linear convergence (a fixed fraction per step, gradient descent); slope 2 is quadratic (the number of "
     "correct digits doubles, Newton near a minimum).")
-HEATMAP_CAPTION = ("Blank cells: the run diverged. Dashed red line (heavy-ball momentum on a positive-definite "
-                   "Hessian): the theoretical edge η = 2(1 + β)/λmax, beyond which it must diverge.")
+HEATMAP_CAPTION = ("Blank cells: the run diverged. Dashed red line (heavy-ball momentum, λmax of the Hessian at "
+                   "the minimum): the theoretical edge η = 2(1 + β)/λmax, beyond which momentum cannot settle at "
+                   "that minimum; on a quadratic it diverges there, elsewhere a run may also wander off to "
+                   "another point and stay finite.")
 
 
 def label_of(name: str) -> str:
