@@ -482,7 +482,7 @@ def sweep_figure(sweeps: Mapping[str, object], metric: str = "gap", edge: float 
     else:
         fig.update_yaxes(title_text="iterations to tolerance (missing: did not converge)")
     fig.update_layout(height=440, meta={"view": "sweep"}, legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
-    return styled(fig, title, margin=dict(t=80))
+    return styled(fig, title, margin=dict(t=80, l=LOG_AXIS_MARGIN_PX))
 
 
 def param_heatmap_figure(hm, metric: str = "gap", edge_lrs: np.ndarray | None = None,
@@ -588,7 +588,7 @@ def value_history_figure(histories: Mapping[str, np.ndarray], f_star: float | No
         fig.update_yaxes(title_text="f(x<sub>k</sub>)")
     fig.update_layout(height=420, meta={"view": "value_history"},
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
-    return styled(fig, title, margin=dict(t=80))
+    return styled(fig, title, margin=dict(t=80, l=LOG_AXIS_MARGIN_PX))
 
 
 # --------------------------------------------------------------------------------------------
@@ -601,6 +601,9 @@ def _lighten(hex_color: str, t: float) -> str:
     return f"rgb({mixed[0]},{mixed[1]},{mixed[2]})"
 
 
+# Left margin of a chart whose y axis is logarithmic with power tick labels ("10⁻¹⁵" is wider than
+# the template's 60 px leave beside the title, which plotly.js places without measuring the labels).
+LOG_AXIS_MARGIN_PX = 85
 MAX_LISTED_ATTRACTORS = 12  # more attractors than this: the basin legend is a summary
 BASIN_STACK_PX = 600        # a basin chart narrower than this (a phone) stacks its panels
 BASIN_LEGEND_ENTRY_PX = 220 # the room one legend entry ("saddle points (235, one colour each)") takes

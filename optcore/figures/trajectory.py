@@ -658,6 +658,7 @@ def _legend_rows(names: Sequence[str], width_px: int | None) -> int:
 
 
 PANEL_GAP_PX = 70  # between side-by-side panels: the next panel's tick labels fit in it (titles are above)
+LEGEND_BELOW_PX = 74  # a convergence legend's top below the plot: under the tick labels and the x axis title
 
 
 def convergence_panels_figure(panels: Sequence[tuple[str, Sequence[dict]]], *, x_title: str = "iteration k",
@@ -702,15 +703,17 @@ def convergence_panels_figure(panels: Sequence[tuple[str, Sequence[dict]]], *, x
     n = len(entries) if max((len(series) for _, series in panels), default=0) > 1 else 1
     rows = 0 if n <= 1 else _legend_rows(entries, width_px)
     top = (45 if title else 20) + (PANEL_TITLE_PX if panel_titles else 0)
-    bottom = 50 + 22 * rows + (25 if rows else 0)
+    below = LEGEND_BELOW_PX - 58 if rows else 0   # the legend clears the x axis title (it touched it at 58 px)
+    bottom = 50 + 22 * rows + (25 + below if rows else 0)
     if panel_titles:
         layout["annotations"] = panel_titles
-    height = height + 22 * rows + (25 if rows else 0)
+    height = height + 22 * rows + (25 + below if rows else 0)
     plot_px = max(height - top - bottom, 100)
     # A plain-dict figure (no plotly.py validation): two of these cost ~50 ms per Playground rerun.
     return _figure(data, _layout(title, height=height, hovermode="x unified" if n > 1 else "closest",
                                  showlegend=n > 1, margin=dict(l=85 if n_panels == 1 else 60, r=20, t=top, b=bottom),
-                                 legend=dict(orientation="h", x=0, xanchor="left", y=-58 / plot_px, yanchor="top"),
+                                 legend=dict(orientation="h", x=0, xanchor="left", y=-LEGEND_BELOW_PX / plot_px,
+                                             yanchor="top"),
                                  **layout))
 
 
