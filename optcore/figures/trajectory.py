@@ -25,8 +25,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from . import thinning
-from .base import (CONTOUR_SCALE, END_MARKER, MINIMUM_MARKER, PANEL_TITLE_PX, START_MARKER, TEMPLATE, PlainFigure,
-                   banded_raster, method_color, styled, top_legend, top_margin, top_title)
+from .base import (CONTOUR_SCALE, END_MARKER, LEGEND_LINE_PX, MINIMUM_MARKER, PANEL_TITLE_PX, START_MARKER, TEMPLATE,
+                   PlainFigure, banded_raster, method_color, styled, top_legend, top_margin, top_title)
 
 MAX_FRAMES = 100
 MAX_PATH_POINTS = 400        # points drawn per path (the full run stays in the exports)
@@ -441,14 +441,17 @@ def contour_paths_figure(xs, ys, Z, paths: Sequence[dict], *, minima: Sequence[S
                          names: Sequence[str] = ("x", "y"), title: str | None = None, animate: bool = True,
                          clickable: bool = True, click_axes: Sequence[int] = (0, 1),
                          max_frames: int = MAX_FRAMES, height: int = 620,
-                         max_path_points: int = MAX_PATH_POINTS, preview: dict | None = None) -> go.Figure:
+                         max_path_points: int = MAX_PATH_POINTS, preview: dict | None = None,
+                         width_px: int | None = None) -> go.Figure:
     """Filled contour of f with one or several paths on it, animated along the iterations.
     With `preview` (`hover_preview`, needs `clickable`), the payload in `layout.meta["preview"]`: the
     page's script draws the path from the start under the pointer over the plot (not as a trace).
 
     Trace order: the colour-bar point (or the click grid carrying the colour bar), path lines and
     heads (pairs), minima, start, end markers.
-    An animated figure is `SLIDER_ROW_PX` taller than `height` (the frame slider's own row).
+    An animated figure is `SLIDER_ROW_PX` taller than `height` (the frame slider's own row), and a
+    legend that wraps (a dozen runs on one contour) makes it taller by its extra rows, counted for
+    `width_px` (the chart's width if known, else a main chart's ~900 px): the plot keeps its size.
     The contour and the grid appear once in `fig.data`; frames update only the path pairs.
     """
     image, bar = _contour_parts(xs, ys, Z)
@@ -465,7 +468,10 @@ def contour_paths_figure(xs, ys, Z, paths: Sequence[dict], *, minima: Sequence[S
     animate = bool(animate and paths)
     if animate:
         height += SLIDER_ROW_PX  # the slider's own row: the plot keeps its size
-    top = _top_margin(title)
+    entries = [t["name"] for t in data if t.get("showlegend", True) and t.get("name")]
+    rows = _legend_rows(entries, width_px or 900) if len(entries) > 1 else 1
+    height += LEGEND_LINE_PX * (rows - 1)
+    top = top_margin(bool(title), rows)
     layout = _layout(title, height=height, meta=meta, dragmode=False,
                      legend=top_legend(height, title=bool(title)),
                      margin=dict(l=60, r=COLORBAR_MARGIN_PX, t=top, b=CONTROLS_PX if animate else 50),

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from optcore.figures import trajectory as figs
-from ui import cache, charts, comparison, fragments, state, views
+from ui import cache, chart_widths, charts, comparison, fragments, state, views
 
 st.header("Compare methods")
 
@@ -43,7 +43,8 @@ def compare() -> None:
             if overlay.open:
                 with overlay:
                     fig = figs.contour_paths_figure(*cache.grid(formula, window, n=200), all_paths, minima=minima,
-                                                    names=names, animate=not req.scrubbing)
+                                                    names=names, animate=not req.scrubbing,
+                                                    width_px=chart_widths.layout_width("cmp_overlay"))
                     if req.scrubbing:
                         fig = comparison.scrubbed(fig, formula, req,
                                                   lambda P: figs.path_from_points(P, all_paths[0]["name"], ""))
