@@ -398,3 +398,20 @@ def test_basin_panels_stack_on_a_phone_and_sit_side_by_side_on_a_desktop():
     assert len({x for x, _ in tall}) == 1 and len({y for _, y in tall}) == 3        # one column
     assert all(a[1][0] >= b[1][1] for a, b in zip(tall, tall[1:])), "first method on top, no overlap"
     assert phone.layout.height >= 3 * 260                                            # each map keeps a usable size
+
+
+def test_convergence_panels_stack_on_a_phone_each_at_full_width_with_its_title_above():
+    """Side by side on a 358 px phone chart each panel was ~170 px wide and the right one's tick
+    labels sat inside the left one: stacked, each panel spans the width, one under the other."""
+    k = np.arange(30)
+    panels = [("f − f*", [dict(name="f − f*", x=k, y=0.5 ** k, color="#d62728")]),
+              ("‖∇f‖", [dict(name="‖∇f‖", x=k, y=0.7 ** k, color="#1b3a6b")])]
+    side = figs.convergence_panels_figure(panels, height=280, width_px=800).to_dict()["layout"]
+    tall = figs.convergence_panels_figure(panels, height=280, width_px=358, stacked=True).to_dict()["layout"]
+    assert side["xaxis"]["domain"][1] < side["xaxis2"]["domain"][0]                  # side by side
+    assert tall["xaxis"]["domain"] == [0, 1] and tall["xaxis2"]["domain"] == [0, 1]
+    top, below = tall["yaxis"]["domain"], tall["yaxis2"]["domain"]
+    assert below[1] < top[0], "the second panel under the first, not overlapping"
+    plot_px = tall["height"] - tall["margin"]["t"] - tall["margin"]["b"]
+    assert (top[0] - below[1]) * plot_px >= 80, "room for tick labels, the x title and the next title"
+    assert [a["y"] for a in tall["annotations"]] == [top[1], below[1]]                # each title above its panel

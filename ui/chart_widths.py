@@ -129,16 +129,30 @@ def width_of(key: str) -> int | None:
 
 
 PHONE_WIDTH = 358   # a chart's width on a 390 px phone screen
+PHONE_HINTS = ("Mobi", "iPhone", "Android")
+NARROW_PX = 600     # a chart narrower than this puts side-by-side panels one under the other
+
+
+def phone_asked() -> bool:
+    """The browser says it is a phone (its User-Agent): known from a session's first run, before any
+    chart has reported its width."""
+    try:
+        agent = (st.context.headers or {}).get("User-Agent", "") or ""
+    except Exception:  # noqa: BLE001 - no request context (AppTest, bare mode)
+        agent = ""
+    return any(hint in agent for hint in PHONE_HINTS)
 
 
 def layout_width(key: str) -> int | None:
-    """The width to lay a chart out for: `width_of(key)`, else, on a browser that says it is a phone
-    (its User-Agent, before any width is known: a first visit), a phone's chart width."""
+    """The width to lay a chart out for: `width_of(key)`, else, on a phone (`phone_asked`: a first
+    visit), a phone's chart width."""
     width = width_of(key)
     if width is not None:
         return width
-    try:
-        agent = st.context.headers.get("User-Agent") or ""
-    except Exception:  # noqa: BLE001 - no request context (AppTest, bare mode)
-        agent = ""
-    return PHONE_WIDTH if "Mobi" in agent else None
+    return PHONE_WIDTH if phone_asked() else None
+
+
+def narrow(key: str) -> bool:
+    """Whether the chart with this key is (or, on a phone, will be) too narrow for side-by-side panels."""
+    width = layout_width(key)
+    return width is not None and width < NARROW_PX

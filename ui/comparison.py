@@ -15,7 +15,7 @@ import streamlit as st
 
 import optcore
 from optcore.figures import trajectory as figs
-from ui import cache, charts, jobs, link, scrub, state, views, widgets
+from ui import cache, chart_widths, charts, jobs, link, scrub, state, views, widgets
 
 DEFAULTS = ("gd", "momentum", "bfgs", "adam", "newton", "cg")
 DASHES = ("solid", "dot", "dash", "dashdot", "longdash", "longdashdot")
@@ -24,7 +24,6 @@ AUTO_WORK = 3e6       # operations computed at once (gd, momentum, adam, bfgs x 
 LADDER_RUNS = 2       # one scrub ladder: one batched run of ~33 rows costs about two single runs (measured 1.8x)
 JOB = "compare"
 SIDE, OVERLAY = "Side by side (shared timeline)", "Overlay on one contour"   # the 2-D tabs (key "cmp_tab")
-PHONE_HINTS = ("Mobi", "iPhone", "Android")
 
 
 @dataclass(frozen=True)
@@ -132,8 +131,7 @@ def runs(formula, obj, req: Request) -> dict | None:
 # --------------------------------------------------------------------------------------- figures
 def narrow_screen() -> bool:
     """A phone asked (its browser says so): side-by-side panels go one per row there."""
-    agent = (st.context.headers or {}).get("User-Agent", "") or ""
-    return any(hint in agent for hint in PHONE_HINTS)
+    return chart_widths.phone_asked()
 
 
 def short_title(i: int, method: str, params: dict) -> str:
@@ -186,7 +184,9 @@ def convergence(obj, runs: dict, styles: dict, minima: np.ndarray) -> None:
     targets = minima if len(minima) else np.array([t.points[-1] for t in runs.values()])[[best_final]]
     series = views.convergence_series(runs, styles, X_AXES[axis], f_star, targets)
     titles = ("f(x<sub>k</sub>) − f*", "‖∇f(x<sub>k</sub>)‖", "distance to minimum")
-    charts.chart(figs.convergence_panels_figure(list(zip(titles, series)), x_title=axis, width_px=1100),
+    charts.chart(figs.convergence_panels_figure(list(zip(titles, series)), x_title=axis,
+                                                width_px=chart_widths.layout_width("cmp_conv") or 1100,
+                                                stacked=chart_widths.narrow("cmp_conv")),
                  key="cmp_conv", clickable=False)
     st.caption("f* = " + (f"{f_star:.6g} (known minimum)" if len(minima) else f"{f_star:.6g} (best value reached)"))
 

@@ -12,7 +12,7 @@ import optcore
 from optcore import analysis
 from optcore import window as windows
 from optcore.figures import trajectory as figs
-from ui import cache, charts, state, widgets
+from ui import cache, chart_widths, charts, state, widgets
 from ui.numbers import format_vector, without_noise
 
 
@@ -239,4 +239,5 @@ def convergence_pair(traj, f_star: float | None, *, key: str) -> None:
     charts.chart(figs.convergence_panels_figure(
         [(gap_title, [dict(name=gap_name, x=k, y=gap, color="#d62728")]),
          ("‖∇f(x<sub>k</sub>)‖", [dict(name="‖∇f‖", x=k, y=traj.grad_norms, color="#1b3a6b")])],
-        height=280, width_px=800), key=key, clickable=False)
+        height=280, width_px=chart_widths.layout_width(key) or 800, stacked=chart_widths.narrow(key)),
+        key=key, clickable=False)

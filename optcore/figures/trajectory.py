@@ -665,19 +665,29 @@ def _legend_rows(names: Sequence[str], width_px: int | None) -> int:
 
 PANEL_GAP_PX = 70  # between side-by-side panels: the next panel's tick labels fit in it (titles are above)
 LEGEND_BELOW_PX = 74  # a convergence legend's top below the plot: under the tick labels and the x axis title
+STACK_GAP_PX = 95     # between stacked panels: tick labels, the x axis title and the next panel's title
 
 
 def convergence_panels_figure(panels: Sequence[tuple[str, Sequence[dict]]], *, x_title: str = "iteration k",
                               log_y: bool = True, title: str | None = None, height: int = 340,
                               floor: float = 1e-16, max_points: int = MAX_SERIES_POINTS,
-                              width_px: int | None = 1000) -> go.Figure:
+                              width_px: int | None = 1000, stacked: bool = False) -> go.Figure:
     """`convergence_figure` side by side in one figure: one panel per (y title, series), sharing the
     legend (a series drawn in several panels has one entry that toggles it everywhere). One chart
     instead of two or three: each chart the page holds is mounted and drawn again on every knob
-    (~30-60 ms each in the browser). `width_px` is the expected width, for the gap between panels."""
+    (~30-60 ms each in the browser). `width_px` is the expected width, for the gap between panels.
+    `stacked` (a phone): the panels one under the other, each `height` tall, instead of side by side
+    (~170 px each, the right one's tick labels inside the left one)."""
     n_panels = max(1, len(panels))
-    gap = min(0.3, PANEL_GAP_PX / max(width_px or 1000, 300)) if n_panels > 1 else 0.0
-    width = (1.0 - gap * (n_panels - 1)) / n_panels
+    stacked = stacked and n_panels > 1
+    gap = min(0.3, PANEL_GAP_PX / max(width_px or 1000, 300)) if n_panels > 1 and not stacked else 0.0
+    width = 1.0 if stacked else (1.0 - gap * (n_panels - 1)) / n_panels
+    panel_px = height - 70   # a stacked panel's plot, and the room between two (tick labels, x title, next title)
+    stack_px = n_panels * panel_px + (n_panels - 1) * STACK_GAP_PX
+
+    def y_domain(i: int) -> list[float]:
+        top = 1.0 - i * (panel_px + STACK_GAP_PX) / stack_px
+        return [top - panel_px / stack_px, top]
     data, layout = [], {}
     names: list[str] = []
     panel_titles: list[dict] = []
@@ -694,13 +704,15 @@ def convergence_panels_figure(panels: Sequence[tuple[str, Sequence[dict]]], *, x
         yaxis = dict(title=dict(text=y_title if n_panels == 1 else ""), type="log" if log_y else "linear",
                      exponentformat="power", anchor=f"x{suffix}")
         if n_panels > 1:
-            panel_titles.append(dict(text=y_title, x=i * (width + gap) + width / 2, xref="paper", xanchor="center",
-                                     y=1, yref="paper", yanchor="bottom", yshift=4, showarrow=False,
-                                     font=dict(size=14)))
+            panel_titles.append(dict(text=y_title, x=0.5 if stacked else i * (width + gap) + width / 2, xref="paper",
+                                     xanchor="center", y=y_domain(i)[1] if stacked else 1, yref="paper",
+                                     yanchor="bottom", yshift=4, showarrow=False, font=dict(size=14)))
         if yrange is not None:
             yaxis["range"] = yrange
-        layout[f"xaxis{suffix}"] = dict(title=dict(text=x_title), domain=[i * (width + gap), i * (width + gap) + width],
-                                        anchor=f"y{suffix}")
+        if stacked:
+            yaxis["domain"] = y_domain(i)
+        left = 0.0 if stacked else i * (width + gap)
+        layout[f"xaxis{suffix}"] = dict(title=dict(text=x_title), domain=[left, left + width], anchor=f"y{suffix}")
         layout[f"yaxis{suffix}"] = yaxis
     # The legend goes under the x-axis title with its own room: the figure grows by one line per
     # legend row, so a dozen runs neither cover the axis title nor get cut off at the bottom.
@@ -713,6 +725,8 @@ def convergence_panels_figure(panels: Sequence[tuple[str, Sequence[dict]]], *, x
     bottom = 50 + 22 * rows + (25 + below if rows else 0)
     if panel_titles:
         layout["annotations"] = panel_titles
+    if stacked:
+        height = top + stack_px + 50
     height = height + 22 * rows + (25 + below if rows else 0)
     plot_px = max(height - top - bottom, 100)
     # A plain-dict figure (no plotly.py validation): two of these cost ~50 ms per Playground rerun.
