@@ -231,3 +231,12 @@ def _numbers(y):
         import numpy as np
         return np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]).tolist()
     return y
+
+
+def test_stationary_point_table_prints_f_without_float_noise():
+    """Himmelblau's minima have f = 0; the search lands at ~1e-30, which the table printed as a
+    decimal cut off at the column's edge ("…00007")."""
+    at = open_page("ui/pages/curvature.py", formula="(x^2 + y - 11)^2 + (x + y^2 - 7)^2")
+    table = next(df.value for df in at.dataframe if "kind" in df.value.columns)
+    assert list(table.loc[table["kind"] == "min", "f"]) == ["0"] * 4
+    assert all(len(str(v)) <= 12 for v in table["f"]), list(table["f"])

@@ -8,7 +8,7 @@ import optcore
 from optcore import analysis
 from optcore.figures import analysis as afigs
 from optcore.figures import trajectory as tfigs
-from ui import cache, charts, fragments, link, state, views, widgets
+from ui import cache, charts, fragments, link, numbers, state, views, widgets
 
 MAPS = ("det H", "convex / saddle / concave", "smallest eigenvalue")
 ZERO_LINES = {"det H = 0": "det H = 0, where Newton's step is undefined and turns around",
@@ -87,7 +87,9 @@ def curvature() -> None:
                    "in the Newton panel that point away from a minimum are where H is not positive definite.")
     if cps:
         st.subheader(f"Stationary points in the window ({len(cps)})")
-        st.dataframe([{"kind": c.kind, "point": ", ".join(f"{v:.6g}" for v in c.point), "f": c.value,
+        f_scale = max(abs(c.value) for c in cps)   # f = 7.9e-31 at a minimum where f is 0 printed as "…00007"
+        st.dataframe([{"kind": c.kind, "point": ", ".join(f"{v:.6g}" for v in c.point),
+                       "f": numbers.format_number(c.value, max(f_scale, 1.0)),
                        "eigenvalues of H": ", ".join(f"{v:.4g}" for v in c.eigenvalues)} for c in cps],
                      hide_index=True)
     with st.expander("Export", expanded=False):
