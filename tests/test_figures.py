@@ -407,7 +407,7 @@ def test_convergence_panels_stack_on_a_phone_each_at_full_width_with_its_title_a
     panels = [("f − f*", [dict(name="f − f*", x=k, y=0.5 ** k, color="#d62728")]),
               ("‖∇f‖", [dict(name="‖∇f‖", x=k, y=0.7 ** k, color="#1b3a6b")])]
     side = figs.convergence_panels_figure(panels, height=280, width_px=800).to_dict()["layout"]
-    tall = figs.convergence_panels_figure(panels, height=280, width_px=358, stacked=True).to_dict()["layout"]
+    tall = figs.convergence_panels_figure(panels, height=280, width_px=358).to_dict()["layout"]
     assert side["xaxis"]["domain"][1] < side["xaxis2"]["domain"][0]                  # side by side
     assert tall["xaxis"]["domain"] == [0, 1] and tall["xaxis2"]["domain"] == [0, 1]
     top, below = tall["yaxis"]["domain"], tall["yaxis2"]["domain"]

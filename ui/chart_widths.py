@@ -130,7 +130,6 @@ def width_of(key: str) -> int | None:
 
 PHONE_WIDTH = 358   # a chart's width on a 390 px phone screen
 PHONE_HINTS = ("Mobi", "iPhone", "Android")
-NARROW_PX = 600     # a chart narrower than this puts side-by-side panels one under the other
 
 
 def phone_asked() -> bool:
@@ -151,8 +150,3 @@ def layout_width(key: str) -> int | None:
         return width
     return PHONE_WIDTH if phone_asked() else None
 
-
-def narrow(key: str) -> bool:
-    """Whether the chart with this key is (or, on a phone, will be) too narrow for side-by-side panels."""
-    width = layout_width(key)
-    return width is not None and width < NARROW_PX

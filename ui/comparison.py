@@ -129,11 +129,6 @@ def runs(formula, obj, req: Request) -> dict | None:
 
 
 # --------------------------------------------------------------------------------------- figures
-def narrow_screen() -> bool:
-    """A phone asked (its browser says so): side-by-side panels go one per row there."""
-    return chart_widths.phone_asked()
-
-
 def short_title(i: int, method: str, params: dict) -> str:
     """A panel title short enough for a third of a laptop screen: the method's label without its
     parenthesis ("1. Momentum η=0.001", not "1. Momentum (heavy ball) η=0.001")."""
@@ -155,7 +150,7 @@ def paths(runs: dict, req: Request) -> tuple[dict, list[tuple[str, list[dict]]]]
 
 def panel_layout(n: int) -> dict:
     """Columns and height of the side-by-side grid: up to three across, one per row on a phone."""
-    if narrow_screen():
+    if chart_widths.phone_asked():   # one panel per row there
         return dict(cols=1, height_per_row=300)
     return dict(cols=min(n, 3), height_per_row=300 if n > 3 else 330)
 
@@ -185,8 +180,7 @@ def convergence(obj, runs: dict, styles: dict, minima: np.ndarray) -> None:
     series = views.convergence_series(runs, styles, X_AXES[axis], f_star, targets)
     titles = ("f(x<sub>k</sub>) − f*", "‖∇f(x<sub>k</sub>)‖", "distance to minimum")
     charts.chart(figs.convergence_panels_figure(list(zip(titles, series)), x_title=axis,
-                                                width_px=chart_widths.layout_width("cmp_conv") or 1100,
-                                                stacked=chart_widths.narrow("cmp_conv")),
+                                                width_px=chart_widths.layout_width("cmp_conv") or 1100),
                  key="cmp_conv", clickable=False)
     st.caption("f* = " + (f"{f_star:.6g} (known minimum)" if len(minima) else f"{f_star:.6g} (best value reached)"))
 

@@ -32,6 +32,8 @@ export default function (component) {
     return d;
   }
 
+  const previewOf = (gd) => gd.layout && gd.layout.meta && gd.layout.meta.preview;
+
   function animating(gd) {
     const t = gd._transitionData;
     return Boolean(gd._transitioning || (t && t._animationRaf));
@@ -66,11 +68,10 @@ export default function (component) {
   }
 
   function render(gd) {
-    const p = gd.layout && gd.layout.meta && gd.layout.meta.preview;
-    const fl = gd._fullLayout;
-    if (!p || !fl || !fl.xaxis || !fl.yaxis) return false;
+    const p = previewOf(gd), fl = gd._fullLayout;
+    if (!p || !fl || !fl.xaxis || !fl.yaxis) return;
     const g = layer(gd, p.style);
-    if (!g) return false;
+    if (!g) return;
     const k = gd.__previewK;
     let line = "", dots = "";
     if (k !== undefined && k >= 0) {
@@ -91,11 +92,10 @@ export default function (component) {
     g.firstChild.setAttribute("d", line);
     g.lastChild.setAttribute("d", dots);
     gd.emit("oe_preview", k);   // for the benchmark and the tests: the preview is on the page
-    return true;
   }
 
   function draw(gd, k) {
-    const p = gd.layout && gd.layout.meta && gd.layout.meta.preview;
+    const p = previewOf(gd);
     if (!p) return;
     if (gd.__previewFor === p && gd.__previewK === k) return;
     gd.__previewFor = p;
@@ -131,7 +131,7 @@ export default function (component) {
     // The pointer itself, not plotly_hover: plotly.js sends hover events at most every 50 ms and
     // holds back the one after a pause by another 50 ms.
     gd.addEventListener("mousemove", (ev) => {
-      const p = gd.layout && gd.layout.meta && gd.layout.meta.preview;
+      const p = previewOf(gd);
       if (!p || animating(gd)) return;
       const at = pointer(gd, ev);
       if (!at) { if (gd.__previewK >= 0) leave(); return; }

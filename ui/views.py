@@ -239,5 +239,5 @@ def convergence_pair(traj, f_star: float | None, *, key: str) -> None:
     charts.chart(figs.convergence_panels_figure(
         [(gap_title, [dict(name=gap_name, x=k, y=gap, color="#d62728")]),
          ("‖∇f(x<sub>k</sub>)‖", [dict(name="‖∇f‖", x=k, y=traj.grad_norms, color="#1b3a6b")])],
-        height=280, width_px=chart_widths.layout_width(key) or 800, stacked=chart_widths.narrow(key)),
+        height=280, width_px=chart_widths.layout_width(key) or 800),
         key=key, clickable=False)

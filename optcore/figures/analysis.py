@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .base import END_MARKER, START_MARKER, method_color, styled, styled_legend_on_top
+from .base import END_MARKER, NARROW_CHART_PX, START_MARKER, method_color, styled, styled_legend_on_top
 from .thinning import MAX_POINTS, thin_indices, thin_series
 
 # Negative (saddle-shaped / concave) purple, zero white, positive (convex) green: both stay clear
@@ -605,7 +605,6 @@ def _lighten(hex_color: str, t: float) -> str:
 # the template's 60 px leave beside the title, which plotly.js places without measuring the labels).
 LOG_AXIS_MARGIN_PX = 85
 MAX_LISTED_ATTRACTORS = 12  # more attractors than this: the basin legend is a summary
-BASIN_STACK_PX = 600        # a basin chart narrower than this (a phone) stacks its panels
 BASIN_LEGEND_ENTRY_PX = 220 # the room one legend entry ("saddle points (235, one colour each)") takes
 
 
@@ -659,7 +658,7 @@ def basin_figure(xs, ys, labels: Sequence[np.ndarray], iterations: Sequence[np.n
 
     `F`: f on the maps' grid, or (xs, ys, F) on a grid of its own (a coarser one draws the same level
     lines), for white level lines over each map.
-    `width` (px, when the page knows it): a chart narrower than `BASIN_STACK_PX` (a phone) puts the
+    `width` (px, when the page knows it): a chart narrower than `NARROW_CHART_PX` (a phone) puts the
     panels one under the other, and the legend rows are counted for that width."""
     k = len(attractors)
     many = k > MAX_LISTED_ATTRACTORS
@@ -675,7 +674,7 @@ def basin_figure(xs, ys, labels: Sequence[np.ndarray], iterations: Sequence[np.n
         scale += [[lo, _lighten(color, 0.0)], [hi, _lighten(color, shade)]]
     lines = F if isinstance(F, tuple) else (xs, ys, F)   # level lines of f: on the maps' grid or their own
     panels = len(labels)
-    stacked = width is not None and width < BASIN_STACK_PX and panels > 1
+    stacked = width is not None and width < NARROW_CHART_PX and panels > 1
     if stacked:   # three maps side by side on a phone were ~100 px wide each, their titles on top of each other
         fig = make_subplots(rows=panels, cols=1, shared_xaxes=True, vertical_spacing=0.35 / panels,
                             subplot_titles=list(titles))

@@ -46,6 +46,7 @@ LEGEND_ROW_PX = 44   # one row of a horizontal legend (its markers are 13 px) an
 LEGEND_LINE_PX = 20  # each further row of a wrapped horizontal legend
 PANEL_TITLE_PX = 24  # a subplot's title row above its panel
 AXIS_TITLE_PX = 56   # an x axis's ticks, tick labels and title under the plot
+NARROW_CHART_PX = 600  # a chart narrower than this (a phone) puts side-by-side panels one under the other
 TITLE_PX = 8    # a title (16 px font, 8 px from the top, left) fits in the modebar's band: the
                 # legend only moves down by this much more under it
 

@@ -25,8 +25,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from . import thinning
-from .base import (CONTOUR_SCALE, END_MARKER, LEGEND_LINE_PX, MINIMUM_MARKER, PANEL_TITLE_PX, START_MARKER, TEMPLATE,
-                   PlainFigure, banded_raster, method_color, styled, top_legend, top_margin, top_title)
+from .base import (CONTOUR_SCALE, END_MARKER, LEGEND_LINE_PX, MINIMUM_MARKER, NARROW_CHART_PX, PANEL_TITLE_PX,
+                   START_MARKER, TEMPLATE, PlainFigure, banded_raster, method_color, styled, top_legend, top_margin,
+                   top_title)
 
 MAX_FRAMES = 100
 MAX_PATH_POINTS = 400        # points drawn per path (the full run stays in the exports)
@@ -391,12 +392,6 @@ SURFACE_LIFT = 0.012   # paths float this share of the surface's height range ab
 SURFACE_OPACITY = 0.65 # ... and the surface lets the valley's path show through the slopes in front
 
 
-def _top_margin(title: str | None) -> int:
-    """Room above the plot for the modebar's band, the title's row and one legend row: a legend
-    that wraps to more rows makes Plotly reserve more (see `top_legend`)."""
-    return top_margin(bool(title))
-
-
 def _layout(title: str | None = None, **layout) -> dict:
     """The shared look (`styled`) as a layout dict; the title at the top left beside the modebar."""
     out = dict(template=TEMPLATE, **layout)
@@ -536,13 +531,13 @@ def small_multiples_figure(xs, ys, Z, panels: Sequence[tuple[str, Sequence[dict]
     layout.update(_layout(None, height=height, dragmode=False, hovermode="closest",
                           legend=top_legend(height),
                           # the panels' titles sit in the legend row's gap
-                          margin=dict(l=60, r=COLORBAR_MARGIN_PX, t=_top_margin(None) + 6, b=CONTROLS_PX),
+                          margin=dict(l=60, r=COLORBAR_MARGIN_PX, t=top_margin(False) + 6, b=CONTROLS_PX),
                           images=images))
     frames = None
     if all_paths:
         ks = frame_indices(_longest(all_paths), max_frames)
         frames = _frames(data, pairs, ks)
-        layout.update(_animation_controls(ks, plot_px=height - _top_margin(None) - 6 - CONTROLS_PX))
+        layout.update(_animation_controls(ks, plot_px=height - top_margin(False) - 6 - CONTROLS_PX))
     return _figure(data, layout, frames)
 
 
@@ -581,7 +576,7 @@ def surface_figure(xs, ys, Z, paths: Sequence[dict], *, names: Sequence[str] = (
                                    name="known minimum", marker=dict(size=6, color="#ffd400", symbol="diamond",
                                                                      line=dict(color="black", width=1)),
                                    hovertemplate="minimum (%{x:.4g}, %{y:.4g})<br>f = %{customdata:.4g}<extra></extra>"))
-    styled(fig, None, height=height, margin=dict(l=0, r=0, t=_top_margin(None), b=0),
+    styled(fig, None, height=height, margin=dict(l=0, r=0, t=top_margin(False), b=0),
            legend=top_legend(height),
            scene=dict(xaxis_title=names[0], yaxis_title=names[1], zaxis_title="f",
                       camera=dict(eye=dict(x=1.5, y=-1.5, z=1.0)), aspectmode="manual",
@@ -620,7 +615,7 @@ def curve_figure(xs, fx, paths: Sequence[dict], *, name: str = "x", minima: Sequ
     animate = bool(animate and paths)
     if animate:
         height += SLIDER_ROW_PX
-    top = _top_margin(title)
+    top = top_margin(bool(title))
     layout = _layout(title, height=height, meta=dict(click_axes=[0]), dragmode=False, hovermode="closest",
                      legend=top_legend(height, title=bool(title)),
                      margin=dict(l=60, r=20, t=top, b=CONTROLS_PX if animate else 50),
@@ -671,15 +666,15 @@ STACK_GAP_PX = 95     # between stacked panels: tick labels, the x axis title an
 def convergence_panels_figure(panels: Sequence[tuple[str, Sequence[dict]]], *, x_title: str = "iteration k",
                               log_y: bool = True, title: str | None = None, height: int = 340,
                               floor: float = 1e-16, max_points: int = MAX_SERIES_POINTS,
-                              width_px: int | None = 1000, stacked: bool = False) -> go.Figure:
+                              width_px: int | None = 1000) -> go.Figure:
     """`convergence_figure` side by side in one figure: one panel per (y title, series), sharing the
     legend (a series drawn in several panels has one entry that toggles it everywhere). One chart
     instead of two or three: each chart the page holds is mounted and drawn again on every knob
-    (~30-60 ms each in the browser). `width_px` is the expected width, for the gap between panels.
-    `stacked` (a phone): the panels one under the other, each `height` tall, instead of side by side
-    (~170 px each, the right one's tick labels inside the left one)."""
+    (~30-60 ms each in the browser). `width_px` is the expected width, for the gap between panels;
+    narrower than `NARROW_CHART_PX` (a phone), the panels go one under the other, each `height` tall
+    (side by side they were ~170 px each, the right one's tick labels inside the left one)."""
     n_panels = max(1, len(panels))
-    stacked = stacked and n_panels > 1
+    stacked = n_panels > 1 and width_px is not None and width_px < NARROW_CHART_PX
     gap = min(0.3, PANEL_GAP_PX / max(width_px or 1000, 300)) if n_panels > 1 and not stacked else 0.0
     width = 1.0 if stacked else (1.0 - gap * (n_panels - 1)) / n_panels
     panel_px = height - 70   # a stacked panel's plot, and the room between two (tick labels, x title, next title)
