@@ -56,7 +56,8 @@ start() {
         local port=$((FIRST_PORT + i - 1)) waited=0
         until [ "$(health "http://127.0.0.1:$port")" = ok ]; do
             if ! alive "$RUN_DIR/replica-$i.pid" || [ $waited -ge 120 ]; then
-                echo "replica $i did not start; see $RUN_DIR/replica-$i.log" >&2
+                echo "replica $i did not start; see $RUN_DIR/replica-$i.log, which ends:" >&2
+                tail -n 15 "$RUN_DIR/replica-$i.log" | sed 's/^/    /' >&2
                 stop
                 exit 1
             fi

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import re
 import shutil
 import socket
@@ -36,11 +37,29 @@ def _port_free(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
+def _bindable(port: int) -> bool:
+    """A listening socket can take the port now (as a replica or nginx will)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def _ports() -> tuple[int, int]:
-    """A proxy port and the first of two consecutive replica ports, all free."""
-    for _ in range(50):
-        proxy, first = bb.free_port(), bb.free_port()
-        if len({proxy, first, first + 1}) == 3 and all(_port_free(p) for p in (proxy, first, first + 1)):
+    """A proxy port and the first of two consecutive replica ports, all free. Taken below the kernel's
+    ephemeral range: a port the OS hands out for outgoing connections (the browsers', the health checks')
+    can be taken between this check and a replica's bind, and a replica on a taken port exits."""
+    ephemeral = Path("/proc/sys/net/ipv4/ip_local_port_range")
+    low = int(ephemeral.read_text().split()[0]) if ephemeral.exists() else 32768
+    below = (20000, low - 3) if low > 21000 else (20000, 65000)
+    rng = random.Random()
+    for _ in range(200):
+        proxy = rng.randrange(*below)
+        first = proxy + 1
+        if all(_bindable(p) and _port_free(p) for p in (proxy, first, first + 1)):
             return proxy, first
     raise RuntimeError("no free ports")
 
