@@ -177,6 +177,23 @@ def test_critical_points_in_one_and_three_dimensions():
     assert sorted(c.kind for c in cps3) == ["min", "min", "saddle"]
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 8), st.floats(0.01, 0.5))
+def test_merging_keeps_the_lowest_point_of_each_cluster(seed, max_points, radius):
+    """The stationary points that survive merging are, in order of f, each point farther than the
+    merge radius from every point kept before it (the definition, written as the plain loop)."""
+    from optcore.analysis.critical_points import _merge_lowest_first
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(-1, 1, (5, 2))
+    X = centres[rng.integers(0, 5, 200)] + rng.normal(0, radius / 3, (200, 2))   # sorted by f by construction
+    kept = []
+    for x in X:
+        if all(np.linalg.norm(x - k) > radius for k in kept):
+            kept.append(x)
+    merged = _merge_lowest_first(X, radius, max_points)
+    assert np.array_equal(merged, np.array(kept[:max_points]).reshape(-1, 2))
+
+
 # ----------------------------------------------------------------------------- Taylor model
 def test_taylor_model_is_exact_for_a_quadratic_and_newton_lands_on_minimum():
     obj = make(x0**2 - x0 * x1 / 2 + (x1 / 3) ** 2, ["x0", "x1"])

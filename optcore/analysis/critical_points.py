@@ -48,6 +48,18 @@ def _seeds(window: Window, count: int, rng_seed: int) -> np.ndarray:
     return window[:, 0] + rng.random((count, d)) * (window[:, 1] - window[:, 0])
 
 
+def _merge_lowest_first(X: np.ndarray, radius: float, max_points: int) -> np.ndarray:
+    """Rows of X (sorted by f, lowest first) farther than `radius` from every row kept before them:
+    the lowest of each cluster, at most `max_points` (one vectorised pass per kept point)."""
+    kept = []
+    remaining = np.ones(len(X), dtype=bool)
+    while len(kept) < max_points and remaining.any():
+        first = int(np.argmax(remaining))
+        kept.append(first)
+        remaining &= np.linalg.norm(X - X[first], axis=-1) > radius
+    return X[kept]
+
+
 def _newton_on_gradient(obj: Objective, X: np.ndarray, iterations: int, max_step: float) -> np.ndarray:
     """Batched Newton iteration x ← x − H⁻¹∇f for the equation ∇f = 0 (finds minima, maxima and
     saddles alike). Steps are capped at `max_step`; a singular H falls back to its pseudo-inverse.
@@ -102,16 +114,9 @@ def critical_points(obj: Objective, window: Window, seeds: int = 900, iterations
     with np.errstate(over="ignore"):  # huge but finite gradients far out: simply not small
         small = np.isfinite(f) & (np.linalg.norm(g, axis=-1) <= grad_tol * np.maximum(1.0, np.abs(f)))
     X, f = X[small], f[small]
-    kept: list[np.ndarray] = []
-    radius = merge_tol * diag
-    for x in X[np.argsort(f, kind="stable")]:
-        if all(np.linalg.norm(x - k) > radius for k in kept):
-            kept.append(x)
-            if len(kept) >= max_points:
-                break
-    if not kept:
+    P = _merge_lowest_first(X[np.argsort(f, kind="stable")], merge_tol * diag, max_points)
+    if len(P) == 0:
         return []
-    P = np.array(kept)
     values = obj.value(P)
     eigs = symmetric_eigenvalues(obj.hess(P))
     return [CriticalPoint(point=P[i], value=float(values[i]), kind=classify_stationary(eigs[i]),
