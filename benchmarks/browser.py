@@ -283,11 +283,12 @@ HOVER_QUERY = "?view=playground&f=x%5E2%2B5y%5E2%2Bx*y&x0=1.5,1.5&win=-2,2;-2,2&
 def measure_hover(page, url: str, repeats: int = 10) -> tuple[list[float], int]:
     """Hover preview of the start (2-D Playground): ms from a pointer move onto another grid cell to
     the preview path painted (timed in the page: mousemove -> the first task after the frame that
-    shows it), and the bytes of the preview payload the figure carries."""
+    shows it), and the bytes of the preview payload sent beside the chart."""
     _open_playground(page, url, HOVER_QUERY)
     g = graph(page, "pg_chart")
     g.wait_for()
-    nbytes = int(g.evaluate("g => JSON.stringify(g.layout.meta.preview || null).length"))
+    page.wait_for_function("() => window.__oePreviews && window.__oePreviews.pg_chart")
+    nbytes = int(page.evaluate("() => JSON.stringify(window.__oePreviews.pg_chart).length"))
     g.evaluate("""g => { window.__h = {t0: 0, t1: 0};
         document.addEventListener('mousemove', () => { if (!window.__h.t0) window.__h.t0 = performance.now(); }, true);
         // the first task after the frame that shows the preview (its rendering and paint included)

@@ -155,7 +155,7 @@ def compare_figures(steps: int = 5000):
 
 
 def playground_figure(steps: int = 200):
-    """The Playground's animated contour as the page builds it (click grid, hover-preview trace):
+    """The Playground's animated contour as the page builds it (click grid, frames):
     GD with a small η on an elongated bowl, `steps` steps (100 frames)."""
     import optcore
     from optcore.figures import trajectory as figs
@@ -165,12 +165,8 @@ def playground_figure(steps: int = 200):
     window = ((-3.0, 3.0), (-2.0, 2.0))
     t = optcore.run(obj, "gd", [2.5, 1.5], steps=steps, tol=1e-15, lr=0.001)
     xs, ys, Z = value_grid(obj, window, 200)
-    starts = figs.preview_starts(window)
-    batch = optcore.run_batch(obj, "gd", starts, steps=steps, tol=1e-15, lr=0.001)
-    preview = figs.hover_preview(window, starts, [batch.points[i, :int(batch.iterations[i]) + 1]
-                                                  for i in range(len(starts))])
     path = figs.path_from_points(t.points, "gd", figs.default_color(0), values=t.values)
-    return figs.contour_paths_figure(xs, ys, Z, [path], minima=[(0.0, 0.0)], preview=preview)
+    return figs.contour_paths_figure(xs, ys, Z, [path], minima=[(0.0, 0.0)])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,5 @@
-"""Hover preview of the start (2-D contour): the paths from a grid of starts travel with the figure,
-small, and decode to the runs the engine makes from those starts."""
+"""Hover preview of the start (2-D contour): the paths from a grid of starts travel beside the chart
+(the hover component's data), small, and decode to the runs the engine makes from those starts."""
 from __future__ import annotations
 
 import json
@@ -79,19 +79,10 @@ def test_a_path_that_leaves_the_box_and_returns_has_a_gap_there():
     assert np.allclose(P[-1], [1.0, 1.0], atol=1e-3)
 
 
-def test_contour_figure_carries_the_preview_payload_and_leaves_traces_and_frames_alone():
+def test_the_payload_says_how_the_page_draws_it():
     obj, starts, preview = _payload("x^2 + 3y^2", "gd", 50, lr=0.05)
-    xs, ys, Z = value_grid(obj, WINDOW, 60)
-    t = optcore.run(obj, "gd", [1.5, 1.5], steps=50, tol=1e-12, lr=0.05)
-    path = figs.path_from_points(t.points, "gd", figs.default_color(0))
-    with_preview = json.loads(pio.to_json(figs.contour_paths_figure(xs, ys, Z, [path], preview=preview)))
-    without = json.loads(pio.to_json(figs.contour_paths_figure(xs, ys, Z, [path])))
-    assert with_preview["layout"]["meta"]["preview"] == preview
     assert set(preview["style"]) >= {"color", "width", "dash", "marker", "outline"}
-    # drawn by the page's script over the plot: the traces and Play's frames are those of the plain figure
-    assert with_preview["data"] == without["data"] and with_preview["frames"] == without["frames"]
-    static = json.loads(pio.to_json(figs.contour_paths_figure(xs, ys, Z, [path], preview=preview, clickable=False)))
-    assert "preview" not in static["layout"]["meta"]
+    json.dumps(preview)   # travels as the hover component's JSON data
 
 
 def test_the_app_cache_skips_runs_too_long_to_precompute():
@@ -120,26 +111,31 @@ def test_play_lands_on_every_second_display_tick():
     assert spec["layout"]["sliders"][0]["transition"]["duration"] == 0
 
 
-def test_playground_contour_carries_the_preview_and_scrub_mode_does_not():
+def test_playground_sends_the_preview_beside_the_chart_and_scrub_mode_does_not():
+    """The page's hover script gets the payload as its component's data, after the chart; the chart's
+    figure does not carry it (its message stays light)."""
     from streamlit.testing.v1 import AppTest
     from pathlib import Path
     app = str(Path(__file__).resolve().parents[1] / "app.py")
 
-    def spec(**extra):
+    def shown(**extra):
         at = AppTest.from_file(app, default_timeout=120)
         for k, v in {"view": "playground", "f": "x^2 + 3y^2", "x0": "1.5,1.5", "win": "-2,2;-2,2", "steps": "80",
                      "tol": "1e-12", "m.m0": "gd(lr=0.05)", **extra}.items():
             at.query_params[k] = v
         at.run()
         assert not at.exception, [e.value for e in at.exception]
-        return json.loads(at.get("plotly_chart")[0].proto.spec)
+        previews = [json.loads(c.proto.json)["preview"] for c in at.get("bidi_component")
+                    if "preview" in json.loads(c.proto.json or "{}")]
+        return json.loads(at.get("plotly_chart")[0].proto.spec), previews
 
-    shown = spec()
-    preview = shown["layout"]["meta"]["preview"]
+    spec, previews = shown()
+    assert "preview" not in spec["layout"]["meta"] and len(previews) == 1
+    preview = previews[0]
     paths = figs.decode_preview(preview)
     obj = optcore.parse("x^2 + 3y^2")
     k = 5 * preview["n"] + 7
     run = optcore.run(obj, "gd", figs.preview_starts(((-2, 2), (-2, 2)))[k], steps=80, tol=1e-12, lr=0.05).points
     assert np.allclose(paths[k][-1], run[-1], atol=2 * max(preview["q"])), "the page's η and steps, from grid start k"
-    scrubbed = spec(**{"o.pg_scrub": "true"})
-    assert "preview" not in scrubbed["layout"]["meta"]
+    _, scrubbed = shown(**{"o.pg_scrub": "true"})
+    assert scrubbed == []

@@ -1,8 +1,8 @@
 """The page script of the hover preview (a Python module so the wheel ships it with `ui`).
 
 While the pointer moves over the 2-D Playground contour, it draws the path from the nearest of the
-figure's precomputed grid starts (`layout.meta.preview`, made by
-`optcore.figures.trajectory.hover_preview`) as SVG over the plot, at the axes of the chart Streamlit's
+precomputed grid starts (the payload `optcore.figures.trajectory.hover_preview` makes, which this
+component receives beside the chart) as SVG over the plot, at the axes of the chart Streamlit's
 Plotly drew. Everything happens in the page: nothing goes to the server until
 a click on the chart commits the start (Streamlit's selection event). Mounted by `ui.charts.hover_preview`
 as an `st.components.v2` component, which runs in the app page (not an iframe).
@@ -10,13 +10,17 @@ as an `st.components.v2` component, which runs in the app page (not an iframe).
 
 JS = r"""
 // Hover preview of the start (2-D Playground contour): while the pointer moves over the chart, draw
-// the path from the nearest of the figure's precomputed grid starts (layout.meta.preview, made by
+// the path from the nearest of the precomputed grid starts (this component's data.preview, made by
 // optcore.figures.trajectory.hover_preview) as SVG in the plot's layer. Everything happens in the page:
 // no message goes to the server until a click on the chart commits the start (Streamlit's selection).
 // Runs in the app page (st.components.v2), on the chart element Streamlit's Plotly drew.
 export default function (component) {
-  const chart = component.data && component.data.chart;
-  if (!chart) return;
+  const chart = component.data && component.data.chart, preview = component.data && component.data.preview;
+  if (!chart || !preview) return;
+  // The payload of each chart, shared by every call of this function: Streamlit calls it again with
+  // each new payload, and the listeners bound to a chart element by an earlier call read the newest.
+  const previews = (window.__oePreviews = window.__oePreviews || {});
+  previews[chart] = preview;
   const decoded = new WeakMap();
 
   function decode(p) {
@@ -32,7 +36,7 @@ export default function (component) {
     return d;
   }
 
-  const previewOf = (gd) => gd.layout && gd.layout.meta && gd.layout.meta.preview;
+  const previewOf = (gd) => previews[gd.__oePreviewChart];
 
   function animating(gd) {
     const t = gd._transitionData;
@@ -69,7 +73,12 @@ export default function (component) {
 
   function render(gd) {
     const p = previewOf(gd), fl = gd._fullLayout;
-    if (!p || !fl || !fl.xaxis || !fl.yaxis) return;
+    if (!p) {   // the payload is gone (scrub mode, a long run): so is a preview drawn from it
+      const old = gd.querySelector("g.oe-preview");
+      if (old) old.remove();
+      return;
+    }
+    if (!fl || !fl.xaxis || !fl.yaxis) return;
     const g = layer(gd, p.style);
     if (!g) return;
     const k = gd.__previewK;
@@ -147,10 +156,22 @@ export default function (component) {
   function attach() {
     if (stopped) return;
     const gd = document.querySelector(".st-key-" + chart + " .js-plotly-plot");
-    if (gd && typeof gd.on === "function") bind(gd);
+    if (gd && typeof gd.on === "function") {
+      gd.__oePreviewChart = chart;
+      bind(gd);
+    }
   }
   attach();
+  const shown = document.querySelector(".st-key-" + chart + " .js-plotly-plot");
+  if (shown && shown.__previewK >= 0) render(shown);   // a preview on screen follows the new payload
   const timer = setInterval(attach, 250);   // Streamlit may mount a new chart element
-  return () => { stopped = true; clearInterval(timer); };
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+    if (previews[chart] !== preview) return;   // a newer payload has already taken over
+    delete previews[chart];
+    const gd = document.querySelector(".st-key-" + chart + " .js-plotly-plot");
+    if (gd) render(gd);
+  };
 }
 """

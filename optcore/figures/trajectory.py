@@ -436,11 +436,8 @@ def contour_paths_figure(xs, ys, Z, paths: Sequence[dict], *, minima: Sequence[S
                          names: Sequence[str] = ("x", "y"), title: str | None = None, animate: bool = True,
                          clickable: bool = True, click_axes: Sequence[int] = (0, 1),
                          max_frames: int = MAX_FRAMES, height: int = 620,
-                         max_path_points: int = MAX_PATH_POINTS, preview: dict | None = None,
-                         width_px: int | None = None) -> go.Figure:
+                         max_path_points: int = MAX_PATH_POINTS, width_px: int | None = None) -> go.Figure:
     """Filled contour of f with one or several paths on it, animated along the iterations.
-    With `preview` (`hover_preview`, needs `clickable`), the payload in `layout.meta["preview"]`: the
-    page's script draws the path from the start under the pointer over the plot (not as a trace).
 
     Trace order: the colour-bar point (or the click grid carrying the colour bar), path lines and
     heads (pairs), minima, start, end markers.
@@ -457,8 +454,6 @@ def contour_paths_figure(xs, ys, Z, paths: Sequence[dict], *, minima: Sequence[S
         pairs.append((len(data), drawn))
         data.extend(_path_traces(drawn))
     meta = dict(click_axes=list(click_axes))
-    if preview is not None and clickable:
-        meta["preview"] = preview
     data.extend(_markers(paths, minima))
     animate = bool(animate and paths)
     if animate:
@@ -848,7 +843,7 @@ def _thinned_in_box(A: np.ndarray, lo: np.ndarray, span: np.ndarray, max_points:
 
 def hover_preview(window, starts: np.ndarray, paths: Sequence[np.ndarray], n: int = PREVIEW_GRID,
                   max_points: int = PREVIEW_POINTS) -> dict:
-    """What the contour figure carries for the hover preview (`layout.meta["preview"]`): every path
+    """What the page's hover script (ui/hover_preview.py) draws from, sent beside the chart: every path
     thinned to `max_points` points along its length, coordinates as uint16 steps of the window
     widened by one window on each side (base64, x and y interleaved); where a path leaves that box
     (or stops being finite) a gap point (`_GAP`, drawn as a break in the line), and it ends at its

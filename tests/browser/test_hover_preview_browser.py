@@ -37,7 +37,7 @@ def test_hover_draws_the_path_in_the_page_and_a_click_commits_the_start(page, se
     open_app(page, server_url, BOWL, chart="pg_chart")
     no_exception(page)
     assert preview_points(page) == [[], []], "nothing previewed before the pointer is on the chart"
-    meta = graph(page, "pg_chart").evaluate("g => g.layout.meta.preview")
+    meta = page.evaluate("() => window.__oePreviews && window.__oePreviews.pg_chart")
     assert meta["n"] >= 8 and len(meta["len"]) == meta["n"] ** 2
     page.evaluate("""() => { const app = document.querySelector('[data-testid=stApp]'); window.__states = [];
         new MutationObserver(() => window.__states.push(app.getAttribute('data-test-script-state')))

@@ -65,14 +65,17 @@ def playground() -> None:
             tab_contour, tab_surface = st.tabs(["Contour (animated)", "3-D surface"], key="pg_tab", on_change="rerun")
             if tab_contour.open:
                 with tab_contour:
-                    preview = None if scrubbing else cache.hover_preview(formula, method, params, window, steps, tol)
-                    fig = figs.contour_paths_figure(xs, ys, Z, [path], minima=minima, names=names, animate=not scrubbing,
-                                                    preview=preview)
+                    fig = figs.contour_paths_figure(xs, ys, Z, [path], minima=minima, names=names, animate=not scrubbing)
                     if scrubbing:
                         fig = scrubbed(fig, lambda P: figs.path_from_points(P, method, ""))
-                    charts.chart(fig, key="pg_chart", keep_value=keep_scrubbed if scrubbing else None, paint_first=True)
+                    charts.chart(fig, key="pg_chart", keep_value=keep_scrubbed if scrubbing else None,
+                                 paint_first=scrubbing)
+                    preview = None
+                    if not scrubbing:
+                        with charts.while_painting():   # the preview's runs while the browser paints the chart
+                            preview = cache.hover_preview(formula, method, params, window, steps, tol)
                     if preview is not None:
-                        charts.hover_preview("pg_chart")
+                        charts.hover_preview("pg_chart", preview)
                         st.caption("Hover over the contour: the dotted path is the run from the nearest of "
                                    f"{preview['n']} × {preview['n']} starts, drawn in your browser; click to start there.")
             if tab_surface.open:
