@@ -415,3 +415,25 @@ def test_convergence_panels_stack_on_a_phone_each_at_full_width_with_its_title_a
     plot_px = tall["height"] - tall["margin"]["t"] - tall["margin"]["b"]
     assert (top[0] - below[1]) * plot_px >= 80, "room for tick labels, the x title and the next title"
     assert [a["y"] for a in tall["annotations"]] == [top[1], below[1]]                # each title above its panel
+
+
+def test_arrow_fields_stack_on_a_phone_each_colour_bar_beside_its_own_panel():
+    """Side by side in a 358 px chart the two arrow fields were ~130 px wide and the Newton panel's
+    colour bar sat over the gradient panel: narrow charts put the gradient panel under the Newton
+    panel, each colour bar beside its panel's rows, both right of the plots."""
+    from optcore.figures.analysis import vector_fields_figure
+    xs = ys = np.linspace(-2, 2, 20)
+    F = xs[None, :] ** 2 - ys[:, None] ** 2
+    g = np.linspace(-2, 2, 6)
+    XY = np.stack(np.meshgrid(g, g), axis=-1)
+    args = (xs, ys, F, XY, -XY, -2 * XY)
+    side = vector_fields_figure(*args, width=980).to_dict()["layout"]
+    assert side["xaxis"]["domain"][1] < side["xaxis2"]["domain"][0]                   # one row
+    tall = vector_fields_figure(*args, width=358).to_dict()["layout"]
+    top, below = tall["yaxis"]["domain"], tall["yaxis2"]["domain"]
+    assert tall["xaxis"]["domain"] == tall["xaxis2"]["domain"] and below[1] < top[0]  # Newton on top
+    for bar, (lo, hi) in ((tall["coloraxis"]["colorbar"], top), (tall["coloraxis2"]["colorbar"], below)):
+        assert bar["x"] >= tall["xaxis"]["domain"][1], "right of the plots, not over a panel"
+        assert lo <= bar["y"] - bar["len"] / 2 + 1e-9 and bar["y"] + bar["len"] / 2 <= hi + 1e-9
+    plot_px = tall["height"] - tall["margin"]["t"] - tall["margin"]["b"]
+    assert (top[1] - top[0]) * plot_px >= 240, "each field keeps a usable size"

@@ -282,37 +282,60 @@ def arrow_trace(X, V, cell: tuple[float, float], coloraxis: str, name: str, fill
 
 def vector_fields_figure(xs, ys, F, XY, newton, gradient, det=None, names=("x", "y"),
                          starts: np.ndarray | None = None, paths: Mapping[str, np.ndarray] | None = None,
-                         title: str | None = "Newton step −H⁻¹∇f beside steepest descent −∇f") -> go.Figure:
+                         title: str | None = "Newton step −H⁻¹∇f beside steepest descent −∇f",
+                         width: int | None = None) -> go.Figure:
     """Two panels on the same window: the Newton-step field and the negative-gradient field, as
     arrows of equal drawn length coloured by log₁₀ of their true length, over f's contour lines and
-    the dashed det H = 0 curve (where the Newton step blows up and turns around)."""
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.1,
-                        subplot_titles=("Newton step  −H⁻¹∇f", "negative gradient  −∇f"))
+    the dashed det H = 0 curve (where the Newton step blows up and turns around).
+    `width` (px, when the page knows it): a chart narrower than `NARROW_CHART_PX` (a phone) puts the
+    Newton panel above the gradient panel, each with its colour bar beside it."""
+    stacked = width is not None and width < NARROW_CHART_PX
+    titles = ("Newton step  −H⁻¹∇f", "negative gradient  −∇f")
+    if stacked:   # side by side on a phone each panel was ~130 px wide, one colour bar over the other panel
+        gap = 0.12
+        fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=gap, subplot_titles=titles)
+    else:
+        fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.1, subplot_titles=titles)
+
+    def cell(panel: int) -> tuple[int, int]:
+        return (panel, 1) if stacked else (1, panel)
+
     XY = np.asarray(XY, dtype=float)
-    cell = (float(XY[0, 1, 0] - XY[0, 0, 0]), float(XY[1, 0, 1] - XY[0, 0, 1]))
-    for col, (field, axis, label) in enumerate(((newton, "coloraxis", "Newton step"),
-                                                (gradient, "coloraxis2", "−∇f")), start=1):
-        fig.add_trace(contour_lines(xs, ys, F), 1, col)
+    cell_size = (float(XY[0, 1, 0] - XY[0, 0, 0]), float(XY[1, 0, 1] - XY[0, 0, 1]))
+    for panel, (field, axis, label) in enumerate(((newton, "coloraxis", "Newton step"),
+                                                  (gradient, "coloraxis2", "−∇f")), start=1):
+        fig.add_trace(contour_lines(xs, ys, F), *cell(panel))
         if det is not None and has_zero_line(det):
             fig.add_trace(go.Contour(x=f32(xs), y=f32(ys), z=f32(det), contours=dict(coloring="none", start=0, end=0, size=1),
                                      line=dict(color="#762a83", width=2, dash="dash"), showscale=False,
-                                     hoverinfo="skip", name="det H = 0", showlegend=col == 1), 1, col)
-        fig.add_trace(arrow_trace(XY, field, cell, axis, label), 1, col)
-        for t in path_traces(paths or {}, legend=col == 1):
-            fig.add_trace(t, 1, col)
+                                     hoverinfo="skip", name="det H = 0", showlegend=panel == 1), *cell(panel))
+        fig.add_trace(arrow_trace(XY, field, cell_size, axis, label), *cell(panel))
+        for t in path_traces(paths or {}, legend=panel == 1):
+            fig.add_trace(t, *cell(panel))
         if starts is not None and len(starts):
             S = np.asarray(starts, dtype=float).reshape(-1, 2)
             fig.add_trace(go.Scatter(x=S[:, 0], y=S[:, 1], mode="markers", marker=START_MARKER, name="start",
                                      showlegend=False, hovertemplate="(%{x:.4g}, %{y:.4g})<extra>start</extra>"),
-                          1, col)
+                          *cell(panel))
     bar = dict(thickness=12, len=0.9, title=dict(text="log₁₀‖v‖", side="right"))
-    fig.update_layout(coloraxis=dict(colorscale=ARROW_SCALE, colorbar={**bar, "x": 0.45}),
-                      coloraxis2=dict(colorscale=ARROW_SCALE, colorbar={**bar, "x": 1.0}),
+    if stacked:   # each bar beside its own panel: the top one over [1/2 + gap/2, 1], the bottom one below
+        half = (1 - gap) / 2
+        bars = ({**bar, "x": 1.0, "len": half, "y": 1 - half / 2}, {**bar, "x": 1.0, "len": half, "y": half / 2})
+    else:
+        bars = ({**bar, "x": 0.45}, {**bar, "x": 1.0})
+    fig.update_layout(coloraxis=dict(colorscale=ARROW_SCALE, colorbar=bars[0]),
+                      coloraxis2=dict(colorscale=ARROW_SCALE, colorbar=bars[1]),
                       meta={"view": "vector_fields"})
     _window_axes(fig, xs, ys)
-    fig.update_xaxes(title_text=names[0])
-    fig.update_yaxes(title_text=names[1], row=1, col=1)
-    return styled_legend_on_top(fig, title, height=540, panel_titles=True)
+    if stacked:
+        fig.update_xaxes(title_text=names[0], row=2, col=1)
+        fig.update_yaxes(title_text=names[1])
+        height = 2 * max(260, width - 80) + 160
+    else:
+        fig.update_xaxes(title_text=names[0])
+        fig.update_yaxes(title_text=names[1], row=1, col=1)
+        height = 540
+    return styled_legend_on_top(fig, title, height=height, panel_titles=True)
 
 
 # --------------------------------------------------------------------------------------------

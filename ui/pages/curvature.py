@@ -8,7 +8,7 @@ import optcore
 from optcore import analysis
 from optcore.figures import analysis as afigs
 from optcore.figures import trajectory as tfigs
-from ui import cache, charts, fragments, link, numbers, state, views, widgets
+from ui import cache, chart_widths, charts, fragments, link, numbers, state, views, widgets
 
 MAPS = ("det H", "convex / saddle / concave", "smallest eigenvalue")
 ZERO_LINES = {"det H = 0": "det H = 0, where Newton's step is undefined and turns around",
@@ -82,7 +82,9 @@ def curvature() -> None:
         xs_f, ys_f, F_f, det_f, _, _ = cache.curvature_maps(formula, window, 80, None, (0, 1))
         XY, newton_steps, gradients = cache.step_fields(formula, window, int(density))
         charts.chart(afigs.vector_fields_figure(xs_f, ys_f, F_f, XY, newton_steps, gradients, det=det_f,
-                                                names=names, starts=starts), key="curv_fields", clickable=False)
+                                                names=names, starts=starts,
+                                                width=chart_widths.layout_width("curv_fields")),
+                     key="curv_fields", clickable=False)
         st.caption("Every arrow has the same drawn length; its head's colour is log₁₀ of the true length. Arrows "
                    "in the Newton panel that point away from a minimum are where H is not positive definite.")
     if cps:
