@@ -81,9 +81,8 @@ def curvature() -> None:
         density = st.slider("arrows per axis", 10, 40, 22, key="curv_arrows")
         xs_f, ys_f, F_f, det_f, _, _ = cache.curvature_maps(formula, window, 80, None, (0, 1))
         XY, newton_steps, gradients = cache.step_fields(formula, window, int(density))
-        charts.chart(afigs.vector_fields_figure(xs_f, ys_f, F_f, XY, newton_steps, gradients, det=det_f,
-                                                names=names, starts=starts,
-                                                width=chart_widths.layout_width("curv_fields")),
+        charts.chart(afigs.vector_fields_figure(xs_f, ys_f, F_f, XY, newton_steps, gradients, det=det_f, names=names,
+                                                starts=starts, width=chart_widths.layout_width("curv_fields")),
                      key="curv_fields", clickable=False)
         st.caption("Every arrow has the same drawn length; its head's colour is log₁₀ of the true length. Arrows "
                    "in the Newton panel that point away from a minimum are where H is not positive definite.")
