@@ -21,7 +21,7 @@ import streamlit as st
 
 from ui import chart_widths, link, preload, registry, sidebar, state
 
-st.set_page_config(page_title="Optimization explorer", page_icon=":material/insights:", layout="wide")
+st.set_page_config(page_title="Optimization explorer", page_icon="📉", layout="wide")
 
 
 def requested_path() -> str | None:
