@@ -163,7 +163,9 @@ export default function (component) {
   }
   attach();
   const shown = document.querySelector(".st-key-" + chart + " .js-plotly-plot");
-  if (shown && shown.__previewK >= 0) render(shown);   // a preview on screen follows the new payload
+  // a preview on screen follows a new payload for the same chart element (a new formula mounts a new
+  // element: its preview starts with the next pointer move)
+  if (shown && shown.__previewK >= 0) render(shown);
   const timer = setInterval(attach, 250);   // Streamlit may mount a new chart element
   return () => {
     stopped = true;
