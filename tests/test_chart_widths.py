@@ -68,3 +68,25 @@ def test_a_validated_figure_is_drawn_at_its_width_too_and_keeps_its_own_layout(m
     assert drawn["layout"]["width"] == 980 and drawn["layout"]["height"] == 400
     assert list(drawn["data"][0]["y"]) == [1, 0, 2] and len(drawn["frames"]) == 1
     assert fig.layout.width is None   # the figure (exports) keeps its own layout
+
+
+def test_a_phone_chart_has_no_toolbar_over_its_title_and_a_long_title_wraps_inside_it(monkeypatch):
+    """On a touch screen Plotly's toolbar is always shown, ~220 px wide in the title's band: it covered
+    the titles of a 358 px chart, and a long title was cut at the chart's right edge."""
+    from optcore.figures.analysis import det_hessian_figure
+    xs = ys = np.linspace(-2, 2, 30)
+    F = xs[None, :] ** 2 - ys[:, None] ** 2
+    fig = det_hessian_figure(xs, ys, np.full_like(F, -4.0), F)
+    title = plain_spec(fig)["layout"]["title"]["text"] if plain_spec(fig) else fig.layout.title.text
+    assert len(title) * charts.PHONE_TITLE_CHAR_PX > 358 - 24, "a title too long for a phone, as on the page"
+    monkeypatch.setattr(chart_widths, "width_of", lambda key: {"curv_map_chart": 358, "wide": 980}.get(key))
+    drawn = charts._as_drawn(fig, "curv_map_chart", False)
+    spec = plain_spec(drawn) or drawn.to_dict()
+    lines = spec["layout"]["title"]["text"].split("<br>")
+    assert len(lines) == 2 and " ".join(lines) == title                    # the same words, on two lines
+    assert all(len(line) * charts.PHONE_TITLE_CHAR_PX <= 358 - 24 for line in lines)
+    assert charts._config("curv_map_chart")["displayModeBar"] is False
+    # a desktop chart keeps its toolbar and its title as built
+    assert "displayModeBar" not in charts._config("wide")
+    wide = charts._as_drawn(fig, "wide", False)
+    assert (plain_spec(wide) or wide.to_dict())["layout"]["title"]["text"] == title

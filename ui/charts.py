@@ -40,10 +40,46 @@ def _as_drawn(fig, key: str, selectable: bool):
     width = chart_widths.width_of(key)
     if width is not None:
         layout["width"] = width
+    if _narrow(key) and isinstance(layout.get("title"), dict) and layout["title"].get("text"):
+        layout["title"] = _phone_title(layout["title"], chart_widths.layout_width(key), layout.get("height"))
     if selectable:
         layout.update(clickmode=layout.get("clickmode") or "event+select",
                       hovermode=layout.get("hovermode") or "closest", dragmode=layout.get("dragmode") or "pan")
     return PlainFigure(dict(data=spec["data"], layout=layout, frames=spec.get("frames") or []))
+
+
+# On a phone the toolbar is always shown (no hover), ~220 px wide in the band the title shares with it on
+# a desktop: it covered the titles. Narrow charts go without it (their PNG is under "Export"), and a
+# title too long for the width wraps to a second line in that band, in a smaller font.
+PHONE_TITLE_FONT = 14
+PHONE_TITLE_CHAR_PX = 7.5   # a 14 px title's average character width
+PHONE_TITLE_LINE_PX = 17    # and its line height
+
+
+def _narrow(key: str) -> bool:
+    from optcore.figures.base import NARROW_CHART_PX
+    width = chart_widths.layout_width(key)
+    return width is not None and width < NARROW_CHART_PX
+
+
+def _phone_title(title: dict, width: int, height: float | None) -> dict:
+    """`title` for a narrow chart: a smaller font, and wrapped at a space into two lines when it would run
+    past the chart's right edge (plotly.js does not wrap titles; "det H (H the Hessian of f) under the
+    contour lines of f" was cut at "…lines o" on a phone). plotly.js stacks a title's extra lines above
+    its first: a title placed from the figure's top moves down by one line."""
+    text = str(title["text"])
+    out = {**title, "font": {**(title.get("font") or {}), "size": PHONE_TITLE_FONT}}
+    fits = int((width - 24) / PHONE_TITLE_CHAR_PX)
+    cut = text.rfind(" ", 0, fits + 1) if len(text) > fits and "<br>" not in text else -1
+    if cut > 0:
+        out["text"] = text[:cut] + "<br>" + text[cut + 1:]
+        if title.get("yref") == "container" and title.get("y") is not None and height:
+            out["y"] = float(title["y"]) - PHONE_TITLE_LINE_PX / float(height)
+    return out
+
+
+def _config(key: str) -> dict:
+    return {**CHART_CONFIG, "displayModeBar": False} if _narrow(key) else CHART_CONFIG
 
 
 def _on_chart_click(key: str, axes: tuple[int, ...], keep_value: Callable[[float], None] | None = None) -> None:
@@ -89,11 +125,11 @@ def chart(fig, key: str, clickable: bool = True, keep_value: Callable[[float], N
     `paint_first`: the page's main chart, painted before what follows it (`PAINT_FIRST_SECONDS`)."""
     from optcore.figures.base import keep_unselected_visible, layout_meta
     if not clickable:
-        shown = st.plotly_chart(_as_drawn(fig, key, False), key=key, config=CHART_CONFIG, width="stretch", theme=THEME)
+        shown = st.plotly_chart(_as_drawn(fig, key, False), key=key, config=_config(key), width="stretch", theme=THEME)
     else:
         axes = tuple(layout_meta(fig).get("click_axes", (0, 1)))
         keep_unselected_visible(fig)
-        shown = st.plotly_chart(_as_drawn(fig, key, True), key=key, config=CHART_CONFIG, width="stretch", theme=THEME,
+        shown = st.plotly_chart(_as_drawn(fig, key, True), key=key, config=_config(key), width="stretch", theme=THEME,
                                 on_select=functools.partial(_on_chart_click, key, axes, keep_value),
                                 selection_mode="points")
     if paint_first:
