@@ -296,9 +296,10 @@ def _path_traces(drawn: _DrawnPath, show_legend: bool = True, legendgroup: str |
     return [line, head]
 
 
-SLIDER_ROW_PX = 56  # the frame slider has a row of its own under the buttons
+SLIDER_ROW_PX = 64  # the frame slider has a row of its own under the buttons
 CONTROLS_PX = 130 + SLIDER_ROW_PX  # room below the x axis for the play buttons and the frame slider
 SLIDER_BELOW_PX = 38  # slider top below the buttons' top: clear of them even on a narrow plot
+BUTTONS_BELOW_PX = 70  # the buttons' top under the plot, below the x axis title
 
 
 def _animation_controls(ks: np.ndarray, plot_px: float) -> dict:
@@ -307,8 +308,9 @@ def _animation_controls(ks: np.ndarray, plot_px: float) -> dict:
     height of the plotting area). The slider used to start at 36 % of the width on the buttons' row:
     where the plot is narrower than ~700 px (the playground at 1400 px, compare panels) it ran under
     "■ Pause". Fractions of a width that Streamlit sets cannot keep a row of fixed-size buttons
-    clear, two rows can."""
-    y = -62 / max(plot_px, 100)
+    clear, two rows can. The buttons start 70 px under the plot: the x axis title ends ~61 px under
+    it, and on a narrow plot (a phone) the centred title sits above the buttons, not beside them."""
+    y = -BUTTONS_BELOW_PX / max(plot_px, 100)
     names = [str(int(k)) for k in ks]
     buttons = [dict(label=label, method="animate",
                     args=[None, dict(frame=dict(duration=ms, redraw=False), fromcurrent=True,

@@ -35,3 +35,29 @@ def test_compare_panels_stack_one_per_row_on_a_phone(browser, warm_app):
         screenshot(page, "compare_phone_panels", full_page=False)
     finally:
         context.close()
+
+
+def test_phone_charts_have_no_toolbar_over_the_title_and_play_clear_of_the_axis_title(browser, warm_app):
+    """On a phone Plotly's toolbar (always shown on a touch screen) covered the charts' titles, a long title
+    ran past the chart's edge, and the Play buttons covered the x axis title of a narrow plot."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, user_agent=IPHONE, is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    box = """g => { const r = e => { if (!e) return null; const a = e.getBoundingClientRect(), b = g.getBoundingClientRect();
+        return {left: a.left - b.left, right: a.right - b.left, top: a.top - b.top, bottom: a.bottom - b.top}; };
+        return {width: g._fullLayout.width, toolbar: !!g.querySelector('.modebar'), title: r(g.querySelector('.gtitle')),
+                xtitle: r(g.querySelector('.g-xtitle')), buttons: r(g.querySelector('.updatemenu-container'))}; }"""
+    try:
+        open_app(page, warm_app, {"view": "curvature", "p": "blog-sin-saddle"}, chart="curv_map_chart")
+        no_exception(page)
+        curv = page.locator(".st-key-curv_map_chart .js-plotly-plot").first.evaluate(box)
+        assert not curv["toolbar"]
+        assert curv["title"] and 0 <= curv["title"]["left"] and curv["title"]["right"] <= curv["width"], curv
+        open_app(page, warm_app, {"view": "playground"}, chart="pg_chart")
+        play = page.locator(".st-key-pg_chart .js-plotly-plot").first.evaluate(box)
+        assert not play["toolbar"]
+        assert play["buttons"]["top"] >= play["xtitle"]["bottom"], play   # the x title stays readable
+        screenshot(page, "phone_playground_controls", full_page=False)
+    finally:
+        context.close()
