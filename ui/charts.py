@@ -32,7 +32,7 @@ def _as_drawn(fig, key: str, selectable: bool):
     "closest", dragmode "pan" where unset or False): either change made plotly.js draw the whole
     figure a second time. A copy: the figure itself (exports) keeps its own layout. A validated
     figure is copied as the dict `st.plotly_chart` would have read from it anyway."""
-    from optcore.figures.base import PlainFigure, plain_spec
+    from optcore.figures.base import PlainFigure, narrow_chart, plain_spec
     spec = plain_spec(fig)
     if spec is None:
         spec = fig.to_dict()
@@ -40,8 +40,9 @@ def _as_drawn(fig, key: str, selectable: bool):
     width = chart_widths.width_of(key)
     if width is not None:
         layout["width"] = width
-    if _narrow(key) and isinstance(layout.get("title"), dict) and layout["title"].get("text"):
-        layout["title"] = _phone_title(layout["title"], chart_widths.layout_width(key), layout.get("height"))
+    laid_out = chart_widths.layout_width(key)
+    if narrow_chart(laid_out) and isinstance(layout.get("title"), dict) and layout["title"].get("text"):
+        layout["title"] = _phone_title(layout["title"], laid_out, layout.get("height"))
     if selectable:
         layout.update(clickmode=layout.get("clickmode") or "event+select",
                       hovermode=layout.get("hovermode") or "closest", dragmode=layout.get("dragmode") or "pan")
@@ -54,12 +55,6 @@ def _as_drawn(fig, key: str, selectable: bool):
 PHONE_TITLE_FONT = 14
 PHONE_TITLE_CHAR_PX = 7.5   # a 14 px title's average character width
 PHONE_TITLE_LINE_PX = 17    # and its line height
-
-
-def _narrow(key: str) -> bool:
-    from optcore.figures.base import NARROW_CHART_PX
-    width = chart_widths.layout_width(key)
-    return width is not None and width < NARROW_CHART_PX
 
 
 def _phone_title(title: dict, width: int, height: float | None) -> dict:
@@ -79,7 +74,8 @@ def _phone_title(title: dict, width: int, height: float | None) -> dict:
 
 
 def _config(key: str) -> dict:
-    return {**CHART_CONFIG, "displayModeBar": False} if _narrow(key) else CHART_CONFIG
+    from optcore.figures.base import narrow_chart
+    return {**CHART_CONFIG, "displayModeBar": False} if narrow_chart(chart_widths.layout_width(key)) else CHART_CONFIG
 
 
 def _on_chart_click(key: str, axes: tuple[int, ...], keep_value: Callable[[float], None] | None = None) -> None:
@@ -133,8 +129,7 @@ def chart(fig, key: str, clickable: bool = True, keep_value: Callable[[float], N
                                 on_select=functools.partial(_on_chart_click, key, axes, keep_value),
                                 selection_mode="points")
     if paint_first:
-        with while_painting():
-            pass
+        time.sleep(PAINT_FIRST_SECONDS)
     return shown
 
 

@@ -152,17 +152,18 @@ export default function (component) {
     gd.on("plotly_afterplot", () => { if (gd.__previewK >= 0) render(gd); });
   }
 
+  const chartElement = () => document.querySelector(".st-key-" + chart + " .js-plotly-plot");
   let stopped = false;
   function attach() {
     if (stopped) return;
-    const gd = document.querySelector(".st-key-" + chart + " .js-plotly-plot");
+    const gd = chartElement();
     if (gd && typeof gd.on === "function") {
       gd.__oePreviewChart = chart;
       bind(gd);
     }
   }
   attach();
-  const shown = document.querySelector(".st-key-" + chart + " .js-plotly-plot");
+  const shown = chartElement();
   // a preview on screen follows a new payload for the same chart element (a new formula mounts a new
   // element: its preview starts with the next pointer move)
   if (shown && shown.__previewK >= 0) render(shown);
@@ -172,7 +173,7 @@ export default function (component) {
     clearInterval(timer);
     if (previews[chart] !== preview) return;   // a newer payload has already taken over
     delete previews[chart];
-    const gd = document.querySelector(".st-key-" + chart + " .js-plotly-plot");
+    const gd = chartElement();
     if (gd) render(gd);
   };
 }

@@ -228,9 +228,9 @@ def convergence_pair(traj, f_star: float | None, *, key: str) -> None:
     """f − f* and ‖∇f‖ of one run against k, side by side in one chart (f* the known minimum, else
     the lowest f of the run, and the panel says so)."""
     k = np.arange(traj.iterations + 1)
-    gap_title, gap_name = "f(x<sub>k</sub>) − f*", "f − f*"
-    gap = traj.values - f_star if f_star is not None else None
-    if gap is None:
+    if f_star is not None:
+        gap, gap_title, gap_name = traj.values - f_star, "f(x<sub>k</sub>) − f*", "f − f*"
+    else:
         # No known minimum: measured from the run's own lowest f, where the gap is 0 by definition. That
         # step is left out rather than drawn at the log axis' floor, a plunge to 1e-16 that no run made.
         gap = traj.values - float(np.nanmin(traj.values))

@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .base import END_MARKER, NARROW_CHART_PX, START_MARKER, method_color, styled, styled_legend_on_top
+from .base import END_MARKER, START_MARKER, method_color, narrow_chart, styled, styled_legend_on_top
 from .thinning import MAX_POINTS, thin_indices, thin_series
 
 # Negative (saddle-shaped / concave) purple, zero white, positive (convex) green: both stay clear
@@ -289,7 +289,7 @@ def vector_fields_figure(xs, ys, F, XY, newton, gradient, det=None, names=("x", 
     the dashed det H = 0 curve (where the Newton step blows up and turns around).
     `width` (px, when the page knows it): a chart narrower than `NARROW_CHART_PX` (a phone) puts the
     Newton panel above the gradient panel, each with its colour bar beside it."""
-    stacked = width is not None and width < NARROW_CHART_PX
+    stacked = narrow_chart(width)
     titles = ("Newton step  −H⁻¹∇f", "negative gradient  −∇f")
     if stacked:   # side by side on a phone each panel was ~130 px wide, one colour bar over the other panel
         gap = 0.12
@@ -697,7 +697,7 @@ def basin_figure(xs, ys, labels: Sequence[np.ndarray], iterations: Sequence[np.n
         scale += [[lo, _lighten(color, 0.0)], [hi, _lighten(color, shade)]]
     lines = F if isinstance(F, tuple) else (xs, ys, F)   # level lines of f: on the maps' grid or their own
     panels = len(labels)
-    stacked = width is not None and width < NARROW_CHART_PX and panels > 1
+    stacked = narrow_chart(width) and panels > 1
     if stacked:   # three maps side by side on a phone were ~100 px wide each, their titles on top of each other
         fig = make_subplots(rows=panels, cols=1, shared_xaxes=True, vertical_spacing=0.35 / panels,
                             subplot_titles=list(titles))

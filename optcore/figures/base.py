@@ -51,6 +51,11 @@ TITLE_PX = 8    # a title (16 px font, 8 px from the top, left) fits in the mode
                 # legend only moves down by this much more under it
 
 
+def narrow_chart(width_px: int | None) -> bool:
+    """A chart of known width narrower than `NARROW_CHART_PX` (a phone): its panels go one under the other."""
+    return width_px is not None and width_px < NARROW_CHART_PX
+
+
 def top_legend(height: float, title: bool = False) -> dict:
     """A horizontal legend at the top left that starts below the modebar's band (and below the
     title's row): placed in pixels from the figure's top (yref "container"), so Plotly reserves

@@ -25,9 +25,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from . import thinning
-from .base import (CONTOUR_SCALE, END_MARKER, LEGEND_LINE_PX, MINIMUM_MARKER, NARROW_CHART_PX, PANEL_TITLE_PX,
-                   START_MARKER, TEMPLATE, PlainFigure, banded_raster, method_color, styled, top_legend, top_margin,
-                   top_title)
+from .base import (CONTOUR_SCALE, END_MARKER, LEGEND_LINE_PX, MINIMUM_MARKER, PANEL_TITLE_PX,
+                   START_MARKER, TEMPLATE, PlainFigure, banded_raster, method_color, narrow_chart, styled, top_legend,
+                   top_margin, top_title)
 
 MAX_FRAMES = 100
 MAX_PATH_POINTS = 400        # points drawn per path (the full run stays in the exports)
@@ -671,7 +671,7 @@ def convergence_panels_figure(panels: Sequence[tuple[str, Sequence[dict]]], *, x
     narrower than `NARROW_CHART_PX` (a phone), the panels go one under the other, each `height` tall
     (side by side they were ~170 px each, the right one's tick labels inside the left one)."""
     n_panels = max(1, len(panels))
-    stacked = n_panels > 1 and width_px is not None and width_px < NARROW_CHART_PX
+    stacked = n_panels > 1 and narrow_chart(width_px)
     gap = min(0.3, PANEL_GAP_PX / max(width_px or 1000, 300)) if n_panels > 1 and not stacked else 0.0
     width = 1.0 if stacked else (1.0 - gap * (n_panels - 1)) / n_panels
     panel_px = height - 70   # a stacked panel's plot, and the room between two (tick labels, x title, next title)

@@ -68,12 +68,9 @@ def playground() -> None:
                     fig = figs.contour_paths_figure(xs, ys, Z, [path], minima=minima, names=names, animate=not scrubbing)
                     if scrubbing:
                         fig = scrubbed(fig, lambda P: figs.path_from_points(P, method, ""))
-                    charts.chart(fig, key="pg_chart", keep_value=keep_scrubbed if scrubbing else None,
-                                 paint_first=scrubbing)
-                    preview = None
-                    if not scrubbing:
-                        with charts.while_painting():   # the preview's runs while the browser paints the chart
-                            preview = cache.hover_preview(formula, method, params, window, steps, tol)
+                    charts.chart(fig, key="pg_chart", keep_value=keep_scrubbed if scrubbing else None)
+                    with charts.while_painting():   # the preview's runs while the browser paints the chart
+                        preview = None if scrubbing else cache.hover_preview(formula, method, params, window, steps, tol)
                     if preview is not None:
                         charts.hover_preview("pg_chart", preview)
                         st.caption("Hover over the contour: the dotted path is the run from the nearest of "
