@@ -23,7 +23,7 @@ X_AXES = {"iterations": None, "f evaluations": "f", "gradient evaluations": "gra
 AUTO_WORK = 3e6       # operations computed at once (gd, momentum, adam, bfgs x 5000 Rosenbrock steps: 2.6e6, ~2 s)
 LADDER_RUNS = 2       # one scrub ladder: one batched run of ~33 rows costs about two single runs (measured 1.8x)
 JOB = "compare"
-SIDE, OVERLAY = "Side by side (shared timeline)", "Overlay on one contour"   # the 2-D tabs (key "cmp_tab")
+SIDE, OVERLAY = "Side by side (shared timeline)", "Overlay on one contour"   # the 2-D views (key "cmp_tab")
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def settings(obj) -> Request:
 
 
 def _show_scrub() -> None:
-    """Scrubbing switched on: open the overlay tab, where the η slider is."""
+    """Scrubbing switched on: show the overlay, where the η slider is."""
     if st.session_state.get("cmp_scrub"):
         st.session_state["cmp_tab"] = OVERLAY
 

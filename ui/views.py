@@ -241,3 +241,14 @@ def convergence_pair(traj, f_star: float | None, *, key: str) -> None:
          ("‖∇f(x<sub>k</sub>)‖", [dict(name="‖∇f‖", x=k, y=traj.grad_norms, color="#1b3a6b")])],
         height=280, width_px=chart_widths.layout_width(key) or 800),
         key=key, clickable=False)
+
+
+def view_switch(labels: Sequence[str], *, key: str, default: str | None = None) -> str:
+    """Which of `labels` the chart below it shows (only that one is built and sent).
+
+    A row of buttons, not `st.tabs`: Streamlit's tab panel looks for a focusable child after every
+    render and every change inside it, and each look makes the browser recompute the page's style.
+    Around a Plotly chart that was ~30 ms of every formula edit, before the chart was painted."""
+    choice = st.segmented_control("View", list(labels), key=key, default=default or labels[0], required=True,
+                                  label_visibility="collapsed")
+    return choice if choice in labels else labels[0]

@@ -175,6 +175,12 @@ def select_option(page, key: str, option_text: str) -> None:
     wait_idle(page)
 
 
+def choose_view(page, key: str, label: str) -> None:
+    """Press `label` in the view switch with widget key `key` (views.view_switch: a row of buttons)."""
+    page.locator(f".st-key-{css_key(key)}").get_by_role("radio", name=label).click()
+    wait_idle(page)
+
+
 def widget_text(page, key: str) -> str:
     """Everything a widget shows: its text plus the values of its inputs (a selectbox's choice)."""
     return page.locator(f".st-key-{css_key(key)}").first.evaluate(

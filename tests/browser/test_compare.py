@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 
-from conftest import (dataframe_csv, graph, no_exception, open_app, screenshot, select_option, type_into,
+from conftest import (choose_view, dataframe_csv, graph, no_exception, open_app, screenshot, select_option, type_into,
                       wait_chart, wait_idle, wait_until, widget_text)
 
 
@@ -48,8 +48,8 @@ def test_three_methods_side_by_side_overlay_and_summary(page, server_url):
     screenshot(page, "compare_small_multiples", full_page=False)
     page.locator(".st-key-cmp_multiples g.updatemenu-button").filter(has_text="Pause").first.click()
 
-    # overlay tab: the three paths on one contour
-    page.get_by_role("tab", name="Overlay on one contour").click()
+    # overlay: the three paths on one contour
+    choose_view(page, "cmp_tab", "Overlay on one contour")
     overlay = wait_chart(page, "cmp_overlay")
     assert overlay.is_visible()
     assert len(path_names(overlay)) == 3
@@ -70,6 +70,6 @@ def test_small_multiples_controls_do_not_overlap(page, server_url):
     from test_playground import control_overlaps
     open_app(page, server_url, {"view": "compare", "p": "rosenbrock"}, chart="cmp_multiples")
     assert control_overlaps(page, "cmp_multiples") == []
-    page.get_by_role("tab", name="Overlay on one contour").click()
+    choose_view(page, "cmp_tab", "Overlay on one contour")
     wait_chart(page, "cmp_overlay")
     assert control_overlaps(page, "cmp_overlay") == []

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import (apply_formula, chart_signature, click_chart, graph, no_exception, open_app, path_state,
+from conftest import (apply_formula, choose_view, chart_signature, click_chart, graph, no_exception, open_app, path_state,
                       path_trace_index, screenshot, sidebar_input, type_into, wait_idle, wait_until)
 
 ELLIPSE = {"f": "x^2 + 5y^2 + x*y", "x0": "1.5,1.5", "win": "-2,2;-2,2", "steps": "100", "tol": "1e-12",
@@ -142,11 +142,11 @@ def test_three_variables_show_convergence_and_slice(page, server_url):
 
 
 def test_surface_tab_draws_the_same_run_in_3d(page, server_url):
-    """The 3-D view is built only when its tab is opened, and shows the surface with the path on it."""
+    """The 3-D view is built only when it is chosen, and shows the surface with the path on it; the
+    contour is then not built."""
     open_app(page, server_url, ELLIPSE, chart="pg_chart")
     assert page.locator(".st-key-pg_surface .js-plotly-plot").count() == 0, "built before it was asked for"
-    page.get_by_role("tab", name="3-D surface").click()
-    wait_idle(page)
+    choose_view(page, "pg_tab", "3-D surface")
     surface = graph(page, "pg_surface")
     surface.wait_for()
     types = surface.evaluate("g => g.data.map(t => t.type)")

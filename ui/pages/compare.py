@@ -32,24 +32,21 @@ def compare() -> None:
     fig = None
     with main:
         if obj.dim == 2:
-            # lazy tabs: only the open one is built and sent
-            side, overlay = st.tabs([comparison.SIDE, comparison.OVERLAY], key="cmp_tab", on_change="rerun",
-                                    default=comparison.OVERLAY if req.scrubbing else None)
-            if side.open:
-                with side:
-                    fig = figs.small_multiples_figure(*cache.grid(formula, window, n=120), panels, minima=minima,
-                                                      names=names, **comparison.panel_layout(len(panels)))
-                    charts.chart(fig, key="cmp_multiples", clickable=False, paint_first=True)
-            if overlay.open:
-                with overlay:
-                    fig = figs.contour_paths_figure(*cache.grid(formula, window, n=200), all_paths, minima=minima,
-                                                    names=names, animate=not req.scrubbing,
-                                                    width_px=chart_widths.layout_width("cmp_overlay"))
-                    if req.scrubbing:
-                        fig = comparison.scrubbed(fig, formula, req,
-                                                  lambda P: figs.path_from_points(P, all_paths[0]["name"], ""))
-                    charts.chart(fig, key="cmp_overlay", keep_value=keep_scrubbed, paint_first=True)
-                    st.caption("Click anywhere on the contour to move the first start point there.")
+            view = views.view_switch([comparison.SIDE, comparison.OVERLAY], key="cmp_tab",
+                                     default=comparison.OVERLAY if req.scrubbing else None)
+            if view == comparison.SIDE:   # only the chosen view is built and sent
+                fig = figs.small_multiples_figure(*cache.grid(formula, window, n=120), panels, minima=minima,
+                                                  names=names, **comparison.panel_layout(len(panels)))
+                charts.chart(fig, key="cmp_multiples", clickable=False, paint_first=True)
+            else:
+                fig = figs.contour_paths_figure(*cache.grid(formula, window, n=200), all_paths, minima=minima,
+                                                names=names, animate=not req.scrubbing,
+                                                width_px=chart_widths.layout_width("cmp_overlay"))
+                if req.scrubbing:
+                    fig = comparison.scrubbed(fig, formula, req,
+                                              lambda P: figs.path_from_points(P, all_paths[0]["name"], ""))
+                charts.chart(fig, key="cmp_overlay", keep_value=keep_scrubbed, paint_first=True)
+                st.caption("Click anywhere on the contour to move the first start point there.")
         elif obj.dim == 1:
             xs, _, fx = cache.grid(formula, window, n=400)
             fig = figs.curve_figure(xs, fx, all_paths, name=names[0], minima=minima[:, 0] if len(minima) else (),

@@ -9,6 +9,7 @@ from optcore.figures import trajectory as figs
 from ui import cache, charts, fragments, inspector, scrub, state, views, widgets
 
 st.header("Playground")
+CONTOUR, SURFACE = "Contour (animated)", "3-D surface"   # the 2-D views (key "pg_tab")
 
 
 @fragments.view_fragment("playground")
@@ -60,25 +61,22 @@ def playground() -> None:
         elif obj.dim == 2:
             xs, ys, Z = cache.grid(formula, window, n=200)
             path = figs.path_from_points(traj.points, method, figs.default_color(0), values=traj.values)
-            # Lazy tabs: the 3-D surface is built and sent only while its tab is open (a WebGL surface
-            # on every formula edit would double the time until the contour answers).
-            tab_contour, tab_surface = st.tabs(["Contour (animated)", "3-D surface"], key="pg_tab", on_change="rerun")
-            if tab_contour.open:
-                with tab_contour:
-                    fig = figs.contour_paths_figure(xs, ys, Z, [path], minima=minima, names=names, animate=not scrubbing)
-                    if scrubbing:
-                        fig = scrubbed(fig, lambda P: figs.path_from_points(P, method, ""))
-                    charts.chart(fig, key="pg_chart", keep_value=keep_scrubbed if scrubbing else None)
-                    with charts.while_painting():   # the preview's runs while the browser paints the chart
-                        preview = None if scrubbing else cache.hover_preview(formula, method, params, window, steps, tol)
-                    if preview is not None:
-                        charts.hover_preview("pg_chart", preview)
-                        st.caption("Hover over the contour: the dotted path is the run from the nearest of "
-                                   f"{preview['n']} × {preview['n']} starts, drawn in your browser; click to start there.")
-            if tab_surface.open:
-                with tab_surface:
-                    fig = figs.surface_figure(xs, ys, Z, [path], names=names, minima=minima, minima_values=minima_values)
-                    charts.chart(fig, key="pg_surface", clickable=False)   # the export buttons save this one
+            # Only the chosen view is built and sent (a WebGL surface on every formula edit would double
+            # the time until the contour answers).
+            if views.view_switch([CONTOUR, SURFACE], key="pg_tab") == CONTOUR:
+                fig = figs.contour_paths_figure(xs, ys, Z, [path], minima=minima, names=names, animate=not scrubbing)
+                if scrubbing:
+                    fig = scrubbed(fig, lambda P: figs.path_from_points(P, method, ""))
+                charts.chart(fig, key="pg_chart", keep_value=keep_scrubbed if scrubbing else None)
+                with charts.while_painting():   # the preview's runs while the browser paints the chart
+                    preview = None if scrubbing else cache.hover_preview(formula, method, params, window, steps, tol)
+                if preview is not None:
+                    charts.hover_preview("pg_chart", preview)
+                    st.caption("Hover over the contour: the dotted path is the run from the nearest of "
+                               f"{preview['n']} × {preview['n']} starts, drawn in your browser; click to start there.")
+            else:
+                fig = figs.surface_figure(xs, ys, Z, [path], names=names, minima=minima, minima_values=minima_values)
+                charts.chart(fig, key="pg_surface", clickable=False)   # the export buttons save this one
         else:
             fig = views.slice_chart(formula, traj, window, minima, key="pg_chart", inspector_key="pg_inspect_k")
         if (obj.dim >= 2 or len(runs) == 1) and traj.iterations > 0:
