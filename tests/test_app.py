@@ -142,6 +142,25 @@ def test_compare_page_summary_and_charts():
     assert at.dataframe, "summary table"
 
 
+def test_compare_summary_shows_every_column_and_what_each_run_evaluated():
+    """Every column of the summary is shown, where each run ended first; the evaluation counts sit in
+    one column (three columns of them pushed "final f" out of a 1440 px screen) and match the runs."""
+    from ui import views
+    import optcore
+    at = _app(view="compare", f="(1-x)^2 + 100(y-x^2)^2", x0="-1.2,1", steps="500", tol="1e-08",
+              **{"m.m0": "gd(lr=0.001)", "m.m1": "bfgs", "m.m2": "newton", "o.n_methods": "3"})
+    table = at.dataframe[0]
+    shown = list(table.proto.column_order)
+    assert set(shown) == set(table.value.columns), (shown, list(table.value.columns))
+    assert shown.index("final f") < shown.index("iterations") and shown[-1] == views.EVALS, shown
+    counts = {r["run"]: [int(v) for v in r[views.EVALS].split(" / ")] for r in table.value.to_dict("records")}
+    obj = optcore.parse("(1-x)^2 + 100(y-x^2)^2")
+    for name, method in (("BFGS", "bfgs"), ("Newton", "newton")):
+        traj = optcore.run(obj, method, [-1.2, 1.0], steps=500, tol=1e-8)
+        expected = [int(np.asarray(traj.evaluations.get(k, [0]))[-1]) for k in ("f", "grad", "hess")]
+        assert next(c for run, c in counts.items() if name in run) == expected, (name, counts)
+
+
 def test_one_and_many_dimensions():
     at = _app(f="x^4 - 3x^2 + x")
     assert _spec(at)["layout"]["meta"]["click_axes"] == [0]

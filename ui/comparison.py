@@ -190,9 +190,11 @@ def summary(runs: dict, tol: float) -> None:
     point that is not a minimum."""
     st.subheader("Summary")
     st.dataframe(views.summary_rows(runs, tol), hide_index=True,
-                 column_order=["best", "run", "status", "stopped at", "iterations to tol", "iterations",
-                               "f evals", "∇f evals", "∇²f evals", "final point", "final f"],
+                 column_order=["best", "run", "status", "stopped at", "final f", "final point", "iterations to tol",
+                               "iterations", views.EVALS],   # where each run ended, then what it cost
                  column_config={"final f": st.column_config.NumberColumn(format="%.6g"),
+                                views.EVALS: st.column_config.TextColumn(
+                                    help="how many times the run evaluated f, its gradient and its Hessian"),
                                 "stopped at": st.column_config.TextColumn(
                                     help="where a converged run stopped, by the curvature there (∇f = 0 is all a "
                                          "method checks): minimum, saddle point, maximum or flat point; 'still moving': ∇f "
