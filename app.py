@@ -40,7 +40,8 @@ def main() -> None:
 
     link.init()
     page = st.navigation(sections)
-    state.restore_carried()   # the start and window a page switch dropped, before the page reads them
+    st.sidebar.title("Optimization explorer")
+    sidebar.sidebar()
 
     view = next(key for key, p in pages.items() if p == page)
     target = state.pending_switch()
@@ -51,20 +52,11 @@ def main() -> None:
     if notices:
         st.info("Some values in the link were changed to safe ones:\n\n" + "\n".join(f"- {n}" for n in notices),
                 icon=":material/link:")
-    hidden, bar = sidebar.compact_bar_slots()   # formula and start on a phone, where the sidebar is collapsed
+    hidden = sidebar.compact_bar()   # formula and start on a phone, where the sidebar is collapsed
     with hidden:   # in-page scripts, out of sight
         preload.plotly()   # plotly.js loads while the page computes its charts (see ui/preload.py)
         chart_widths.reporter()   # charts drawn once, at their width (see ui/chart_widths.py)
-    # The page before the sidebar and the phone bar: their ~50 elements went out ahead of the page's
-    # chart, and the browser rendered them all before it took the chart's message. They keep their
-    # places (the sidebar is its own container, the bar has its slot above the page) and are drawn
-    # even when the page fails (a widget not drawn in a finished run loses its value).
-    try:
-        page.run()
-    finally:
-        st.sidebar.title("Optimization explorer")
-        sidebar.sidebar()
-        sidebar.compact_bar(bar)
+    page.run()
     link.sync_url(view)
 
 

@@ -55,6 +55,7 @@ def _on_start_text() -> None:
 def sidebar() -> None:
     """The shared inputs: formula, preset gallery, start, window, and the formula in LaTeX."""
     ss = st.session_state
+    state.restore_carried()   # the start and window a page switch dropped
     sb = st.sidebar
     presets = state.presets()
     keys = [""] + sorted(presets, key=lambda k: (_source_rank(presets[k].source), list(presets).index(k)))
@@ -161,22 +162,17 @@ def _on_bar_start() -> None:
     _on_start_text()
 
 
-def compact_bar_slots():
-    """(hidden, bar): the container that holds the bar's style, where in-page scripts
-    (`st.components.v2`) can live too, and the bar's empty slot above the page (`compact_bar` fills it)."""
-    hidden = st.container(key="compact_bar_css")
-    hidden.markdown(NARROW_CSS, unsafe_allow_html=True)
-    return hidden, st.container(key="compact_bar", height=1, border=False)
-
-
-def compact_bar(slot) -> None:
+def compact_bar():
     """The formula and the start at the top of the main area, shown only on narrow screens (a
-    phone, 390 px wide), where the sidebar starts collapsed and hides them."""
+    phone, 390 px wide), where the sidebar starts collapsed and hides them. Returns the hidden
+    container that holds the bar's style: in-page scripts (`st.components.v2`) can live there too."""
     ss = st.session_state
     obj = state.current_objective()
     ss["bar_formula"] = ss.get(state.FORMULA_INPUT) or obj.text
     ss["bar_start"] = ", ".join(share.format_number(v) for v in state.current_start())
-    with slot, st.container(border=True):
+    hidden = st.container(key="compact_bar_css")
+    hidden.markdown(NARROW_CSS, unsafe_allow_html=True)
+    with st.container(key="compact_bar", height=1, border=False), st.container(border=True):
         c1, c2 = st.columns([3, 2])
         c1.text_input("f(x) =", key="bar_formula", on_change=_on_bar_formula,
                       help="the same formula as in the sidebar (press Enter to apply)")
@@ -185,3 +181,4 @@ def compact_bar(slot) -> None:
         error = state.formula_error()
         if error:
             st.caption(f":red[{error}]")
+    return hidden
