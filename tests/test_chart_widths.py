@@ -90,3 +90,13 @@ def test_a_phone_chart_has_no_toolbar_over_its_title_and_a_long_title_wraps_insi
     assert "displayModeBar" not in charts._config("wide")
     wide = charts._as_drawn(fig, "wide", False)
     assert (plain_spec(wide) or wide.to_dict())["layout"]["title"]["text"] == title
+
+
+def test_side_by_side_panels_go_one_per_row_on_a_narrow_chart(monkeypatch):
+    """Three panels across a 358 px chart ran their titles into each other; a phone whose browser
+    does not say it is one (or a narrow window) is known by the chart's reported width."""
+    from ui import comparison
+    monkeypatch.setattr(chart_widths, "layout_width", lambda key: 358 if key == "cmp_multiples" else None)
+    assert comparison.panel_layout(3)["cols"] == 1
+    monkeypatch.setattr(chart_widths, "layout_width", lambda key: 980 if key == "cmp_multiples" else None)
+    assert comparison.panel_layout(3)["cols"] == 3 and comparison.panel_layout(2)["cols"] == 2

@@ -93,3 +93,13 @@ def test_compare_method_1_with_momentum_gets_a_beta_slider_too():
     traj = optcore.run(obj, "momentum", np.array([1.5, 1.5]), steps=60, tol=1e-12, lr=0.02, beta=betas[-1])
     drawn = drawn_by_step(spec, 1, len(betas) - 1)
     assert [drawn["x"][-1], drawn["y"][-1]] == pytest.approx(traj.points[-1], rel=1e-5, abs=1e-6)
+
+
+def test_compare_scrubbed_path_is_named_by_its_sliders_not_by_the_committed_values():
+    """The legend is not redrawn while a slider moves: a name stating η=0.02 went on saying it
+    after the student dragged η elsewhere. The other method keeps its own name and value."""
+    at = _app(**{**COMPARE, "m.m0": "momentum(lr=0.02,beta=0.8)", "m.m1": "gd(lr=0.05)", "o.cmp_scrub": "true"})
+    names = [t.get("name") or "" for t in _scrub_spec(at)["data"] if t.get("showlegend", True)]   # in the legend
+    assert "1. Momentum (heavy ball) (η, β on the sliders)" in names, names
+    assert not any("η=0.02" in n for n in names), names
+    assert "2. Gradient descent η=0.05" in names, names

@@ -42,9 +42,10 @@ def test_lr_lab_eta_slider_draws_single_runs_and_keeps_the_listed_rates():
     assert meta["params"] == ["lr"] and len(spec["layout"]["sliders"]) == 1   # gd has no β
     assert values[meta["active"]] == 0.1 and min(values) < 0.1 < max(values)
     names = [t.get("name") for t in spec["data"]]
-    assert {"η = 0.1", "η = 0.05", "η = 0.3"} <= set(names)   # the listed rates stay beside the scrubbed one
+    assert {"η on the slider", "η = 0.05", "η = 0.3"} <= set(names)   # the listed rates stay beside the scrubbed one
+    assert "η = 0.1" not in names   # the scrubbed path's legend must not state a value the slider has left
     frame = next(f for f in spec["frames"] if f["name"] == spec["layout"]["sliders"][0]["steps"][0]["args"][0][0])
-    assert names[frame["traces"][0]] == "η = 0.1"                # the slider moves the method's own η
+    assert names[frame["traces"][0]] == "η on the slider"        # the slider moves the method's own η
     obj = optcore.parse(LAB["f"])
     for i in (0, len(values) - 1):
         t = optcore.run(obj, "gd", np.array([1.5, 1.0]), steps=30, tol=1e-12, lr=values[i])

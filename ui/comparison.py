@@ -15,6 +15,7 @@ import streamlit as st
 
 import optcore
 from optcore.figures import trajectory as figs
+from optcore.figures.base import narrow_chart
 from ui import cache, chart_widths, charts, jobs, link, scrub, state, views, widgets
 
 DEFAULTS = ("gd", "momentum", "bfgs", "adam", "newton", "cg")
@@ -63,7 +64,7 @@ def settings(obj) -> Request:
     st.caption(f"{len(starts)} start point(s): the sidebar's start, plus the extra ones.")
     method, params = picked[0]
     scrubbing = obj.dim in (1, 2) and bool(scrub.scrubbable(method, params)) and scrub.toggle(
-        "cmp_scrub", "Scrub η (and β) of method 1 in the chart",
+        "cmp_scrub", "Scrub method 1",   # longer labels were cut in the settings column
         "The overlay carries method 1's paths for a ladder of learning rates around its η (and of momentum "
         "weights around its β) and sliders that swap them in your browser at once (no animation in this mode).",
         on_change=_show_scrub)
@@ -149,8 +150,9 @@ def paths(runs: dict, req: Request) -> tuple[dict, list[tuple[str, list[dict]]]]
 
 
 def panel_layout(n: int) -> dict:
-    """Columns and height of the side-by-side grid: up to three across, one per row on a phone."""
-    if chart_widths.phone_asked():   # one panel per row there
+    """Columns and height of the side-by-side grid: up to three across, one per row on a narrow chart
+    (a phone, or a narrow window: three panels' titles ran into each other at 358 px)."""
+    if narrow_chart(chart_widths.layout_width("cmp_multiples")):
         return dict(cols=1, height_per_row=300)
     return dict(cols=min(n, 3), height_per_row=300 if n > 3 else 330)
 
@@ -158,9 +160,10 @@ def panel_layout(n: int) -> dict:
 def scrubbed(fig, formula, req: Request, path_of):
     """`fig` with in-browser η (and β) sliders for method 1's path from the first start."""
     method, params = req.picked[0]
+    first = views.run_label(0, method, {**params, "lr": None}) + (" · start 1" if len(req.starts) > 1 else "")
     return scrub.add_sliders(fig, formula, method, params, req.starts[0], req.steps, req.tol,
                              path_name=next(iter(req.named_runs())), path_of=path_of,
-                             note=" (method 1, first start)")
+                             legend_prefix=first, note=" (method 1, first start)")
 
 
 def keep_scrubbed(req: Request):

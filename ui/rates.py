@@ -97,7 +97,7 @@ def traces_figure(formula, obj, view, runs: dict, minima, *, scrubbed: tuple | N
     if scrubbed is not None:
         method, params, x0, steps, tol = scrubbed
         fig = scrub.add_sliders(fig, formula, method, params, x0, steps, tol, path_name=next(iter(runs)),
-                                path_of=path_of, status_note=True)
+                                path_of=path_of, status_note=True, legend_prefix="")
     return fig
 
 

@@ -48,15 +48,23 @@ def ladder_runs(formula, method: str, params: dict, x0, steps: int, tol: float, 
 
 
 def add_sliders(fig, formula, method: str, params: dict, x0, steps: int, tol: float, *, path_name: str,
-                path_of: Callable, with_beta: bool = True, note: str = "", status_note: bool = False):
+                path_of: Callable, with_beta: bool = True, note: str = "", status_note: bool = False,
+                legend_prefix: str | None = None):
     """`fig` with one in-figure slider per scrubbable parameter of `method` (each ladder one batched
     run from `x0`), and the caption that states the ladders' ranges (plus `note`; with `status_note`,
-    which values the rest of the page describes)."""
+    which values the rest of the page describes). With `legend_prefix`, the path is named in the
+    legend and its hover by that prefix and the sliders, not by `path_name`, which states the
+    committed η ("1. Gradient descent η=0.001") and went on saying it after the slider moved."""
     specs = scrubbable(method, params, with_beta)
     ladders = [scrub.Ladder(spec.name, SYMBOLS[spec.name], values, [path_of(P) for P in points],
                             scrub.active_index(values, float(params[spec.name])))
                for spec, values, points in ladder_runs(formula, method, params, x0, steps, tol, with_beta)]
-    fig = scrub.add_scrub_sliders(fig, path_name, ladders, committed={s.name: float(params[s.name]) for s in specs})
+    legend = None
+    if legend_prefix is not None:
+        on = f"{', '.join(lad.label for lad in ladders)} on the slider{'s' if len(ladders) > 1 else ''}"
+        legend = f"{legend_prefix} ({on})" if legend_prefix else on
+    fig = scrub.add_scrub_sliders(fig, path_name, ladders, committed={s.name: float(params[s.name]) for s in specs},
+                                  legend_name=legend)
     if status_note:
         set_values = ", ".join(f"{lad.label} = {float(params[lad.param]):.4g}" for lad in ladders)
         note += (f" The status and the plots below are for {set_values} until a click on the path keeps the "

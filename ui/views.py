@@ -252,6 +252,10 @@ def view_switch(labels: Sequence[str], *, key: str, default: str | None = None) 
     A row of buttons, not `st.tabs`: Streamlit's tab panel looks for a focusable child after every
     render and every change inside it, and each look makes the browser recompute the page's style.
     Around a Plotly chart that was ~30 ms of every formula edit, before the chart was painted."""
-    choice = st.segmented_control("View", list(labels), key=key, default=default or labels[0], required=True,
-                                  label_visibility="collapsed")
+    # The default only while the key is new: a value set through session state (the scrub toggle opens
+    # Compare's overlay) next to a default makes Streamlit log a warning. `wrap`: on a phone the two
+    # buttons take two rows instead of one cut at the screen's edge.
+    first = {} if key in st.session_state else {"default": default or labels[0]}
+    choice = st.segmented_control("View", list(labels), key=key, required=True, wrap=True,
+                                  label_visibility="collapsed", **first)
     return choice if choice in labels else labels[0]

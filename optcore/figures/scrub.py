@@ -101,7 +101,8 @@ def _trace_index(fig: go.Figure, name: str) -> int | None:
 
 
 def add_scrub_sliders(fig: go.Figure, path_name: str, ladders: Sequence[Ladder], *,
-                      committed: Mapping[str, float], max_points: int = SCRUB_POINTS) -> go.Figure:
+                      committed: Mapping[str, float], max_points: int = SCRUB_POINTS,
+                      legend_name: str | None = None) -> go.Figure:
     """Give a static path figure (one of `trajectory`'s builders with `animate=False`) one slider
     per ladder that redraws the path named `path_name` for each of its values, in the browser.
 
@@ -111,6 +112,8 @@ def add_scrub_sliders(fig: go.Figure, path_name: str, ladders: Sequence[Ladder],
     ones at their `committed` values. Every point of the line carries [k, value of each ladder's
     parameter] in `customdata`, so a click on the drawn path tells the page the values it shows.
     `layout.meta["scrub"]` records the parameters, the ladders and the values drawn first.
+    `legend_name` renames the path in the legend and its hover (a frame cannot: the legend is not
+    redrawn while a slider moves), for a `path_name` that states the committed values.
     """
     if not ladders:
         raise ValueError("at least one ladder")
@@ -147,8 +150,9 @@ def add_scrub_sliders(fig: go.Figure, path_name: str, ladders: Sequence[Ladder],
                             currentvalue=dict(prefix=f"{lad.label} = ", xanchor="left", font=dict(size=13))))
     x, y, data = first
     shown = "<br>".join(f"{lad.label} = %{{customdata[{j + 1}]:.4g}}" for j, lad in enumerate(ladders))
-    fig.data[line].update(x=x, y=y, customdata=data, mode="lines+markers",
-                          hovertemplate=f"{path_name}<br>k = %{{customdata[0]}}<br>{shown}"
+    label = legend_name or path_name
+    fig.data[line].update(x=x, y=y, customdata=data, mode="lines+markers", name=label,
+                          hovertemplate=f"{label}<br>k = %{{customdata[0]}}<br>{shown}"
                                         "<br>(%{x:.4g}, %{y:.4g})<br>click the path to keep these values<extra></extra>")
     fig.data[line].marker.update(size=4, maxdisplayed=MARKERS_DRAWN)
     for i in targets[1:]:

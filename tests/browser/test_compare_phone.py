@@ -16,6 +16,11 @@ def test_compare_panels_stack_one_per_row_on_a_phone(browser, warm_app):
     try:
         open_app(page, warm_app, {"view": "compare", "p": "rosenbrock", "o.n_methods": "3"}, chart="cmp_multiples")
         no_exception(page)
+        views = page.locator(".st-key-cmp_tab").get_by_role("radio")
+        assert views.count() == 2
+        for i in range(2):   # both view buttons whole on the screen (the second was cut at its edge)
+            b = views.nth(i).bounding_box()
+            assert b["x"] >= 0 and b["x"] + b["width"] <= 390, (i, b)
         g = page.locator(".st-key-cmp_multiples .js-plotly-plot").first
         g.scroll_into_view_if_needed()
         layout = g.evaluate("""g => ({

@@ -10,7 +10,7 @@ from conftest import graph, no_exception, open_app, screenshot, wait_idle, wait_
 LAB = {"view": "lr_lab", "f": "x^2 + 5y^2 + x*y", "x0": "1.5,1.5", "win": "-2,2;-2,2", "steps": "60",
        "tol": "1e-12", "m.m0": "momentum(lr=0.02,beta=0.7)", "o.lr_scrub": "true"}
 KEY = "lr_traces_chart"
-PATH = "η = 0.02"
+PATH = "η, β on the sliders"   # the scrubbed path: its name states no value the sliders may leave
 IDLE_JS = "() => document.querySelector('[data-testid=stApp]').getAttribute('data-test-script-state')"
 
 
