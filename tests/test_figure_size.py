@@ -151,7 +151,7 @@ def test_surface_and_curve_paths_are_thinned(compare):
     obj, runs, paths, *_ = compare
     xs, ys, Z = value_grid(obj, WINDOW, 60)
     surface = figs.surface_figure(xs, ys, Z, paths)
-    lifted = [t for t in surface.data if t.type == "scatter3d"]
+    lifted = [t for t in surface.data if t.type == "scatter3d" and t.name != "start"]
     assert len(lifted) == len(paths)
     for t in lifted:
         assert 2 <= len(t.x) <= figs.MAX_PATH_POINTS and len(t.z) == len(t.x)

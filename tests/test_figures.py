@@ -225,7 +225,7 @@ def test_surface_curve_and_convergence(setting):
     for p, t in zip(paths, runs):
         p["z"] = t.values
     surface = figs.surface_figure(xs, ys, Z, paths)
-    assert surface.data[0].type == "surface" and len(surface.data) == 1 + len(paths)
+    assert surface.data[0].type == "surface" and len(surface.data) == 1 + len(paths) + 1   # + the starts
     one = optcore.parse("x^2")
     traj = optcore.run(one, "gd", [3.0], steps=10, lr=0.2)
     xline = np.linspace(-4, 4, 50)
@@ -437,3 +437,17 @@ def test_arrow_fields_stack_on_a_phone_each_colour_bar_beside_its_own_panel():
         assert lo <= bar["y"] - bar["len"] / 2 + 1e-9 and bar["y"] + bar["len"] / 2 <= hi + 1e-9
     plot_px = tall["height"] - tall["margin"]["t"] - tall["margin"]["b"]
     assert (top[1] - top[0]) * plot_px >= 240, "each field keeps a usable size"
+
+
+def test_surface_marks_where_each_run_starts():
+    """On the 3-D view a run seemed to start at a minimum lined up behind its first point: the
+    start is marked as on the contour, at f of the start (lifted like the path)."""
+    obj, xs, ys, Z, paths = _ellipse_runs(2)
+    fig = figs.surface_figure(xs, ys, Z, paths, minima=[[0.0, 0.0]], minima_values=[0.0])
+    start = next(t for t in fig.data if t.name == "start")
+    assert len(start.x) == len(paths)
+    for i, p in enumerate(paths):
+        assert (float(start.x[i]), float(start.y[i])) == pytest.approx((p["x"][0], p["y"][0]))
+        assert float(start.customdata[i]) == pytest.approx(float(obj.value([p["x"][0], p["y"][0]])), rel=1e-9)
+        path = next(t for t in fig.data if t.name == p["name"])
+        assert float(start.z[i]) == pytest.approx(float(path.z[0]), rel=1e-6)   # on the path's first point

@@ -566,6 +566,13 @@ def surface_figure(xs, ys, Z, paths: Sequence[dict], *, names: Sequence[str] = (
                                    hovertemplate=f"{p['name']}<br>k = %{{customdata[0]}}<br>(%{{x:.4g}}, %{{y:.4g}})"
                                                  "<br>f = %{customdata[1]:.4g}<extra></extra>",
                                    line=dict(color=p["color"], width=6), marker=dict(size=3, color=p["color"])))
+    starts = [p for p in paths if len(p["x"])]
+    if starts:   # as on the contour: without it a run seemed to start at a minimum lined up behind it
+        z0 = np.array([float(np.asarray(p.get("z", [0.0]), dtype=float)[0]) for p in starts])
+        fig.add_trace(go.Scatter3d(x=[float(p["x"][0]) for p in starts], y=[float(p["y"][0]) for p in starts],
+                                   z=z0 + lift, mode="markers", name="start", customdata=z0,
+                                   marker=dict(size=6, color="white", line=dict(color="black", width=2)),
+                                   hovertemplate="start (%{x:.4g}, %{y:.4g})<br>f = %{customdata:.4g}<extra></extra>"))
     if len(minima) and len(minima_values) == len(minima):
         m = np.asarray(minima, dtype=float)
         values = np.asarray(minima_values, dtype=float)
@@ -576,7 +583,8 @@ def surface_figure(xs, ys, Z, paths: Sequence[dict], *, names: Sequence[str] = (
     styled(fig, None, height=height, margin=dict(l=0, r=0, t=top_margin(False), b=0),
            legend=top_legend(height),
            scene=dict(xaxis_title=names[0], yaxis_title=names[1], zaxis_title="f",
-                      camera=dict(eye=dict(x=1.5, y=-1.5, z=1.0)), aspectmode="manual",
+                      # closer, and looking a little lower: the scene filled the lower half of its box
+                      camera=dict(eye=dict(x=1.1, y=-1.1, z=0.75), center=dict(x=0, y=0, z=-0.15)), aspectmode="manual",
                       aspectratio=dict(x=1, y=1, z=0.6)))
     return fig
 
