@@ -65,10 +65,6 @@ def sidebar() -> None:
                  format_func=lambda k: gallery_label(presets[k]) if k else "— your own formula —",
                  help="Every example of the course material and the classic test functions. "
                       "Choosing one sets the formula, start, window and suggested methods.")
-    preset = state.current_preset()
-    if preset is not None:
-        sb.info(f"**What to look for:** {preset.look_for}", icon=":material/search:")
-
     if state.FORMULA_INPUT not in ss:
         ss[state.FORMULA_INPUT] = (ss.get(state.GOOD_FORMULA) or {}).get("text", state.default_text())
     sb.text_input("f(x) =", key=state.FORMULA_INPUT, on_change=_on_formula_submit,
@@ -102,6 +98,11 @@ def sidebar() -> None:
     if obj.dim <= 2:
         where = "curve" if obj.dim == 1 else "contour plot"
         sb.caption(f"Tip: click anywhere on the {where} to start there.")
+    # After the formula and the start, not between them and the gallery: above them it pushed the
+    # formula box below a 900 px window's fold under the page links.
+    preset = state.current_preset()
+    if preset is not None:
+        sb.info(f"**What to look for:** {preset.look_for}", icon=":material/search:")
 
     with sb.expander("Plot window", expanded=False):
         for i, name in enumerate(names[:MAX_START_INPUTS]):

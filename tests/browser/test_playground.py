@@ -220,3 +220,19 @@ def test_play_buttons_and_frame_slider_do_not_overlap(browser, warm_app, width):
         screenshot(page, f"playground_controls_{width}", full_page=False)
     finally:
         page.context.close()
+
+
+def test_formula_and_start_are_in_view_on_a_laptop_screen(browser, warm_app):
+    """At 1440 x 900 the formula box and the start inputs are on screen without scrolling the sidebar,
+    also under an example's "What to look for" box, which used to sit above them and push them down."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        open_app(page, warm_app, {"view": "compare", "p": "rosenbrock"})
+        for box in (sidebar_input(page, "f(x) ="), sidebar_input(page, "x"), sidebar_input(page, "y")):
+            b = box.bounding_box()
+            assert b and 0 <= b["y"] and b["y"] + b["height"] <= 900, b
+        assert page.locator("section[data-testid=stSidebar]").get_by_text("What to look for").count() == 1
+    finally:
+        context.close()
