@@ -571,7 +571,7 @@ def surface_figure(xs, ys, Z, paths: Sequence[dict], *, names: Sequence[str] = (
         z0 = np.array([float(np.asarray(p.get("z", [0.0]), dtype=float)[0]) for p in starts])
         fig.add_trace(go.Scatter3d(x=[float(p["x"][0]) for p in starts], y=[float(p["y"][0]) for p in starts],
                                    z=z0 + lift, mode="markers", name="start", customdata=z0,
-                                   marker=dict(size=6, color="white", line=dict(color="black", width=2)),
+                                   marker={**START_MARKER, "size": 6},   # the contour's, at a 3-D size
                                    hovertemplate="start (%{x:.4g}, %{y:.4g})<br>f = %{customdata:.4g}<extra></extra>"))
     if len(minima) and len(minima_values) == len(minima):
         m = np.asarray(minima, dtype=float)
