@@ -201,6 +201,19 @@ def test_animation_controls(setting):
     assert len(slider.steps) == len(fig.frames)
 
 
+def test_frame_counter_names_the_last_step(setting):
+    """plotly.js labels every n-th slider step from the first, so a row of tick labels stopped short
+    of the end (97 of 100): the labels are hidden and the counter says which step is the last."""
+    _, xs, ys, Z, _, paths = setting
+    fig = figs.contour_paths_figure(xs, ys, Z, paths)
+    slider = fig.layout.sliders[0]
+    last = slider.steps[-1].label
+    assert int(last) == max(len(p["x"]) for p in paths) - 1
+    assert slider.currentvalue.suffix == f" of {last}"
+    assert slider.font.color == "rgba(0,0,0,0)"
+    assert slider.currentvalue.font.color not in (None, slider.font.color)   # the counter stays visible
+
+
 def test_size_budget(setting):
     """3 methods x 200 steps on a 200 x 200 grid: <= 1.5 MB of JSON (build time: optcore.bench)."""
     _, xs, ys, Z, _, paths = setting

@@ -300,6 +300,8 @@ SLIDER_ROW_PX = 64  # the frame slider has a row of its own under the buttons
 CONTROLS_PX = 130 + SLIDER_ROW_PX  # room below the x axis for the play buttons and the frame slider
 SLIDER_BELOW_PX = 38  # slider top below the buttons' top: clear of them even on a narrow plot
 BUTTONS_BELOW_PX = 70  # the buttons' top under the plot, below the x axis title
+HIDDEN_TEXT = "rgba(0,0,0,0)"
+COUNTER_COLOR = "#31333f"  # Streamlit's text colour (the counter would take the hidden labels' colour)
 
 
 def _animation_controls(ks: np.ndarray, plot_px: float) -> dict:
@@ -322,11 +324,15 @@ def _animation_controls(ks: np.ndarray, plot_px: float) -> dict:
     return dict(
         updatemenus=[dict(type="buttons", direction="right", showactive=False, x=0.0, y=y, xanchor="left",
                           yanchor="top", pad=dict(t=0, r=6), buttons=buttons, font=dict(size=12))],
-        # transition 0: the grip jumps to each frame's step instead of a 150 ms d3 tween per frame
+        # transition 0: the grip jumps to each frame's step instead of a 150 ms d3 tween per frame.
+        # Tick labels hidden: plotly.js labels every n-th step from the first, so the row of labels
+        # stopped short of the last step (97 of 100, 4,937 of 5,000) and read as the end of the run;
+        # the counter names the step and the last one instead.
         sliders=[dict(active=len(names) - 1, x=0.0, y=y - SLIDER_BELOW_PX / max(plot_px, 100), len=1.0,
                       xanchor="left", transition=dict(duration=0),
-                      yanchor="top", pad=dict(t=0, b=0),
-                      currentvalue=dict(prefix="step k = ", xanchor="right", font=dict(size=12)),
+                      yanchor="top", pad=dict(t=0, b=0), font=dict(color=HIDDEN_TEXT),
+                      currentvalue=dict(prefix="step k = ", suffix=f" of {names[-1]}" if names else "",
+                                        xanchor="right", font=dict(size=12, color=COUNTER_COLOR)),
                       steps=[dict(label=n, method="animate",
                                   args=[[n], dict(mode="immediate", frame=dict(duration=0, redraw=False),
                                                   transition=dict(duration=0))]) for n in names])])
