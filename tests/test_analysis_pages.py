@@ -155,25 +155,41 @@ def test_newton_model_page_in_one_dimension():
 
 
 # ------------------------------------------------------------------------------- learning rates
-def test_lr_lab_on_the_course_quadratic():
+def lab_view(at: AppTest, label: str) -> AppTest:
+    """Choose one of the learning-rate lab's views (only the chosen one is built)."""
+    at.segmented_control(key="lr_tab").set_value(label)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_lr_lab_builds_only_the_chosen_view():
     at = open_page("ui/pages/lr_lab.py", preset="course-quadratic")
+    assert at.segmented_control(key="lr_tab").value == "Several learning rates"
+    assert by_view(at, "value_history")
+    for other in ("rate_curve", "sweep", "param_heatmap", "convergence_order"):
+        assert not [s for s in specs(at) if (s["layout"].get("meta") or {}).get("view") == other], other
+
+
+def test_lr_lab_on_the_course_quadratic():
+    at = lab_view(open_page("ui/pages/lr_lab.py", preset="course-quadratic"), "Rate r(α) on the quadratic model")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["α* = 2/(λmin+λmax)"] == "0.4"
     assert metrics["r* = (κ−1)/(κ+1)"] == "0.6"
     assert metrics["stability edge 2/λmax"] == "0.5"
     rate = by_view(at, "rate_curve")
     assert "r* = 0.6" in names(rate) and "measured from a run" in names(rate)
-    sweep = by_view(at, "sweep")
+    sweep = by_view(lab_view(at, "Sweep η (and momentum)"), "sweep")
     assert sweep["layout"]["xaxis"]["type"] == "log"
     heat = by_view(at, "param_heatmap")
     assert heat["data"][0]["type"] == "heatmap" and heat["data"][1]["name"].startswith("stability edge")
-    order = by_view(at, "convergence_order")
+    order = by_view(lab_view(at, "Order of convergence"), "convergence_order")
     assert "gradient descent: slope 1.00" in names(order)      # linear: a fixed fraction per step
     assert any("exactly" in c.value for c in at.caption)        # Newton solves a quadratic in one step
 
 
 def test_lr_lab_convergence_order_of_newton_on_rosenbrock():
-    at = open_page("ui/pages/lr_lab.py", preset="rosenbrock")
+    at = lab_view(open_page("ui/pages/lr_lab.py", preset="rosenbrock"), "Order of convergence")
     order = by_view(at, "convergence_order")
     newton = [n for n in names(order) if n.startswith("Newton: slope")]
     assert newton and abs(float(newton[0].split()[-1]) - 2) < 0.3
@@ -191,7 +207,7 @@ def test_lr_lab_traces_for_several_learning_rates_in_one_dimension():
 def test_lr_lab_on_a_three_variable_function():
     at = open_page("ui/pages/lr_lab.py", formula="x^2 + 2y^2 + 3z^2")
     assert by_view(at, "value_history")
-    assert by_view(at, "rate_curve")
+    assert by_view(lab_view(at, "Rate r(α) on the quadratic model"), "rate_curve")
 
 
 # ------------------------------------------------------------------------------------- basins

@@ -187,11 +187,11 @@ def test_every_chart_goes_through_ui_charts():
             assert "plotly_chart(" not in path.read_text(), path
 
 
-def test_the_views_whose_knobs_are_timed_keep_their_charts_out_of_tabs():
+def test_the_views_with_scrubbed_charts_keep_them_out_of_tabs():
     """Streamlit's tab panel looks for a focusable child after every render and every change inside
     it, and each look makes the browser recompute the page's style: ~30 ms of every formula edit in
     the Playground before its chart was painted. These pages choose their view with
-    `views.view_switch`, which draws the chosen chart outside any panel."""
-    for name in ("playground.py", "compare.py"):
+    `views.view_switch`, which draws the chosen chart outside any panel (and builds only that one)."""
+    for name in ("playground.py", "compare.py", "lr_lab.py"):
         source = (UI / "pages" / name).read_text()
         assert "st.tabs(" not in source and "views.view_switch(" in source, name

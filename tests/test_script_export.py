@@ -104,7 +104,7 @@ def test_schedules_cannot_be_written_out():
 def test_names_that_would_clash_are_renamed():
     names = _safe_names(("lambda", "np", "x", "point", "import", "x'"))
     assert names["x"] == "x"
-    for original, safe in names.items():
+    for _original, safe in names.items():
         assert safe.isidentifier() and safe.isascii()
         assert safe not in ("lambda", "np", "point", "import")
     assert len(set(names.values())) == len(names)

@@ -18,7 +18,7 @@ def _probe_values(p) -> list:
     """Values at, inside and beyond the hard bounds of a numeric parameter."""
     integer = isinstance(p.default, int)
     values = [p.default, math.nan, math.inf, -math.inf, 1e308, -1e308]
-    for bound, is_open, outward in ((p.minimum, p.minimum_open, -math.inf), (p.maximum, p.maximum_open, math.inf)):
+    for bound, _is_open, outward in ((p.minimum, p.minimum_open, -math.inf), (p.maximum, p.maximum_open, math.inf)):
         if bound is None:
             continue
         if integer:
