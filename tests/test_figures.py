@@ -430,6 +430,23 @@ def test_convergence_panels_stack_on_a_phone_each_at_full_width_with_its_title_a
     assert [a["y"] for a in tall["annotations"]] == [top[1], below[1]]                # each title above its panel
 
 
+@pytest.mark.parametrize("width_px", [800, 358])
+def test_convergence_panel_titles_sit_under_the_modebar(width_px):
+    """The modebar, shown while the pointer is over the chart, covered the right panel's title."""
+    from optcore.figures.base import MODEBAR_PX, PANEL_TITLE_PX
+    k = np.arange(30)
+    panels = [("f − f*", [dict(name="f − f*", x=k, y=0.5 ** k, color="#d62728")]),
+              ("‖∇f‖", [dict(name="‖∇f‖", x=k, y=0.7 ** k, color="#1b3a6b")])]
+    one = figs.convergence_panels_figure(panels[:1], height=280, width_px=width_px).to_dict()["layout"]
+    lay = figs.convergence_panels_figure(panels, height=280, width_px=width_px).to_dict()["layout"]
+    plot_px = lay["height"] - lay["margin"]["t"] - lay["margin"]["b"]
+    for a in lay["annotations"]:
+        title_top = lay["margin"]["t"] + (1 - a["y"]) * plot_px - a["yshift"] - 18   # 14 px text, its line
+        assert title_top >= MODEBAR_PX, (a["text"], title_top)
+    if width_px == 800:   # side by side, the plots keep the height they had
+        assert plot_px == one["height"] - one["margin"]["t"] - one["margin"]["b"] - PANEL_TITLE_PX
+
+
 def test_arrow_fields_stack_on_a_phone_each_colour_bar_beside_its_own_panel():
     """Side by side in a 358 px chart the two arrow fields were ~130 px wide and the Newton panel's
     colour bar sat over the gradient panel: narrow charts put the gradient panel under the Newton
