@@ -41,7 +41,7 @@ def main() -> None:
     link.init()
     page = st.navigation(sections)
     st.sidebar.title("Optimization explorer")
-    sidebar.sidebar()
+    reset_note = sidebar.sidebar()
 
     view = next(key for key, p in pages.items() if p == page)
     target = state.pending_switch()
@@ -52,7 +52,7 @@ def main() -> None:
     if notices:
         st.info("Some values in the link were changed to safe ones:\n\n" + "\n".join(f"- {n}" for n in notices),
                 icon=":material/link:")
-    hidden = sidebar.compact_bar()   # formula and start on a phone, where the sidebar is collapsed
+    hidden = sidebar.compact_bar(reset_note)   # formula and start on a phone, where the sidebar is collapsed
     with hidden:   # in-page scripts, out of sight
         preload.plotly()   # plotly.js loads while the page computes its charts (see ui/preload.py)
         chart_widths.reporter()   # charts drawn once, at their width (see ui/chart_widths.py)

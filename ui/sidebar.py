@@ -52,8 +52,9 @@ def _on_start_text() -> None:
         state.set_start(values)
 
 
-def sidebar() -> None:
-    """The shared inputs: formula, preset gallery, start, window, and the formula in LaTeX."""
+def sidebar() -> str | None:
+    """The shared inputs: formula, preset gallery, start, window, and the formula in LaTeX. Returns
+    the note on what a new formula reset (said once), for the phone's bar to repeat."""
     ss = st.session_state
     state.restore_carried()   # the start and window a page switch dropped
     sb = st.sidebar
@@ -130,6 +131,7 @@ def sidebar() -> None:
             st.latex(f"f({', '.join(_latex_name(n) for n in names)}) = {obj.latex}")
             st.latex(r"\nabla f = " + obj.gradient_latex)
             st.latex(r"\nabla^2 f = " + obj.hessian_latex)
+    return note
 
 
 # ------------------------------------------------------------------ the bar on narrow screens
@@ -163,10 +165,11 @@ def _on_bar_start() -> None:
     _on_start_text()
 
 
-def compact_bar():
+def compact_bar(note: str | None = None):
     """The formula and the start at the top of the main area, shown only on narrow screens (a
-    phone, 390 px wide), where the sidebar starts collapsed and hides them. Returns the hidden
-    container that holds the bar's style: in-page scripts (`st.components.v2`) can live there too."""
+    phone, 390 px wide), where the sidebar starts collapsed and hides them; with the sidebar's
+    `note` on what a new formula reset. Returns the hidden container that holds the bar's style:
+    in-page scripts (`st.components.v2`) can live there too."""
     ss = st.session_state
     obj = state.current_objective()
     ss["bar_formula"] = ss.get(state.FORMULA_INPUT) or obj.text
@@ -182,4 +185,6 @@ def compact_bar():
         error = state.formula_error()
         if error:
             st.caption(f":red[{error}]")
+        if note:
+            st.caption(f":material/restart_alt: {note}")
     return hidden
