@@ -12,6 +12,7 @@ State (a plain dict; every key optional):
     start    list[float]                  the start point
     starts   list[list[float]]            extra start points (compare view)
     window   list[tuple[float, float]]    plot range per variable
+    window_fixed  bool                    the view stays on `window` (else it widens to follow the runs)
     methods  dict[str, dict]              picker key -> {"method": name, "params": {...}}
     steps    int
     tol      float
@@ -20,7 +21,7 @@ State (a plain dict; every key optional):
 
 URL form (short keys so links stay readable):
 
-    f=x^2+3y^2  p=rosenbrock  x0=1.5,-0.5  starts=1,2;-1,0.5  win=-3,3;-2,2  steps=200  tol=1e-08
+    f=x^2+3y^2  p=rosenbrock  x0=1.5,-0.5  starts=1,2;-1,0.5  win=-3,3;-2,2  winfix=1  steps=200  tol=1e-08
     view=compare  m.m0=gd(lr=0.1,line_search=none)  o.xaxis=iterations
 """
 from __future__ import annotations
@@ -79,6 +80,8 @@ def encode_state(state: Mapping[str, Any]) -> dict[str, str]:
         out["starts"] = _points_text(state["starts"])
     if state.get("window"):
         out["win"] = _points_text(state["window"])
+        if state.get("window_fixed"):
+            out["winfix"] = "1"
     if state.get("steps") is not None:
         out["steps"] = str(int(state["steps"]))
     if state.get("tol") is not None:
@@ -271,6 +274,11 @@ def decode_state(query: Mapping[str, str], methods: Mapping[str, Any] | None = N
         window = _window(q["win"], notices)
         if window:
             state["window"] = window
+    if "winfix" in q:   # absent in links made before it existed: the app then decides (see ui.link)
+        if q["winfix"] in ("0", "1"):
+            state["window_fixed"] = q["winfix"] == "1"
+        else:
+            notices.append("winfix: not 0 or 1; ignored")
     if "steps" in q:
         steps = _bounded_number(q["steps"], "steps", MIN_STEPS, MAX_STEPS, notices, integer=True)
         if steps is not None:

@@ -450,6 +450,31 @@ def test_fixed_window_keeps_and_warns_then_fit_to_run():
     assert not any("outside the fixed plot window" in w.value for w in at.warning)
 
 
+ROSENBROCK_LINK = dict(view="compare", p="rosenbrock", f="(1-x)^2 + 100(y-x^2)^2", x0="-1.2,1", steps="500",
+                      **{"m.m0": "newton(lr=1,line_search=none)", "o.n_methods": "1"})
+
+
+def test_an_examples_window_stays_fixed_in_its_link():
+    """An example fixes its window (runs that leave it are cut off); its link opened with a window
+    that widened to follow them: another picture than the sender's. Links now say winfix=1, and a
+    link from before the flag keeps the example's window fixed when it is the example's own."""
+    at = _app(view="compare")
+    at.selectbox(key="preset_select").set_value("rosenbrock")
+    _run(at)
+    assert at.session_state["_window_fixed"]
+    assert at.query_params["winfix"] in ("1", ["1"])
+    old = _app(**ROSENBROCK_LINK, win="-2,2;-1,3")                 # written before the flag
+    assert old.session_state["_window_fixed"]
+    assert any("Fixed window" in c.value for c in old.sidebar.caption)
+    moved = _app(**ROSENBROCK_LINK, win="-3,3;-1,3")               # not the example's window: as before
+    assert not moved.session_state["_window_fixed"]
+    told = _app(**ROSENBROCK_LINK, win="-3,3;-1,3", winfix="1")
+    assert told.session_state["_window_fixed"]
+    own = _app(f="x^2 + 2y^2", win="-1,1;-1,1", winfix="1")        # no example: the flag alone
+    assert own.session_state["_window_fixed"] and own.session_state["win.x.lo"] == -1.0
+    assert not _app(f="x^2 + 2y^2", win="-1,1;-1,1").session_state["_window_fixed"]
+
+
 def test_new_formula_is_a_clean_slate():
     """After the curvature page's blog example (extra start 3.1, 1.8; GD and Newton at η = 0.5),
     typing Rosenbrock on Compare keeps none of it, and the sidebar says what was reset."""

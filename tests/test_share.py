@@ -17,6 +17,7 @@ def _state():
         "start": [-1.2, 1.0000000000000002],
         "starts": [[0.1, 0.2], [-3.0, 2.5]],
         "window": [(-2.0, 2.0), (-1.0, 3.0)],
+        "window_fixed": True,
         "steps": 500,
         "tol": 1e-10,
         "methods": {"m0": {"method": "gd", "params": {"lr": 0.001, "line_search": "none", "noise": 0.0, "seed": 0}},
@@ -35,11 +36,19 @@ def test_round_trip_is_exact():
     assert back["formula"] == state["formula"]
     assert back["start"] == state["start"]  # repr round-trips floats exactly
     assert back["starts"] == state["starts"]
-    assert [tuple(w) for w in back["window"]] == state["window"]
+    assert [tuple(w) for w in back["window"]] == state["window"] and back["window_fixed"] is True
     assert back["steps"] == 500 and back["tol"] == 1e-10
     assert back["methods"] == state["methods"]
     assert back["options"] == state["options"]
     assert back["view"] == "compare" and back["preset"] == "rosenbrock"
+
+
+def test_a_window_that_follows_the_runs_says_nothing_and_a_bad_flag_is_refused():
+    query = encode_state({**_state(), "window_fixed": False})
+    assert "win" in query and "winfix" not in query      # links from before the flag read the same
+    assert "window_fixed" not in decode_state(query)[0]
+    back, notices = decode_state({"winfix": "yes"})
+    assert "window_fixed" not in back and notices == ["winfix: not 0 or 1; ignored"]
 
 
 def test_encode_is_stable():

@@ -50,7 +50,7 @@ def restore(decoded: dict) -> None:
         keep = preset and state.presets()[preset].formula.strip() == decoded["formula"].strip()
         variables = tuple(state.presets()[preset].variables) if keep else None
         ok = state.apply_formula(decoded["formula"], variables, decoded.get("window"), decoded.get("start"),
-                                 preset=preset if keep else None)
+                                 preset=preset if keep else None, fixed=_window_fixed(decoded, preset if keep else None))
         if not ok:
             notices.append(f"formula from the link was not used: {state.formula_error()}")
             if not ss.get(state.GOOD_FORMULA):
@@ -60,6 +60,8 @@ def restore(decoded: dict) -> None:
     if decoded.get("window"):
         if len(decoded["window"]) == obj.dim:
             state.set_window(decoded["window"], obj.variables)
+            if "window_fixed" in decoded:   # also with no formula in the link (an example's own)
+                ss[state.WINDOW_FIXED] = bool(decoded["window_fixed"])
         else:
             notices.append("window from the link does not match the variables; ignored")
     if decoded.get("start"):
@@ -88,6 +90,19 @@ def restore(decoded: dict) -> None:
     ss[RESTORE] = dict(decoded.get("options") or {})
 
 
+def _window_fixed(decoded: dict, preset: str | None) -> bool:
+    """Whether the link's window stays put. Links say so (winfix) since the view could follow the
+    runs; an older link kept an example's fixed window only if its window is the example's own
+    (they opened with a window that followed the runs, not the view the sender saw)."""
+    if "window_fixed" in decoded:
+        return bool(decoded["window_fixed"])
+    if preset is None:
+        return False
+    window, own = decoded.get("window"), state.presets()[preset].window
+    return window is None or (own is not None and len(window) == len(own) and all(
+        math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-12) for w, o in zip(window, own) for a, b in zip(w, o)))
+
+
 def url_notices() -> list[str]:
     """What the link said that was changed to a safe value (shown once)."""
     return st.session_state.pop(NOTICES, None) or []
@@ -107,7 +122,7 @@ def url_state(view: str) -> dict[str, Any]:
     options = dict(ss.get(RUN_OPTIONS) or {})
     out: dict[str, Any] = {"view": view, "formula": good.get("text"), "preset": ss.get(state.ACTIVE_PRESET),
                            "start": state.current_start().tolist(),
-                           "window": [list(w) for w in state.current_window()],
+                           "window": [list(w) for w in state.current_window()], "window_fixed": state.window_fixed(),
                            "methods": dict(ss.get(RUN_PICKERS) or {}), "options": options}
     if "steps" in options:
         out["steps"] = int(options.pop("steps"))
