@@ -533,6 +533,9 @@ def test_inspector_follows_any_run():
     follow.set_value(follow.options[1])
     _run(at)
     assert any("x_" in m.value and "(" in m.value for m in at.markdown)
+    # the gradient and the step on lines of their own: "(…) · step = (…)" read as a dot product
+    said = next(c.value for c in at.caption if c.value.startswith("∇f(x_"))
+    assert "·" not in said and "\nstep x_1 − x_0 = " in said
 
 
 def test_exp_100x_is_not_called_stationary():
@@ -647,10 +650,21 @@ def test_clean_slate_note_is_a_clear_sentence():
     notes = [i.value for i in at.sidebar.info if "New formula" in i.value]
     assert len(notes) == 1
     note = notes[0]
-    assert "reset" in note and "extra start points (" in note and ") were removed" in note
-    assert f"the methods and parameters of the example “{preset_name}” went back to each page's defaults" in note
+    # the example's own extra start is said with the example: the student never typed it (a student
+    # pass read "the extra start points (…) were removed" on the Playground, which has no such box)
+    assert "reset" in note and ") were removed" not in note
+    assert (f"the example “{preset_name}” was left: its extra start points were removed and its methods went "
+            "back to each page's defaults") in note
     assert "; the methods" not in note and note.endswith(".")
     assert "start point was moved" in note and "automatic" in note
+
+
+def test_clean_slate_note_lists_starts_the_student_typed():
+    at = _app(f="x^2 + 3y^2", starts="1,1;-1,0.5")
+    at.text_input(key="formula_input").input("x^2 + y^2")
+    _run(at)
+    note = next(i.value for i in at.sidebar.info if "New formula" in i.value)
+    assert "the extra start points (1, 1; -1, 0.5) were removed" in note and "example" not in note
 
 
 def test_line_search_example_compares_the_exact_line_search_with_fixed_steps():

@@ -48,8 +48,9 @@ def step_inspector(traj, key: str, runs: dict | None = None) -> int:
                     help=f"x_{k + 1} − x_{k} = {format_vector(step)}")
     else:
         c[2].metric("step", "— last point —")
+    # two lines, not "a · b": a middle dot between two vectors reads as their dot product
     st.caption(f"∇f(x_{k}) = {format_vector(g)}"
-               + (f" · step = {format_vector(traj.points[k + 1] - x)}" if k < k_max else ""))
+               + (f"  \nstep x_{k + 1} − x_{k} = {format_vector(traj.points[k + 1] - x)}" if k < k_max else ""))
     if k < k_max:
         _extras(traj, k, names)
     return k

@@ -233,13 +233,16 @@ def clean_slate() -> str | None:
     "diverged at step 2", and the student concluded that Rosenbrock makes GD diverge."""
     ss = st.session_state
     reset = []
-    if ss.get(EXTRA_STARTS):
-        reset.append(f"the extra start points ({points_text(ss[EXTRA_STARTS])}) were removed")
+    preset = current_preset()
+    starts = [list(p) for p in ss.get(EXTRA_STARTS) or []]
+    # the example's own starts are said with the example (the student never typed them)
+    examples_starts = bool(starts) and preset is not None and starts == [list(p) for p in preset.extra_starts]
+    if starts and not examples_starts:
+        reset.append(f"the extra start points ({points_text(starts)}) were removed")
     set_extra_starts([])
     if ss.get("lrs"):
         reset.append(f"the learning rates to compare ({ss['lrs']}) were cleared")
     ss["lrs"] = ""
-    preset = current_preset()
     if preset is not None:
         # only the pickers that still hold what the example set: a method the student picked since stays
         pickers = {key for key, (method, params) in (ss.get(PRESET_PICKERS) or {}).items()
@@ -251,8 +254,10 @@ def clean_slate() -> str | None:
         ss.pop("n_methods", None)
         for widget_key in PRESET_VIEW_KEYS.values():
             ss.pop(widget_key, None)
-        if pickers:
-            reset.append(f"the methods and parameters of the example “{preset.name}” went back to each page's defaults")
+        if pickers or examples_starts:
+            what = " and ".join(["its extra start points were removed"] * examples_starts
+                                + ["its methods went back to each page's defaults"] * bool(pickers))
+            reset.append(f"the example “{preset.name}” was left: {what}")
     if not reset:
         return None
     items = reset[0] if len(reset) == 1 else ", ".join(reset[:-1]) + " and " + reset[-1]
