@@ -188,6 +188,18 @@ def test_lr_lab_on_the_course_quadratic():
     assert any("exactly" in c.value for c in at.caption)        # Newton solves a quadratic in one step
 
 
+def test_lr_lab_rate_view_says_whose_run_the_ring_is_and_keeps_the_r_star_visible():
+    """It said "learning rate of your run" at α* = 0.4 while the student's run (the method picker)
+    used another η, and the run's dot at α = α* hid the r* star."""
+    at = lab_view(open_page("ui/pages/lr_lab.py", preset="course-quadratic"), "Rate r(α) on the quadratic model")
+    assert at.slider(key="lr_alpha").label.startswith("learning rate α of a gradient-descent run")
+    rate = by_view(at, "rate_curve")
+    order = names(rate)
+    assert "gradient descent at α = 0.4" in order
+    assert order.index("r* = 0.6") > order.index("gradient descent at α = 0.4"), "the star drawn on top"
+    assert any(m.value.startswith("Gradient descent at α = 0.4:") for m in at.markdown)
+
+
 def test_lr_lab_convergence_order_of_newton_on_rosenbrock():
     at = lab_view(open_page("ui/pages/lr_lab.py", preset="rosenbrock"), "Order of convergence")
     order = by_view(at, "convergence_order")

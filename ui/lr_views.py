@@ -63,12 +63,13 @@ def rate_curve(s: Setting) -> None:
     if rates.explain_missing_rates(model):
         return
     views.rate_metrics(model.eigs, model.where)
-    alpha = st.slider("learning rate of your run", 0.0, float(1.3 * model.edge), float(round(model.alpha_star, 6)),
-                      format="%.4g", key="lr_alpha")
+    # not the η of the method picker: a gradient-descent run of its own, from α* on
+    alpha = st.slider("learning rate α of a gradient-descent run", 0.0, float(1.3 * model.edge),
+                      float(round(model.alpha_star, 6)), format="%.4g", key="lr_alpha")
     rate_fig, chosen = rates.rate_figure(s.formula, s.obj, s.x0, model, alpha)
     charts.chart(rate_fig, key="lr_rate_chart", clickable=False)
     if chosen is not None:
-        st.markdown(f"Your run at α = {alpha:.4g}: measured shrink per step **{chosen[1]:.4g}**, predicted "
+        st.markdown(f"Gradient descent at α = {alpha:.4g}: measured shrink per step **{chosen[1]:.4g}**, predicted "
                     f"r(α) = **{analysis.contraction_factor(alpha, model.eigs):.4g}**.")
     st.caption("Circles: the per-step shrink of ‖x_k − x*‖ measured over the last steps of a gradient-descent "
                "run from the start point, one run per α.")

@@ -453,9 +453,6 @@ def rate_curve_figure(alphas, r, alpha_star: float, r_star: float, edge: float,
     if math.isfinite(alpha_star):
         fig.add_vline(x=alpha_star, line=dict(color="#1b7837", dash="dash"),
                       annotation_text=f"α* = {alpha_star:.4g}", annotation_position="bottom right")
-        fig.add_trace(go.Scatter(x=[alpha_star], y=[r_star], mode="markers", name=f"r* = {r_star:.4g}",
-                                 marker=dict(symbol="star", size=16, color="#1b7837",
-                                             line=dict(color="black", width=1))))
     if len(measured):
         M = np.asarray(measured, dtype=float)
         fig.add_trace(go.Scatter(x=M[:, 0], y=M[:, 1], mode="markers", name="measured from a run",
@@ -463,9 +460,15 @@ def rate_curve_figure(alphas, r, alpha_star: float, r_star: float, edge: float,
                                              line=dict(width=2.5)),
                                  hovertemplate="α = %{x:.4g}<br>measured r = %{y:.4g}<extra></extra>"))
     if chosen is not None:
-        fig.add_trace(go.Scatter(x=[chosen[0]], y=[chosen[1]], mode="markers", name="your run",
-                                 marker=dict(symbol="circle", size=13, color=method_color(0),
-                                             line=dict(color="black", width=1.5))))
+        # a ring drawn under the r* star: at α = α* (the slider's default) a dot hid the star
+        fig.add_trace(go.Scatter(x=[chosen[0]], y=[chosen[1]], mode="markers",
+                                 name=f"gradient descent at α = {chosen[0]:.4g}",
+                                 marker=dict(symbol="circle-open", size=22, color=method_color(0),
+                                             line=dict(width=3))))
+    if math.isfinite(alpha_star):
+        fig.add_trace(go.Scatter(x=[alpha_star], y=[r_star], mode="markers", name=f"r* = {r_star:.4g}",
+                                 marker=dict(symbol="star", size=16, color="#1b7837",
+                                             line=dict(color="black", width=1))))
     ymax = 1.6
     fig.update_layout(xaxis_title="learning rate α", yaxis_title="error shrink factor per step",
                       yaxis_range=[0, ymax], height=440, meta={"view": "rate_curve"},
