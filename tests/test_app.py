@@ -403,6 +403,21 @@ def test_race_page_and_command_line_tune_the_same_values():
     assert list(table["success rate"]) == [m["success rate"] for m in cli["methods"]]
 
 
+@pytest.mark.parametrize("preset,criterion,budget,crosses", [("himmelblau", "gap", "200", False),
+                                                              ("rosenbrock", "reach", "30", True)])
+def test_race_sweep_caption_promises_crosses_only_when_drawn(preset, criterion, budget, crosses):
+    """Himmelblau: runs that blew up to f − f* ~ 1e25 without tripping the divergence test are points,
+    not crosses, yet the caption said "Crosses along the top: diverged or never reached"."""
+    at = _app(view="race", p=preset, **{"o.race_budget_kind": "gradient evaluations", "o.race_budget": budget,
+                                        "o.race_starts": "4", "o.race_seed": "3", "o.race_tune": "true",
+                                        "o.race_criterion": criterion})
+    sweep = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                 if json.loads(c.proto.spec)["layout"]["yaxis"]["title"]["text"].startswith("median"))
+    drawn = any(t.get("name", "").endswith(": failed") for t in sweep["data"])
+    said = any("Crosses along the top" in c.value for c in at.caption)
+    assert drawn == crosses and said == drawn
+
+
 def test_learning_rate_can_be_typed_exactly():
     """η = 1.1 (the textbook's diverging rate) is not on any slider ladder: it can be typed, the run
     lands in the share link, and the slider beside follows (and sets the box)."""
