@@ -349,6 +349,22 @@ def test_basin_map_of_himmelblau_finds_the_four_minima(himmelblau):
     assert abs(sum(fractions.values()) - 1) < 1e-12
 
 
+def test_basin_outcomes_print_without_float_noise():
+    """Rastrigin's minima near the axes ended at y ~ 1e-25 and printed "min (-0.995, -4.96e-25)"."""
+    import optcore
+    preset = optcore.PRESETS["rastrigin"]
+    obj = optcore.parse(preset.formula, variables=tuple(preset.variables))
+    bm = A.basin_map(obj, "gd", [(-1.5, 1.5), (-1.5, 1.5)], n=24, steps=300, tol=1e-8, lr=0.002)
+    names = list(bm.fractions())
+    near_axis = [a for a in bm.attractors if np.min(np.abs(a)) < 1e-9]
+    assert near_axis, "some end lies on an axis"
+    assert not any("e-" in name for name in names), names
+    assert any(", 0)" in name or "(0, " in name for name in names), names
+    assert A.coordinates_text([-0.995, -4.96e-25]) == "(-0.995, 0)"
+    assert A.coordinates_text([2e-10, 3e-10]) == "(0, 0)"
+    assert A.coordinates_text([1e-6, 2.0]) == "(1e-06, 2)"   # small but not noise at this scale
+
+
 def test_basin_map_labels_diverged_and_known_minima(himmelblau):
     known = [(3, 2), (-2.805118086952745, 3.131312518250573), (-3.779310253377747, -3.2831859912861696),
              (3.5844283403304917, -1.8481265269644036)]

@@ -13,7 +13,7 @@ Everything is NumPy/SymPy on top of the ``Objective`` interface and ``run_batch`
 """
 from __future__ import annotations
 
-from .basins import DIVERGED, NOT_CONVERGED, BasinMap, align_basin_labels, basin_map
+from .basins import DIVERGED, NOT_CONVERGED, BasinMap, align_basin_labels, basin_map, coordinates_text
 from .critical_points import CriticalPoint, classify_stationary, critical_points
 from .curvature_maps import (CURVATURE_CLASS_NAMES, curvature_class, curvature_class_grid, hessian_det_grid,
                              hessian_eigenvalues_grid, hessian_where_defined, min_eigenvalue_grid,
@@ -29,7 +29,7 @@ from .rates import (condition_number, contraction_factor, convergence_order, con
 from .sweeps import ParamHeatmap, Sweep, learning_rate_sweep, param_heatmap
 
 __all__ = [
-    "DIVERGED", "NOT_CONVERGED", "BasinMap", "align_basin_labels", "basin_map",
+    "DIVERGED", "NOT_CONVERGED", "BasinMap", "align_basin_labels", "basin_map", "coordinates_text",
     "CriticalPoint", "classify_stationary", "critical_points",
     "CURVATURE_CLASS_NAMES", "curvature_class", "curvature_class_grid", "hessian_det_grid",
     "hessian_eigenvalues_grid", "hessian_where_defined", "min_eigenvalue_grid", "symmetric_eigenvalues",

@@ -38,14 +38,22 @@ class BasinMap:
             return "diverged"
         if label == NOT_CONVERGED:
             return "not converged"
-        pt = ", ".join(f"{v:.3g}" for v in self.attractors[label])
-        return f"{self.attractor_kinds[label]} ({pt})"
+        return f"{self.attractor_kinds[label]} {coordinates_text(self.attractors[label])}"
 
     def fractions(self) -> dict[str, float]:
         """Share of starts per outcome, largest first."""
         labels, counts = np.unique(self.labels, return_counts=True)
         order = np.argsort(-counts, kind="stable")
         return {self.label_name(int(labels[i])): counts[i] / self.labels.size for i in order}
+
+
+def coordinates_text(point: Sequence[float], digits: int = 3) -> str:
+    """"(-0.995, 0)": a coordinate below 1e-9 of the point's scale (at least 1) is the end's float
+    noise, not a place; it printed as (-0.995, -4.96e-25)."""
+    values = np.asarray(point, dtype=float).ravel()
+    finite = np.abs(values[np.isfinite(values)])
+    scale = max(float(finite.max()) if finite.size else 1.0, 1.0)
+    return "(" + ", ".join("0" if abs(v) < 1e-9 * scale else f"{v:.{digits}g}" for v in values) + ")"
 
 
 def _cluster(points: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:

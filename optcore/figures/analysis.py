@@ -13,6 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..analysis.basins import coordinates_text
 from .base import END_MARKER, START_MARKER, method_color, narrow_chart, styled, styled_legend_on_top
 from .thinning import MAX_POINTS, thin_indices, thin_series
 
@@ -651,12 +652,12 @@ def _basin_legend(attractors, kinds, colors, values, many: bool) -> list[tuple[s
     """(legend name, swatch colour) per outcome: every attractor when there are few; else the global
     minimum (lowest `values`) and one grey-less summary line per kind with its count."""
     if not many:
-        return [(f"{KIND_NAMES[kind]} ({a[0]:.3g}, {a[1]:.3g})", colors[i])
+        return [(f"{KIND_NAMES[kind]} {coordinates_text(a)}", colors[i])
                 for i, (a, kind) in enumerate(zip(attractors, kinds))]
     out, best = [], _global_minimum(kinds, values)
     if best is not None:
         a = attractors[best]
-        out.append((f"global minimum ({a[0]:.3g}, {a[1]:.3g})", colors[best]))
+        out.append((f"global minimum {coordinates_text(a)}", colors[best]))
     for kind in KIND_NAMES:
         members = [i for i, kd in enumerate(kinds) if kd == kind and i != best]
         if len(members) > 1:
@@ -664,7 +665,7 @@ def _basin_legend(attractors, kinds, colors, values, many: bool) -> list[tuple[s
             out.append((f"{other}{KIND_PLURALS[kind]} ({len(members)}, one colour each)", colors[members[0]]))
         elif members:
             a = attractors[members[0]]
-            out.append((f"{KIND_NAMES[kind]} ({a[0]:.3g}, {a[1]:.3g})", colors[members[0]]))
+            out.append((f"{KIND_NAMES[kind]} {coordinates_text(a)}", colors[members[0]]))
     return out
 
 
