@@ -252,6 +252,34 @@ def test_preconditioning_page_on_the_textbook_exercise():
     assert all(v == 1 for t in newton for v in _numbers(t["y"]))     # Newton: one step, in any coordinates
 
 
+def test_preconditioning_with_one_variable_draws_only_the_scale_sweep():
+    """x^2: the page said "only the scale sweep is shown" above an empty "rotate by θ" panel."""
+    at = open_page("ui/pages/preconditioning.py", formula="x^2")
+    assert any("only the scale sweep" in i.value for i in at.info)
+    spec = by_view(at, "preconditioning")
+    titles = [a["text"] for a in spec["layout"]["annotations"]]
+    assert not any(t.startswith("rotate by") for t in titles) and any(t.startswith("stretch") for t in titles)
+    assert "xaxis2" not in spec["layout"] and spec["layout"]["xaxis"]["type"] == "log"
+    assert {"gradient descent", "diagonal Newton", "Newton"} <= {t["name"] for t in spec["data"] if t.get("showlegend")}
+
+
+def test_preconditioning_paths_stay_in_their_picture():
+    """Himmelblau at θ = 45°: diagonal Newton's path went to u₂ = −8.75 on axes that stop at ±7.07,
+    with no word about it."""
+    at = open_page("ui/pages/preconditioning.py", preset="himmelblau")
+    view = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                if json.loads(c.proto.spec)["layout"].get("images"))
+    img = view["layout"]["images"][0]
+    x_lo, x_hi = img["x"], img["x"] + img["sizex"]
+    y_hi, y_lo = img["y"], img["y"] - img["sizey"]
+    for t in view["data"]:
+        if t.get("mode", "").startswith("lines") and t.get("x"):
+            xs, ys = _numbers(t["x"]), _numbers(t["y"])
+            inside = [x_lo <= x <= x_hi and y_lo <= y <= y_hi for x, y in zip(xs, ys)]
+            said = [c.value for c in at.main.caption if "the view" in c.value]   # windows.leaving_caption
+            assert all(inside) or said, t["name"]
+
+
 def _numbers(y):
     if isinstance(y, dict):   # base64 typed array
         import base64

@@ -158,7 +158,8 @@ def measured_contraction(formula: Formula, x0: tuple, x_star: tuple, lr: float) 
 def rotated_runs(formula: Formula, theta: float, scale: float, window: Window, methods: tuple,
                  x0: tuple, x_min: tuple | None, steps: int, tol: float):
     """The problem g(u) = f(R(θ)·diag(s, 1)·u): each method's run from the image of x0, a window
-    of u holding the image of `window`, and g on a 150 × 150 grid there.
+    of u holding the image of `window` and the runs (as an automatic window follows them; a path
+    went off the chart there), and g on a 150 × 150 grid there.
     `methods` is ((label, method, params), ...); lr "tuned" is GD's best constant step for g."""
     from optcore.figures.grid import value_grid
     g = analysis.rotate_and_scale(formula.parse(), theta, scale)
@@ -173,7 +174,8 @@ def rotated_runs(formula: Formula, theta: float, scale: float, window: Window, m
             u_min = analysis.to_rotated_coordinates(np.array(x_min), theta, scale) if x_min is not None else None
             params["lr"] = analysis.tuned_gd_learning_rate(g, u_min, u0)
         runs[label] = optcore.run(g, method, u0, steps=steps, tol=tol, **params)
-    return runs, value_grid(g, u_window, n=150)
+    u_view, _ = windows.window_with_runs(u_window, [t.points for t in runs.values()])
+    return runs, value_grid(g, u_view, n=150)
 
 
 # ------------------------------------------------------------- heavy studies (per session, bounded)

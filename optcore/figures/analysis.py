@@ -761,15 +761,19 @@ def basin_figure(xs, ys, labels: Sequence[np.ndarray], iterations: Sequence[np.n
 def preconditioning_figure(study, steps: int, title: str | None = None) -> go.Figure:
     """Iterations to tolerance against the rotation θ (left, scale fixed) and the scale of the first
     variable (right, log axis, θ fixed), one curve per method; runs that did not reach a minimum within
-    `steps` (or stopped at a saddle or maximum) are drawn as crosses on the dotted step-limit line."""
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06,
-                        subplot_titles=(f"rotate by θ (scale {study.fixed_scale:g})",
-                                        f"stretch the first variable (θ = {math.degrees(study.fixed_theta):g}°)"))
-    degrees = np.degrees(study.thetas)
-    for i, label in enumerate(study.by_theta):
+    `steps` (or stopped at a saddle or maximum) are drawn as crosses on the dotted step-limit line.
+    With no angles (one variable: nothing to rotate) only the scale panel is drawn, not an empty one."""
+    panels = [(f"stretch the first variable (θ = {math.degrees(study.fixed_theta):g}°)", study.scales,
+               study.by_scale, "scale of the first variable (log)", "log")]
+    if len(study.thetas):
+        panels.insert(0, (f"rotate by θ (scale {study.fixed_scale:g})", np.degrees(study.thetas), study.by_theta,
+                          "rotation θ (degrees)", "linear"))
+    fig = make_subplots(rows=1, cols=len(panels), shared_yaxes=True, horizontal_spacing=0.06,
+                        subplot_titles=[p[0] for p in panels])
+    for i, label in enumerate(study.by_scale):
         color = method_color(i)
-        for col, (x, y) in enumerate(((degrees, study.by_theta[label]), (study.scales, study.by_scale[label])), 1):
-            y = np.asarray(y, dtype=float)
+        for col, (_, x, by, _, _) in enumerate(panels, 1):
+            y = np.asarray(by[label], dtype=float)
             fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=label, legendgroup=label,
                                      showlegend=col == 1, line=dict(color=color, width=2.5), marker=dict(size=6),
                                      hovertemplate="%{x:.4g}: %{y:.0f} iterations<extra>" + label + "</extra>"),
@@ -780,15 +784,14 @@ def preconditioning_figure(study, steps: int, title: str | None = None) -> go.Fi
                                          marker=dict(symbol="x", size=10, color=color), legendgroup=label,
                                          showlegend=False, hovertemplate="%{x:.4g}: no minimum reached<extra>"
                                                                          + label + "</extra>"), 1, col)
-    for col in (1, 2):
+    for col, (_, _, _, x_title, x_type) in enumerate(panels, 1):
         fig.add_hline(y=steps, line=dict(color="#999", dash="dot"), row=1, col=col)
+        fig.update_xaxes(title_text=x_title, type=x_type, row=1, col=col)
     # Say what the dotted line and the crosses on it are: they have no legend entry of their own.
     fig.add_annotation(text=f"step limit {steps:g}: × did not reach a minimum", x=0, xref="x domain", xanchor="left",
                        y=math.log10(steps), yref="y", yanchor="bottom", showarrow=False,
                        font=dict(size=11, color="#777"))
-    fig.update_xaxes(title_text="rotation θ (degrees)", row=1, col=1)
-    fig.update_xaxes(title_text="scale of the first variable (log)", type="log", row=1, col=2)
-    fig.update_yaxes(type="log", dtick=1, exponentformat="none")   # both panels: they share the axis
+    fig.update_yaxes(type="log", dtick=1, exponentformat="none")   # the panels share the axis
     fig.update_yaxes(title_text="iterations to tolerance (log)", row=1, col=1)
     fig.update_layout(height=460, meta={"view": "preconditioning"},
                       legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0))

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import streamlit as st
 
+from optcore import window as windows
 from optcore.figures import analysis as afigs
 from optcore.figures import trajectory as tfigs
 from ui import cache, charts, fragments, link, state, views, widgets
@@ -83,6 +84,9 @@ def preconditioning() -> None:
                                           clickable=False, animate=False, height=520,
                                           title=f"g(u) = f(R({theta_deg:g}°)·diag({scale:g}, 1)·u)")
         charts.chart(view, key="pc_view_chart", clickable=False)
+        leaving = windows.leaving_caption(((xs[0], xs[-1]), (ys[0], ys[-1])), [t.points for t in runs.values()])
+        if leaving:   # the view widens for the runs, but not for one that diverges far away
+            st.caption(leaving)
         st.caption("The axes are the new coordinates u; a stretched problem looks squashed because u₁ covers a "
                    "range s times smaller than x.")
         with st.expander("Export", expanded=False):
