@@ -469,6 +469,18 @@ def test_arrow_fields_stack_on_a_phone_each_colour_bar_beside_its_own_panel():
     assert (top[1] - top[0]) * plot_px >= 240, "each field keeps a usable size"
 
 
+def test_a_runs_end_is_not_drawn_like_a_saddle_point():
+    """Runs ended with a ✖ in their colour, the legend's symbol for saddle points (a student read the
+    ends as saddles); no marker of the contour view shares a symbol with a critical-point kind."""
+    from optcore.figures.analysis import KIND_MARKERS
+    _, xs, ys, Z, paths = _ellipse_runs(2)
+    fig = figs.contour_paths_figure(xs, ys, Z, paths, minima=[[0.0, 0.0]])
+    ends = [t for t in fig.data if (t.name or "").endswith(" end")]
+    assert len(ends) == len(paths)
+    kinds = {m["symbol"] for m in KIND_MARKERS.values()}
+    assert not {t.marker.symbol for t in ends} & kinds
+
+
 def test_surface_marks_where_each_run_starts():
     """On the 3-D view a run seemed to start at a minimum lined up behind its first point: the
     start is marked as on the contour, at f of the start (lifted like the path)."""

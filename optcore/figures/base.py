@@ -16,7 +16,9 @@ METHOD_COLORS = ("#ff7f0e", "#d62728", "#e377c2", "#17becf", "#8c564b", "#bcbd22
 CONTOUR_SCALE = [[0.0, "#1b3a6b"], [0.2, "#2f5f98"], [0.45, "#6f9ccb"], [0.7, "#b7d0e8"], [1.0, "#f4f7fb"]]
 
 START_MARKER = dict(symbol="circle", size=12, color="white", line=dict(color="black", width=2))
-END_MARKER = dict(symbol="x", size=12, line=dict(color="black", width=1))
+# A square, not the ✖ of a saddle point: runs ending in the path's colour on a ✖ read as saddles
+# (the legend's only ✖), and a run ending beside a saddle hid it.
+END_MARKER = dict(symbol="square", size=10, line=dict(color="black", width=1))
 MINIMUM_MARKER = dict(symbol="star", size=16, color="#ffd400", line=dict(color="black", width=1))
 
 TEMPLATE = go.layout.Template(layout=go.Layout(
