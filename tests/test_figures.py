@@ -469,6 +469,14 @@ def test_arrow_fields_stack_on_a_phone_each_colour_bar_beside_its_own_panel():
     assert (top[1] - top[0]) * plot_px >= 240, "each field keeps a usable size"
 
 
+def test_colour_bar_writes_large_values_as_powers_of_ten():
+    """From (1e6, 1e6) on x² + y² the colour bar read "0.5T 1T 1.5T" (plotly's SI suffixes)."""
+    _, xs, ys, Z, paths = _ellipse_runs(1)
+    fig = figs.contour_paths_figure(xs, ys, Z * 1e12, paths)
+    bars = [t.marker.colorbar for t in fig.data if t.marker.showscale]
+    assert bars and all(b.exponentformat == "power" for b in bars)
+
+
 def test_a_runs_end_is_not_drawn_like_a_saddle_point():
     """Runs ended with a ✖ in their colour, the legend's symbol for saddle points (a student read the
     ends as saddles); no marker of the contour view shares a symbol with a critical-point kind."""

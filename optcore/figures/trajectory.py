@@ -170,7 +170,8 @@ def _contour_parts(xs, ys, Z, *, xref: str = "x", yref: str = "y", showscale: bo
                hoverinfo="skip", xaxis=xref, yaxis=yref,
                marker=dict(size=0.1, opacity=0, color=[zmin], cmin=zmin, cmax=zmax, colorscale=CONTOUR_SCALE,
                            showscale=True, colorbar=dict(title=dict(text=label, side="right"), thickness=14,
-                                                         len=0.9, nticks=6)))
+                                                         len=0.9, nticks=6,
+                                                         exponentformat="power")))   # 1×10¹², not "1T"
     return image, bar
 
 

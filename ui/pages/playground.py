@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+import optcore
 from optcore.figures import trajectory as figs
 from ui import cache, charts, fragments, inspector, scrub, state, views, widgets
 
@@ -33,16 +34,17 @@ def playground() -> None:
             "around β) and sliders that swap them in your browser at once (no animation in this mode).")
 
     traj = cache.run(formula, method, params, x0, steps, tol)
+    label = optcore.METHODS[method].label   # legends say "Gradient descent", as the picker does, not "gd"
 
     def scrubbed(fig, path_of):
         """`fig` with the in-browser η (and β) sliders: one batched run per ladder."""
-        return scrub.add_sliders(fig, formula, method, params, x0, steps, tol, path_name=method, path_of=path_of,
+        return scrub.add_sliders(fig, formula, method, params, x0, steps, tol, path_name=label, path_of=path_of,
                                  status_note=True)
 
     keep_scrubbed = scrub.keeper("m0", method, params)   # a click on the scrubbed path keeps its η (and β)
 
-    runs = {f"{method} η={lr:g}": cache.run(formula, method, {**params, "lr": lr}, x0, steps, tol)
-            for lr in lrs} or {method: traj}
+    runs = {f"{label} η={lr:g}": cache.run(formula, method, {**params, "lr": lr}, x0, steps, tol)
+            for lr in lrs} or {label: traj}
     window = views.run_window(window, list(runs.values()))   # the start and every run in the picture
 
     with main:
@@ -56,17 +58,17 @@ def playground() -> None:
             fig = figs.curve_figure(xs, fx, paths, name=names[0], minima=minima[:, 0] if len(minima) else (),
                                     minima_values=minima_values, animate=not scrubbing)
             if scrubbing:
-                fig = scrubbed(fig, lambda P: figs.path_from_points(P, method, "", values=obj.value(P)))
+                fig = scrubbed(fig, lambda P: figs.path_from_points(P, label, "", values=obj.value(P)))
             charts.chart(fig, key="pg_chart", keep_value=keep_scrubbed if scrubbing else None, paint_first=True)
         elif obj.dim == 2:
             xs, ys, Z = cache.grid(formula, window, n=200)
-            path = figs.path_from_points(traj.points, method, figs.default_color(0), values=traj.values)
+            path = figs.path_from_points(traj.points, label, figs.default_color(0), values=traj.values)
             # Only the chosen view is built and sent (a WebGL surface on every formula edit would double
             # the time until the contour answers).
             if views.view_switch([CONTOUR, SURFACE], key="pg_tab") == CONTOUR:
                 fig = figs.contour_paths_figure(xs, ys, Z, [path], minima=minima, names=names, animate=not scrubbing)
                 if scrubbing:
-                    fig = scrubbed(fig, lambda P: figs.path_from_points(P, method, ""))
+                    fig = scrubbed(fig, lambda P: figs.path_from_points(P, label, ""))
                 charts.chart(fig, key="pg_chart", keep_value=keep_scrubbed if scrubbing else None)
                 with charts.while_painting():   # the preview's runs while the browser paints the chart
                     preview = None if scrubbing else cache.hover_preview(formula, method, params, window, steps, tol)
