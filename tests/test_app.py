@@ -602,6 +602,18 @@ def test_tuned_values_to_compare_keep_the_start_and_window():
     assert at.query_params.get("view") in ("compare", ["compare"])
 
 
+def test_tuned_values_to_compare_keep_the_example_and_the_race_budget():
+    """From an example's race, Compare showed "— your own formula —" in the gallery beside the example's
+    "What to look for" box, and ran 100 steps after a race of 500 (Adam stopped short of the minima)."""
+    at = _app(view="race", p="himmelblau", **{"o.race_tune": "true", "o.race_starts": "2", "o.race_budget": "500"})
+    at.button(key="race_to_compare").click()
+    _run(at)
+    assert at.query_params.get("view") in ("compare", ["compare"])
+    assert at.selectbox(key="preset_select").value == "himmelblau"
+    assert any("What to look for" in i.value for i in at.sidebar.info)
+    assert at.session_state["steps"] == 500 and at.query_params["steps"] in ("500", ["500"])
+
+
 def test_a_new_formula_gets_its_own_window_and_start_unless_the_student_set_them():
     """exp(100x) (automatic window -0.08..0.08, start 0.048) then |x| + y^2 kept that start and window;
     it gets what a fresh session gives |x| + y^2. A start the student typed stays."""

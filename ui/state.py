@@ -39,7 +39,8 @@ WINDOW_FIXED = "_window_fixed"      # the student or a preset set the window: th
 SWITCH_TO = "_switch_to"
 AUTO_START = "_auto_start"          # {variable: value} the app chose (not the student): a new formula replaces it
 CARRIED = "_carried"                # widget values kept across a page switch (see pending_switch)
-CARRIED_PREFIXES = ("x0.", "win.")  # the start and the window: st.switch_page forgets widget values
+# the start, the window, the step limit and the gallery's choice: st.switch_page forgets widget values
+CARRIED_PREFIXES = ("x0.", "win.", "steps", PRESET_SELECT)
 # Preset.view settings -> the widget keys of the pages that read them
 PRESET_VIEW_KEYS = {"angle": "pc_view_theta", "steps_cap": "pc_steps",
                     "basin_steps": "basin_steps", "basin_panels": "basin_panels"}

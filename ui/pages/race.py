@@ -6,6 +6,7 @@ import streamlit as st
 
 import optcore
 from optcore import race as races
+from optcore import share
 from optcore.figures import race as race_figs
 from ui import cache, charts, link, race_table, state, views
 
@@ -89,7 +90,9 @@ if tune:
 
     def use_tuned() -> None:
         state.set_compare_methods(tuned)
+        st.session_state["steps"] = min(budget.amount, share.MAX_STEPS)   # as far as the race let them go
         state.switch_to("compare")
 
     st.button("Use the tuned values in Compare", key="race_to_compare", on_click=use_tuned,
-              help="sets Compare's methods to these, with their tuned parameters (then in the share link)")
+              help="sets Compare's methods to these, with their tuned parameters, and its step limit to the "
+                   "race's budget (then in the share link)")
