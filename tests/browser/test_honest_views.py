@@ -2,6 +2,8 @@
 clean slate, exp(100x) is not called stationary, and a phone reaches the formula and start."""
 from __future__ import annotations
 
+import pytest
+
 import optcore
 from conftest import (SIDEBAR, apply_formula, css_key, graph, new_page, no_exception, open_app, screenshot,
                       type_into, wait_chart, wait_idle, wait_until)
@@ -160,3 +162,33 @@ def test_newton_on_exp_100x_is_not_called_converged(page, server_url):
     assert "converged in" not in page.locator("[data-testid=stMain]").inner_text()
     no_exception(page)
     screenshot(page, "honest_newton_exp_100x")
+
+
+RACE_CLIPPED_JS = """() => {
+  const box = e => e.getBoundingClientRect();
+  const main = box(document.querySelector('[data-testid=stMainBlockContainer]'));
+  const cut = [];
+  const tags = document.querySelector('.st-key-race_methods [data-testid=stMultiSelectTagsContainer]');
+  for (const tag of tags.querySelectorAll('span[role=group] > *'))
+    if (box(tag).right > box(tags).right + 1 || tag.scrollWidth > tag.clientWidth + 1) cut.push('tag ' + tag.textContent);
+  for (const b of document.querySelectorAll('.st-key-race_criterion button'))
+    if (box(b).right > main.right + 1) cut.push('score ' + b.textContent);
+  for (const p of document.querySelectorAll('.st-key-race_tune label p, .st-key-race_criterion button p'))
+    if (p.scrollWidth > p.clientWidth + 1) cut.push('label ' + p.textContent);
+  return cut;
+}"""
+
+
+@pytest.mark.parametrize("width", [1440, 1024])
+def test_race_controls_are_not_cut_off(browser, warm_app, width):
+    """In six columns the race's chosen methods were cut to "Adar…" (BFGS hidden) and the tuning
+    score read "median budget spent to reach f − f* ≤ toleranc"."""
+    page = new_page(browser, width=width, height=900)
+    try:
+        open_app(page, warm_app, {"view": "race", "p": "himmelblau"}, timeout=120_000)
+        tags = ".st-key-race_methods [data-testid=stMultiSelectTagsContainer] span[role=group] > *"
+        assert page.locator(tags).count() == 4
+        assert page.evaluate(RACE_CLIPPED_JS) == []
+        screenshot(page, f"race_controls_{width}", full_page=False)
+    finally:
+        page.context.close()

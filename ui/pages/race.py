@@ -25,22 +25,22 @@ st.markdown(
     "**its own best learning rate** (picked by the same sweep for all), and runs from **the same seeded "
     "starts**; the result is a median with its spread.")
 
-c1, c2, c3, c4 = st.columns([3, 2, 1, 1])
-methods = link.shared_option(c1.multiselect, "methods", "race_methods", options=list(optcore.METHODS),
+# the methods, the toggle and the score on rows of their own: in columns they were cut ("Adam…")
+methods = link.shared_option(st.multiselect, "methods", "race_methods", options=list(optcore.METHODS),
                              default=DEFAULT_METHODS, format_func=lambda m: optcore.METHODS[m].label,
                              max_selections=state.MAX_METHODS)
+c2, c3, c4, c5 = st.columns([2, 1, 1, 1])
 kind_label = link.shared_option(c2.selectbox, "budget in", "race_budget_kind", options=list(BUDGET_KINDS))
 amount = int(link.shared_option(c3.number_input, "budget", "race_budget", min_value=10, max_value=5000,
                                 value=500, step=10))
 n_starts = int(link.shared_option(c4.number_input, "starts", "race_starts", min_value=1, max_value=64,
                                   value=16, step=1, help="the sidebar's start plus seeded random ones in the window"))
-c5, c6, c7 = st.columns([1, 2, 3])
 seed = int(link.shared_option(c5.number_input, "seed", "race_seed", min_value=0, max_value=10_000, value=0, step=1))
-tune = bool(link.shared_option(c6.toggle, "tune each method's η (and momentum)", "race_tune", value=True,
+tune = bool(link.shared_option(st.toggle, "tune each method's η (and momentum)", "race_tune", value=True,
                                convert=lambda text: {"true": True, "false": False}.get(text),
                                help="a sweep over 48 log-spaced learning rates from 1e-4 to 10 (× momentum "
                                     "0.5 / 0.9 / 0.99 where the method has one), all starts, one batched run"))
-criterion = link.shared_option(c7.segmented_control, "tuning score", "race_criterion", options=list(races.CRITERIA),
+criterion = link.shared_option(st.segmented_control, "tuning score", "race_criterion", options=list(races.CRITERIA),
                                default="gap", format_func=lambda c: races.CRITERIA[c]) or "gap"
 
 if not methods:
