@@ -86,11 +86,12 @@ def newton_direction_label(f0: float, slope: float, f_full: float | None, f_half
         return "uphill (∇fᵀs > 0)"
     if slope == 0:
         return "flat (∇fᵀs = 0)"
+    # short enough for a table column at 1440 px (the longer wording was cut off at the page's edge)
     rises = [name for name, v in (("full", f_full), ("half", f_half)) if v is not None and not v < f0]
     if len(rises) == 2:
-        return "downhill only at first (∇fᵀs < 0): f rises after the full and the half step"
+        return "downhill only at first: f rises after both steps"
     if rises == ["full"]:
-        return "downhill (∇fᵀs < 0), but the full step overshoots: f rises; the half step lowers it"
+        return "downhill, but the full step overshoots"
     return "downhill (∇fᵀs < 0)"
 
 
@@ -105,11 +106,13 @@ def newton_at_starts(obj: Objective, starts) -> list[dict]:
         f_full = float(obj.value(x0 + step)) if step is not None else None
         f_half = float(obj.value(x0 + 0.5 * step)) if step is not None else None
         slope = float(g @ step) if step is not None else 0.0
-        rows.append({"start": ", ".join(f"{v:.4g}" for v in x0), "f": f0, "det H": float(np.linalg.det(H)),
+        # the verdict beside the start (it was the last column, cut off at the page's edge), then the evidence
+        rows.append({"start": ", ".join(f"{v:.4g}" for v in x0),
+                     "Newton direction": newton_direction_label(f0, slope, f_full, f_half),
+                     "f": f0, "det H": float(np.linalg.det(H)),
                      "eigenvalues of H": ", ".join(f"{v:.4g}" for v in lam),
                      "Newton step −H⁻¹∇f": ", ".join(f"{v:.3g}" for v in step) if step is not None else "H singular",
-                     "f after the full step": f_full, "f after half the step": f_half,
-                     "Newton direction": newton_direction_label(f0, slope, f_full, f_half)})
+                     "f after the full step": f_full, "f after half the step": f_half})
     return rows
 
 

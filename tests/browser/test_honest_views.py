@@ -192,3 +192,15 @@ def test_race_controls_are_not_cut_off(browser, warm_app, width):
         screenshot(page, f"race_controls_{width}", full_page=False)
     finally:
         page.context.close()
+
+
+def test_curvature_start_table_fits_the_page(page, server_url):
+    """1440 px, the blog's example: the "Newton direction" column (uphill / downhill, the table's
+    point) was the last one and was cut off at the chart column's edge behind a sideways scroll."""
+    open_app(page, server_url, {"view": "curvature", "p": "blog-sin-saddle"}, timeout=120_000)
+    grid = page.locator("[data-testid=stDataFrame]").first
+    grid.scroll_into_view_if_needed()
+    wait_until(lambda: grid.locator(".dvn-scroller").count() > 0, message="the table drawn")
+    wide, shown = grid.locator(".dvn-scroller").first.evaluate("s => [s.scrollWidth, s.clientWidth]")
+    assert wide <= shown + 1, f"{wide} px of columns in {shown} px"
+    screenshot(page, "curvature_start_table", full_page=False)

@@ -73,8 +73,8 @@ def curvature() -> None:
             charts.chart(fig, key="curv_map_chart")
             zero = [ZERO_LINES[t.name] for t in fig.data if t.name in ZERO_LINES]
             st.caption("Click the map to move the start point." + (f" Dashed black line: {zero[0]}." if zero else ""))
-        st.markdown("**At the start point(s)**")
-        st.dataframe(analysis.newton_at_starts(obj, starts), hide_index=True)
+    st.markdown("**At the start point(s)**")   # the page's width: in the chart's column it was cut off
+    st.dataframe(analysis.newton_at_starts(obj, starts), hide_index=True)
 
     if obj.dim == 2:
         st.subheader("Newton step field beside the negative gradient")
