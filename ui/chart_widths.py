@@ -18,6 +18,9 @@ and charts are drawn as before (hidden, then at their width).
 The widths are also kept in a cookie, so a new session of the same browser (a share link opened
 later) draws its first charts once too; a window resized since then draws them at the old width
 first, then at the new one.
+A chart measured on the other side of `NARROW_CHART_PX` than its layout assumed (a narrow window's
+first visit, with no phone in its User-Agent: three panels side by side at 358 px) asks for one run,
+which lays it out again for its width.
 The values come from the browser: only key-like names and widths within bounds are kept.
 """
 from __future__ import annotations
@@ -26,6 +29,8 @@ import functools
 from urllib.parse import unquote
 
 import streamlit as st
+
+from optcore.figures.base import NARROW_CHART_PX
 
 REPORTER = "chart_widths_reporter"
 COOKIE = "oe_chart_widths"   # the widths for this browser's next session
@@ -38,6 +43,8 @@ JS = r"""
 // once, at that width (ui/chart_widths.py).
 export default function (component) {
   const COOKIE = (component.data && component.data.cookie) || "";
+  const NARROW = (component.data && component.data.narrow) || 0;     // figures.base.NARROW_CHART_PX
+  const PHONE = Boolean(component.data && component.data.phone);     // the server took the page for a phone's
   const host = component.parentElement instanceof ShadowRoot ? component.parentElement.host
                                                                : component.parentElement;
   // The context Streamlit mounts a v2 component in: its widget manager and the component's widget id.
@@ -61,6 +68,15 @@ export default function (component) {
     const name = holder && Array.from(holder.classList).find((c) => c.startsWith("st-key-"));
     return name ? name.slice(7) : null;
   }
+  function cookieWidths() {
+    const found = document.cookie.split("; ").find((c) => c.startsWith(COOKIE + "="));
+    const out = {};
+    for (const item of decodeURIComponent(found ? found.slice(COOKIE.length + 1) : "").split(",")) {
+      const [k, w] = item.split(":");
+      if (k && w) out[k] = Number(w);
+    }
+    return out;
+  }
   let last = "";
   function measure() {
     const seen = {};
@@ -75,13 +91,21 @@ export default function (component) {
       const [k, w] = item.split(":");
       if (k && w) known[k] = Number(w);
     }
+    // What the server laid the charts out for (chart_widths.layout_width): the widths this session
+    // reported, else the cookie's, else a phone's or a wide chart. A chart on the other side of NARROW
+    // (a narrow window's first visit: three panels squeezed side by side) needs a run now.
+    const basis = current.widths ? Object.assign({}, known) : cookieWidths();
+    const crossed = NARROW > 0 && Object.entries(seen).some(([k, w]) =>
+      (w < NARROW) !== (basis[k] !== undefined ? basis[k] < NARROW : PHONE));
     const merged = Object.assign(known, seen);
     const text = Object.entries(merged).slice(-32).map(([k, w]) => k + ":" + w).join(",");
     if (text === last || text === current.widths) { last = text; return; }
     last = text;
-    // fromUser: false stores the value without a run (what Streamlit does for values the server set)
+    // fromUser: false stores the value without a run (what Streamlit does for values the server set);
+    // true, only when a chart's layout is for the other side of NARROW, asks for the run that fixes it
     ctx.widgetMgr.setJsonValue(ctx.id, Object.assign({}, current, { widths: text }),
-                               { formId: ctx.formId, fragmentId: ctx.fragmentId, fromUser: false });
+                               { formId: ctx.formId, fragmentId: ctx.fragmentId, fromUser: crossed });
+    if (crossed) window.__chartWidthsRelaidOut = (window.__chartWidthsRelaidOut || 0) + 1;
     // and for this browser's next session (sent with its first request; a month, this site only)
     document.cookie = COOKIE + "=" + encodeURIComponent(text) + "; path=/; max-age=2592000; samesite=lax";
     window.__chartWidthsReported = (window.__chartWidthsReported || 0) + 1;
@@ -112,7 +136,7 @@ def _clean(reported: str) -> dict[str, int]:
 
 def reporter() -> None:
     """Mount the width keeper (once per full run)."""
-    _component()(key=REPORTER, data={"cookie": COOKIE})
+    _component()(key=REPORTER, data={"cookie": COOKIE, "narrow": NARROW_CHART_PX, "phone": phone_asked()})
 
 
 def width_of(key: str) -> int | None:

@@ -183,8 +183,8 @@ def compact_bar(note: str | None = None):
         c2.text_input(f"start ({', '.join(obj.variables)})", key="bar_start", on_change=_on_bar_start,
                       help="comma separated, one value per variable")
         error = state.formula_error()
-        if error:
-            st.caption(f":red[{error}]")
+        if error:   # as the sidebar says it: the chart below is still the last good formula's
+            st.error(f"{error}\n\nStill showing: `{obj.text}`", icon=":material/warning:")
         if note:
             st.caption(f":material/restart_alt: {note}")
     return hidden

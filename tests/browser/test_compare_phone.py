@@ -2,6 +2,8 @@
 titles that fit, instead of three 100-pixel-wide strips whose titles ran into each other (issue 10)."""
 from __future__ import annotations
 
+import time
+
 from conftest import no_exception, open_app, screenshot
 
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 15_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
@@ -64,5 +66,28 @@ def test_phone_charts_have_no_toolbar_over_the_title_and_play_clear_of_the_axis_
         assert not play["toolbar"]
         assert play["buttons"]["top"] >= play["xtitle"]["bottom"], play   # the x title stays readable
         screenshot(page, "phone_playground_controls", full_page=False)
+    finally:
+        context.close()
+
+
+def test_a_narrow_window_without_a_phone_user_agent_gets_stacked_panels(browser, warm_app):
+    """A 390 px window whose browser does not say it is a phone: the first run cannot know the width,
+    and the three Compare panels stayed squeezed side by side (titles on top of each other) until the
+    student touched something. The page now asks for one run when a chart's width crosses the line."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        open_app(page, warm_app, {"view": "compare", "p": "rosenbrock", "o.n_methods": "3"}, chart="cmp_multiples")
+        g = page.locator(".st-key-cmp_multiples .js-plotly-plot").first
+        one_column = """g => { if (!g._fullLayout) return false; const d = Object.keys(g._fullLayout).filter(k => /^xaxis\\d*$/.test(k))
+                                     .map(k => String(g._fullLayout[k].domain)); return d.length === 3 && new Set(d).size === 1; }"""
+        deadline = time.time() + 30
+        while not g.evaluate(one_column) and time.time() < deadline:
+            time.sleep(0.3)
+            g = page.locator(".st-key-cmp_multiples .js-plotly-plot").first
+        assert g.evaluate(one_column), "the panels stacked one per row without any click"
+        assert page.evaluate("window.__chartWidthsRelaidOut") == 1
+        no_exception(page)
     finally:
         context.close()

@@ -112,6 +112,10 @@ def test_phone_reaches_formula_and_start(browser, warm_app):
         wait_until(lambda: "3y" in page.locator(".st-key-formula_input input").input_value(), message="applied")
         # what the new formula reset is said here too, not only in the collapsed sidebar
         wait_until(lambda: "New formula" in bar.inner_text(), message="the bar to say what was reset")
+        type_into(page, bar.locator("input").first, "x^^2")   # a typo: said here, and what is still shown
+        wait_until(lambda: "Still showing: x^2 + 3y^2 + x*y" in bar.inner_text().replace("`", ""),
+                   message="the bar to say the typo and what is still shown")
+        type_into(page, bar.locator("input").first, "x^2 + 3y^2 + x*y")
         type_into(page, bar.locator("input").nth(1), "1.5, -0.5")
         wait_until(lambda: "x0=1.5" in page.url.replace("%2C", ","), message="start moved")
         screenshot(page, "honest_phone")
