@@ -432,6 +432,21 @@ def test_learning_rate_can_be_typed_exactly():
     assert at.session_state["m0.gd.lr"] == 0.3
 
 
+@pytest.mark.parametrize("typed,used,said", [(1000.0, 10.0, "1000 is above the largest allowed, 10"),
+                                              (-1.0, 1e-4, "-1 is below the smallest allowed, 0.0001")])
+def test_a_learning_rate_out_of_range_is_clamped_and_said(typed, used, said):
+    """η = 1000 turned the box red, the run kept the old η unsaid, and the range showed only on hover."""
+    at = _app(f="x^2", x0="1")
+    at.number_input(key="m0.gd.lr").set_value(typed)
+    _run(at)
+    assert at.session_state["m0.gd.lr"] == used and at.number_input(key="m0.gd.lr").value == used
+    assert f"lr={used:g}" in str(at.query_params.get("m.m0"))
+    notes = [c.value for c in at.caption if "allowed" in c.value]
+    assert len(notes) == 1 and said in notes[0] and "using" in notes[0], notes
+    _run(at)
+    assert not [c.value for c in at.caption if "allowed" in c.value], "said once"
+
+
 def _x_range(spec: dict) -> tuple[float, float]:
     xs = spec["layout"]["xaxis"].get("range")
     assert xs, "the 1-D chart states its x-range"

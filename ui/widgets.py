@@ -91,6 +91,22 @@ def log_param_input(label: str, key: str, low: float, high: float, default: floa
                        container, help=help)
 
 
+def _clamp_typed(key: str, label: str, low: float, high: float, default: float) -> None:
+    """A typed value outside [low, high] becomes the nearest allowed one, and the box says so once."""
+    ss = st.session_state
+    try:
+        typed = float(ss.get(key))
+    except (TypeError, ValueError):
+        typed = math.nan
+    if math.isfinite(typed) and low <= typed <= high:
+        return
+    value = min(max(typed, low), high) if math.isfinite(typed) else default
+    side = "below the smallest" if math.isfinite(typed) and typed < low else "above the largest"
+    said = f"{typed:g} is {side} allowed, {value:g}" if math.isfinite(typed) else "not a number"
+    ss[key] = value
+    ss[f"{key}.clamped"] = f"{label}: {said}; using {value:g} (allowed {low:g} to {high:g})."
+
+
 def typed_input(label: str, key: str, low: float, high: float, default: float,
                 ladder: Callable[[float], list[float]], container, help: str | None = None) -> float:
     """A box where any value in [low, high] can be typed exactly and, under it, a slider over
@@ -102,8 +118,13 @@ def typed_input(label: str, key: str, low: float, high: float, default: float,
         value = default
     value = min(max(value, low), high) if math.isfinite(value) else default
     ss[key] = value
-    typed = container.number_input(label, min_value=low, max_value=high, step=None,
-                                   format="%g", key=key, help=help, persist_state="session")
+    # No min/max on the box: the browser turned an out-of-range value red, kept the old one unsaid and
+    # showed the range only on hover. The value is clamped here (before the run) and said under the box.
+    typed = container.number_input(label, step=None, format="%g", key=key, help=help, persist_state="session",
+                                   on_change=_clamp_typed, args=(key, label, low, high, default))
+    note = ss.pop(f"{key}.clamped", None)
+    if note:
+        container.caption(f":material/warning: {note}")
     ss[f"{key}.slide"] = float(typed)
     container.select_slider(f"{label} (slide)", options=ladder(float(typed)), key=f"{key}.slide",
                             format_func=lambda v: f"{v:g}", on_change=_copy_slider, args=(key,),
