@@ -323,6 +323,25 @@ def test_basin_legend_of_many_minima_is_a_summary():
     assert any("120" in name for name in legend)
 
 
+def test_many_basins_keep_colours_that_show_their_borders():
+    """Rastrigin's 121 basins: pale tones lightened by iterations left the maps nearly white and the
+    borders between basins unseen. Every basin's lightest shade keeps some colour."""
+    import numpy as np
+
+    from optcore.figures.analysis import basin_figure
+    g = np.arange(-5.0, 6.0)
+    attractors = np.array([(a, b) for a in g for b in g])
+    labels = [np.arange(100).reshape(10, 10) % len(attractors)]
+    its = [np.arange(100.0).reshape(10, 10)]   # lighter = more iterations, up to the lightest shade
+    fig = basin_figure(np.linspace(-5, 5, 10), np.linspace(-5, 5, 10), labels, its, ["GD"],
+                       attractors, ["min"] * len(attractors), values=(attractors ** 2).sum(axis=1))
+    scale = fig.data[0].colorscale
+    k = len(attractors)
+    for stop, color in scale[: 2 * k]:
+        rgb = [int(v) for v in color[4:-1].split(",")]
+        assert min(rgb) <= 215, (stop, color)     # not near-white
+
+
 # ------------------------------------------------------------------ legends clear of Plotly's toolbar
 def _ellipse_runs(n: int = 1):
     obj = optcore.parse("x^2 + 3y^2")

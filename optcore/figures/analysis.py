@@ -635,7 +635,11 @@ MAX_LISTED_ATTRACTORS = 12  # more attractors than this: the basin legend is a s
 BASIN_LEGEND_ENTRY_PX = 220 # the room one legend entry ("saddle points (235, one colour each)") takes
 
 
-MUTED_COLORS = ("#c9d9a5", "#e3d3a8", "#b9d3c6", "#dcc0c9", "#cfc6e0", "#d9c9b0")
+# Mid tones, and with them every basin lightened at most MUTED_SHADE by iterations: paler ones, lightened
+# as far as few strong colours are, left Rastrigin's maps nearly white, the borders between basins (the
+# page's point) unseen, and the global minimum's blue washed out.
+MUTED_COLORS = ("#a9c47a", "#d2b46e", "#86b8a4", "#c992a6", "#a99ad0", "#c7a57f")
+MUTED_SHADE = 0.35
 
 
 def _global_minimum(kinds, values) -> int | None:
@@ -694,10 +698,11 @@ def basin_figure(xs, ys, labels: Sequence[np.ndarray], iterations: Sequence[np.n
     best = _global_minimum(kinds, values)
     if many and best is not None:   # the global basin in strong blue, the other dents in muted tones
         base[:k] = [BASIN_COLORS[0] if i == best else MUTED_COLORS[i % len(MUTED_COLORS)] for i in range(k)]
+    muted = many and best is not None
     scale = []
     for c, color in enumerate(base):
         lo, hi = c / cats, (c + 1) / cats
-        shade = max_shade if c < k else 0.0
+        shade = (min(max_shade, MUTED_SHADE) if muted else max_shade) if c < k else 0.0
         scale += [[lo, _lighten(color, 0.0)], [hi, _lighten(color, shade)]]
     lines = F if isinstance(F, tuple) else (xs, ys, F)   # level lines of f: on the maps' grid or their own
     panels = len(labels)
