@@ -458,7 +458,8 @@ def _divergence_reason(step: int, x_finite: bool, radius: float, value: float) -
     if not np.isfinite(radius) or radius > DIVERGENCE_RADIUS:
         return f"diverged at step {step}: ‖x‖ exceeded {DIVERGENCE_RADIUS:.0e}"
     if np.isnan(value):  # log(x) at x < 0, sqrt of a negative, 0/0: outside f's domain
-        return f"diverged at step {step}: the step left the region where f is defined (f is nan there)"
+        return (f"diverged at step {step}: the step left the region where f is defined "
+                "(no real value there, as for the log or the square root of a negative number)")
     if value > 0:
         return f"diverged at step {step}: f became +inf (it overflowed or hit a pole)"
     return f"diverged at step {step}: f became -inf (f is unbounded below there)"

@@ -53,7 +53,9 @@ def test_diverged_run_keeps_only_finite_points():
     trajectory = run(parse("log(x)"), "gd", [1.0], steps=10, lr=2.0)
     assert trajectory.status == "diverged"
     # The message says why in a student's words, not just "nan".
-    assert trajectory.message == "diverged at step 1: the step left the region where f is defined (f is nan there)"
+    # in words a student reads ("f is nan there" was jargon)
+    assert trajectory.message == ("diverged at step 1: the step left the region where f is defined "
+                                  "(no real value there, as for the log or the square root of a negative number)")
     assert trajectory.iterations == 0
     assert trajectory.points.shape == (1, 1) and np.isfinite(trajectory.points).all()
     assert np.isfinite(trajectory.values).all()

@@ -63,7 +63,8 @@ def display_values(Z: np.ndarray) -> tuple[np.ndarray, str, bool]:
         eps = max((p50 - lo) * 1e-3, 1e-12 * max(1.0, abs(lo)), 1e-300)
         with np.errstate(all="ignore"):
             Zc = np.log10(np.where(np.isfinite(Z), Z - lo, np.nan) + eps)
-        return Zc, "log₁₀(f − min)", True
+        # "min" read as f's minimum, which exp(x) + y² does not have: it is the lowest f in the picture
+        return Zc, "log₁₀(f − lowest f shown)", True
     # Cap the colour range at the 99th percentile so one spike does not wash out the picture.
     return np.clip(Z, None, p99) if np.isfinite(p99) else Z, "f", False
 
