@@ -39,8 +39,7 @@ WINDOW_FIXED = "_window_fixed"      # the student or a preset set the window: th
 SWITCH_TO = "_switch_to"
 AUTO_START = "_auto_start"          # {variable: value} the app chose (not the student): a new formula replaces it
 CARRIED = "_carried"                # widget values kept across a page switch (see pending_switch)
-# the start, the window, the step limit and the gallery's choice: st.switch_page forgets widget values
-CARRIED_PREFIXES = ("x0.", "win.", "steps", PRESET_SELECT)
+CARRIED_PREFIXES = ("x0.", "win.", "steps", PRESET_SELECT)   # widget values st.switch_page forgets
 # Preset.view settings -> the widget keys of the pages that read them
 PRESET_VIEW_KEYS = {"angle": "pc_view_theta", "steps_cap": "pc_steps",
                     "basin_steps": "basin_steps", "basin_panels": "basin_panels"}
@@ -227,11 +226,9 @@ def apply_formula(text: str, variables: tuple[str, ...] | None = None,
 
 
 def clean_slate() -> str | None:
-    """Forget what belonged to the previous formula when the student types a new one: its extra
-    starts, the learning rates to compare and, when a preset was open, the preset's methods and
-    their parameters (back to each page's defaults). Returns a sentence saying what was reset, or
-    None. After the blog example, typed Rosenbrock kept the starts (3.1, 1.8) and GD at η = 0.5:
-    "diverged at step 2", and the student concluded that Rosenbrock makes GD diverge."""
+    """Forget what belonged to the previous formula: its extra starts, the learning rates to compare and
+    an open preset's methods (back to each page's defaults). Returns a sentence saying what was reset, or
+    None. After the blog example, typed Rosenbrock kept GD at η = 0.5 and diverged: Rosenbrock got the blame."""
     ss = st.session_state
     reset = []
     preset = current_preset()
