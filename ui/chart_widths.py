@@ -45,6 +45,7 @@ export default function (component) {
   const COOKIE = (component.data && component.data.cookie) || "";
   const NARROW = (component.data && component.data.narrow) || 0;     // figures.base.NARROW_CHART_PX
   const PHONE = Boolean(component.data && component.data.phone);     // the server took the page for a phone's
+  const MARGIN = 40;
   const host = component.parentElement instanceof ShadowRoot ? component.parentElement.host
                                                                : component.parentElement;
   // The context Streamlit mounts a v2 component in: its widget manager and the component's widget id.
@@ -94,9 +95,16 @@ export default function (component) {
     // What the server laid the charts out for (chart_widths.layout_width): the widths this session
     // reported, else the cookie's, else a phone's or a wide chart. A chart on the other side of NARROW
     // (a narrow window's first visit: three panels squeezed side by side) needs a run now.
+    // Once per page load, and only well past the line: a width that moves with the page's scroll bar
+    // (±15 px) must not flip the layout back and forth.
     const basis = current.widths ? Object.assign({}, known) : cookieWidths();
-    const crossed = NARROW > 0 && Object.entries(seen).some(([k, w]) =>
-      (w < NARROW) !== (basis[k] !== undefined ? basis[k] < NARROW : PHONE));
+    // Not while the student types into a box: that run's answer would not wait for the Enter.
+    const active = document.activeElement;
+    const typing = Boolean(active && (/^(INPUT|TEXTAREA)$/.test(active.tagName) || active.isContentEditable));
+    const crossed = NARROW > 0 && !typing && !window.__chartWidthsRelaidOut && Object.entries(seen).some(([k, w]) => {
+      const wasNarrow = basis[k] !== undefined ? basis[k] < NARROW : PHONE;
+      return wasNarrow ? w > NARROW + MARGIN : w < NARROW - MARGIN;
+    });
     const merged = Object.assign(known, seen);
     const text = Object.entries(merged).slice(-32).map(([k, w]) => k + ":" + w).join(",");
     if (text === last || text === current.widths) { last = text; return; }

@@ -172,8 +172,12 @@ def compact_bar(note: str | None = None):
     in-page scripts (`st.components.v2`) can live there too."""
     ss = st.session_state
     obj = state.current_objective()
-    ss["bar_formula"] = ss.get(state.FORMULA_INPUT) or obj.text
-    ss["bar_start"] = ", ".join(share.format_number(v) for v in state.current_start())
+    mirror = (ss.get(state.FORMULA_INPUT) or obj.text, ", ".join(share.format_number(v) for v in state.current_start()))
+    # Only when the sidebar's values changed: a value set here is pushed into the page's box, and a run
+    # that came for another reason erased what the student was typing there.
+    if ss.get("_bar_mirror") != mirror or "bar_formula" not in ss or "bar_start" not in ss:
+        ss["bar_formula"], ss["bar_start"] = mirror
+        ss["_bar_mirror"] = mirror
     hidden = st.container(key="compact_bar_css")
     hidden.markdown(NARROW_CSS, unsafe_allow_html=True)
     with st.container(key="compact_bar", height=1, border=False), st.container(border=True):

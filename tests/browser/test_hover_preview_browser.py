@@ -73,7 +73,7 @@ def test_hover_draws_the_path_in_the_page_and_a_click_commits_the_start(page, se
     x, y = float(x_in.input_value()), float(y_in.input_value())
     assert x == pytest.approx(-2 + 0.75 * 4, abs=0.2) and y == pytest.approx(2 - 0.7 * 4, abs=0.2), (x, y)
     gd_path = graph(page, "pg_chart").evaluate(
-        "g => { const t = g.data.find(t => t.name === 'gd'); return [t.x[0], t.y[0]]; }")
+        "g => { const t = g.data.find(t => t.name === 'Gradient descent'); return [t.x[0], t.y[0]]; }")
     assert gd_path == [pytest.approx(x, abs=1e-3), pytest.approx(y, abs=1e-3)]
     assert abs(gd_path[0] - xb[0]) <= cell and abs(gd_path[1] - yb[0]) <= cell  # what the preview showed
     no_exception(page)

@@ -136,7 +136,7 @@ def test_eight_sessions_at_once(browser, server, warm_app):
             assert f"f={own}" in state["url"], (i, state["url"])
             assert state["label"] in state["method"], (i, state["method"])
             assert f"m.m0={state['method_key']}(" in state["url"], (i, state["url"])
-            assert state["paths"] and all(p == state["method_key"] for p in state["paths"]), (i, state["paths"])
+            assert state["paths"] and all(p == state["label"] for p in state["paths"]), (i, state["paths"])
             others = [formula(j, r) for j in range(SESSIONS) for r in range(2) if (j, formula(j, r)) != (i, own)]
             assert not any(f"f={o}&" in state["url"] for o in others), (i, state["url"])
     bad = [c for c in checks if c[1] != "ok"]

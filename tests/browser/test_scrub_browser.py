@@ -13,7 +13,7 @@ IDLE_JS = "() => document.querySelector('[data-testid=stApp]').getAttribute('dat
 
 def drawn_path(page) -> list:
     return graph(page, "pg_chart").evaluate(
-        "g => { const i = g.data.findIndex(t => t.name === 'gd'); return [Array.from(g.data[i].x), Array.from(g.data[i].y)]; }")
+        "g => { const i = g.data.findIndex(t => t.name === 'Gradient descent'); return [Array.from(g.data[i].x), Array.from(g.data[i].y)]; }")
 
 
 def slider_value(page) -> float:
@@ -56,7 +56,7 @@ def test_scrub_redraws_in_the_page_and_a_click_keeps_the_eta(page, server_url):
     page.mouse.move(px[0], px[1])
     page.wait_for_timeout(300)
     # read before the click: the click's run may already be mounting a new chart element when read after
-    eta = g.evaluate("g => g.data[g.data.findIndex(t => t.name === 'gd')].customdata[2][1]")
+    eta = g.evaluate("g => g.data[g.data.findIndex(t => t.name === 'Gradient descent')].customdata[2][1]")
     assert f"{eta:.3g}" == f"{scrubbed:.3g}"  # the path's points say the η the slider shows
     page.mouse.down()
     page.wait_for_timeout(50)
