@@ -695,8 +695,8 @@ def test_clean_slate_note_is_a_clear_sentence():
     # the example's own extra start is said with the example: the student never typed it (a student
     # pass read "the extra start points (…) were removed" on the Playground, which has no such box)
     assert "reset" in note and ") were removed" not in note
-    assert (f"the example “{preset_name}” was left: its extra start points were removed and its methods went "
-            "back to each page's defaults") in note
+    assert (f"the example “{preset_name}” was left, so its extra start points were removed and its methods "
+            "went back to each page's defaults") in note
     assert "; the methods" not in note and note.endswith(".")
     assert "start point was moved" in note and "automatic" in note
 

@@ -255,7 +255,7 @@ def clean_slate() -> str | None:
         if pickers or examples_starts:
             what = " and ".join(["its extra start points were removed"] * examples_starts
                                 + ["its methods went back to each page's defaults"] * bool(pickers))
-            reset.append(f"the example “{preset.name}” was left: {what}")
+            reset.append(f"the example “{preset.name}” was left, so {what}")
     if not reset:
         return None
     items = reset[0] if len(reset) == 1 else ", ".join(reset[:-1]) + " and " + reset[-1]

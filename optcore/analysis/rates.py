@@ -114,7 +114,8 @@ def reference_hessian(obj: Objective, x0, minima) -> tuple[np.ndarray | None, np
         point, where = np.asarray(x0, dtype=float), "constant (f is quadratic)"
     elif len(minima):
         point = minima[int(np.argmin(np.linalg.norm(minima - x0, axis=1)))]
-        where = f"at the minimum nearest the start ({', '.join(f'{v:.4g}' for v in point)})"
+        # the point first: "nearest the start (3, 2)" read as if the start were (3, 2)
+        where = f"at the minimum ({', '.join(f'{v:.4g}' for v in point)}), the one nearest the start"
     else:
         return None, None, ""
     return point, symmetric_eigenvalues(obj.hess(point)), where

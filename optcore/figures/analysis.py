@@ -666,7 +666,10 @@ def _basin_legend(attractors, kinds, colors, values, many: bool) -> list[tuple[s
         members = [i for i, kd in enumerate(kinds) if kd == kind and i != best]
         if len(members) > 1:
             other = "other " if kind == "min" and best is not None else ""
-            out.append((f"{other}{KIND_PLURALS[kind]} ({len(members)}, one colour each)", colors[members[0]]))
+            # "one colour each" was untrue past the palette's few tones: they repeat
+            palette = MUTED_COLORS if best is not None else BASIN_COLORS   # as basin_figure colours them
+            shades = "one colour each" if len(members) <= len(palette) else "a few colours, repeated"
+            out.append((f"{other}{KIND_PLURALS[kind]} ({len(members)}, {shades})", colors[members[0]]))
         elif members:
             a = attractors[members[0]]
             out.append((f"{KIND_NAMES[kind]} {coordinates_text(a)}", colors[members[0]]))
