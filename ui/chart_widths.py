@@ -69,14 +69,17 @@ export default function (component) {
     const name = holder && Array.from(holder.classList).find((c) => c.startsWith("st-key-"));
     return name ? name.slice(7) : null;
   }
-  function cookieWidths() {
-    const found = document.cookie.split("; ").find((c) => c.startsWith(COOKIE + "="));
+  function parseWidths(text) {   // "key:width,..." -> {key: width}
     const out = {};
-    for (const item of decodeURIComponent(found ? found.slice(COOKIE.length + 1) : "").split(",")) {
+    for (const item of String(text || "").split(",")) {
       const [k, w] = item.split(":");
       if (k && w) out[k] = Number(w);
     }
     return out;
+  }
+  function cookieWidths() {
+    const found = document.cookie.split("; ").find((c) => c.startsWith(COOKIE + "="));
+    return parseWidths(found ? decodeURIComponent(found.slice(COOKIE.length + 1)) : "");
   }
   let last = "";
   function measure() {
@@ -87,17 +90,13 @@ export default function (component) {
     }
     let current = {};
     try { current = ctx.getWidgetValue() || {}; } catch (e) { current = {}; }
-    const known = {};
-    for (const item of String(current.widths || "").split(",")) {
-      const [k, w] = item.split(":");
-      if (k && w) known[k] = Number(w);
-    }
+    const known = parseWidths(current.widths);
     // What the server laid the charts out for (chart_widths.layout_width): the widths this session
     // reported, else the cookie's, else a phone's or a wide chart. A chart on the other side of NARROW
     // (a narrow window's first visit: three panels squeezed side by side) needs a run now.
     // Once per page load, and only well past the line: a width that moves with the page's scroll bar
     // (±15 px) must not flip the layout back and forth.
-    const basis = current.widths ? Object.assign({}, known) : cookieWidths();
+    const basis = current.widths ? known : cookieWidths();
     // Not while the student types into a box: that run's answer would not wait for the Enter.
     const active = document.activeElement;
     const typing = Boolean(active && (/^(INPUT|TEXTAREA)$/.test(active.tagName) || active.isContentEditable));
@@ -105,7 +104,7 @@ export default function (component) {
       const wasNarrow = basis[k] !== undefined ? basis[k] < NARROW : PHONE;
       return wasNarrow ? w > NARROW + MARGIN : w < NARROW - MARGIN;
     });
-    const merged = Object.assign(known, seen);
+    const merged = Object.assign({}, known, seen);
     const text = Object.entries(merged).slice(-32).map(([k, w]) => k + ":" + w).join(",");
     if (text === last || text === current.widths) { last = text; return; }
     last = text;

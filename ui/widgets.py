@@ -91,18 +91,26 @@ def log_param_input(label: str, key: str, low: float, high: float, default: floa
                        container, help=help)
 
 
+def _within(value, low: float, high: float, default: float) -> float:
+    """`value` as a float in [low, high]; `default` when it is not a finite number."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return default
+    return min(max(value, low), high) if math.isfinite(value) else default
+
+
 def _clamp_typed(key: str, label: str, low: float, high: float, default: float) -> None:
     """A typed value outside [low, high] becomes the nearest allowed one, and the box says so once."""
     ss = st.session_state
-    try:
-        typed = float(ss.get(key))
-    except (TypeError, ValueError):
-        typed = math.nan
-    if math.isfinite(typed) and low <= typed <= high:
+    typed = ss.get(key)
+    value = _within(typed, low, high, default)
+    if value == typed:
         return
-    value = min(max(typed, low), high) if math.isfinite(typed) else default
-    side = "below the smallest" if math.isfinite(typed) and typed < low else "above the largest"
-    said = f"{typed:g} is {side} allowed, {value:g}" if math.isfinite(typed) else "not a number"
+    if isinstance(typed, (int, float)) and math.isfinite(typed):
+        said = f"{typed:g} is {'below the smallest' if typed < low else 'above the largest'} allowed, {value:g}"
+    else:
+        said = "not a number"
     ss[key] = value
     ss[f"{key}.clamped"] = f"{label}: {said}; using {value:g} (allowed {low:g} to {high:g})."
 
@@ -112,12 +120,7 @@ def typed_input(label: str, key: str, low: float, high: float, default: float,
     """A box where any value in [low, high] can be typed exactly and, under it, a slider over
     `ladder(typed value)` (which holds the typed value) that sets the box (key `<key>.slide`)."""
     ss = st.session_state
-    try:
-        value = float(ss.get(key, default))
-    except (TypeError, ValueError):
-        value = default
-    value = min(max(value, low), high) if math.isfinite(value) else default
-    ss[key] = value
+    ss[key] = _within(ss.get(key, default), low, high, default)
     # No min/max on the box: the browser turned an out-of-range value red, kept the old one unsaid and
     # showed the range only on hover. The value is clamped here (before the run) and said under the box.
     typed = container.number_input(label, step=None, format="%g", key=key, help=help, persist_state="session",

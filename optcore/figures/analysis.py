@@ -451,9 +451,6 @@ def rate_curve_figure(alphas, r, alpha_star: float, r_star: float, edge: float,
     if math.isfinite(edge):
         fig.add_vline(x=edge, line=dict(color="#d62728", dash="dash"), annotation_text=f"2/λmax = {edge:.4g}",
                       annotation_position="top right")
-    if math.isfinite(alpha_star):
-        fig.add_vline(x=alpha_star, line=dict(color="#1b7837", dash="dash"),
-                      annotation_text=f"α* = {alpha_star:.4g}", annotation_position="bottom right")
     if len(measured):
         M = np.asarray(measured, dtype=float)
         fig.add_trace(go.Scatter(x=M[:, 0], y=M[:, 1], mode="markers", name="measured from a run",
@@ -466,7 +463,9 @@ def rate_curve_figure(alphas, r, alpha_star: float, r_star: float, edge: float,
                                  name=f"gradient descent at α = {chosen[0]:.4g}",
                                  marker=dict(symbol="circle-open", size=22, color=method_color(0),
                                              line=dict(width=3))))
-    if math.isfinite(alpha_star):
+    if math.isfinite(alpha_star):   # after the ring: drawn on top of it
+        fig.add_vline(x=alpha_star, line=dict(color="#1b7837", dash="dash"),
+                      annotation_text=f"α* = {alpha_star:.4g}", annotation_position="bottom right")
         fig.add_trace(go.Scatter(x=[alpha_star], y=[r_star], mode="markers", name=f"r* = {r_star:.4g}",
                                  marker=dict(symbol="star", size=16, color="#1b7837",
                                              line=dict(color="black", width=1))))
@@ -699,9 +698,9 @@ def basin_figure(xs, ys, labels: Sequence[np.ndarray], iterations: Sequence[np.n
     cats = k + 2                                      # attractors, diverged, not converged
     base = [BASIN_COLORS[i % len(BASIN_COLORS)] for i in range(k)] + [DIVERGED_COLOR, NOT_CONVERGED_COLOR]
     best = _global_minimum(kinds, values)
-    if many and best is not None:   # the global basin in strong blue, the other dents in muted tones
-        base[:k] = [BASIN_COLORS[0] if i == best else MUTED_COLORS[i % len(MUTED_COLORS)] for i in range(k)]
     muted = many and best is not None
+    if muted:   # the global basin in strong blue, the other dents in muted tones
+        base[:k] = [BASIN_COLORS[0] if i == best else MUTED_COLORS[i % len(MUTED_COLORS)] for i in range(k)]
     scale = []
     for c, color in enumerate(base):
         lo, hi = c / cats, (c + 1) / cats

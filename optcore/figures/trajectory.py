@@ -728,16 +728,18 @@ def convergence_panels_figure(panels: Sequence[tuple[str, Sequence[dict]]], *, x
     # a legend when a panel holds several lines (one line per panel is named by its y title)
     n = len(entries) if max((len(series) for _, series in panels), default=0) > 1 else 1
     rows = 0 if n <= 1 else _legend_rows(entries, width_px)
-    # Panel titles sit under the modebar's band: the modebar (shown on hover) covered the right title.
-    top = (45 if title else MODEBAR_PX if panel_titles else 20) + (PANEL_TITLE_PX if panel_titles else 0)
+    # Panel titles sit under the modebar's band (the modebar, shown on hover, covered the right title);
+    # the figure grows by as much, so the plots keep their size.
+    clear = MODEBAR_PX - 20 if panel_titles and not title else 0
+    top = (45 if title else 20) + clear + (PANEL_TITLE_PX if panel_titles else 0)
     below = LEGEND_BELOW_PX - 58 if rows else 0   # the legend clears the x axis title (it touched it at 58 px)
     bottom = 50 + 22 * rows + (25 + below if rows else 0)
     if panel_titles:
         layout["annotations"] = panel_titles
     if stacked:
         height = top + stack_px + 50
-    elif panel_titles and not title:
-        height += MODEBAR_PX - 20   # the plots keep their size
+    else:
+        height += clear
     height = height + 22 * rows + (25 + below if rows else 0)
     plot_px = max(height - top - bottom, 100)
     # A plain-dict figure (no plotly.py validation): two of these cost ~50 ms per Playground rerun.
