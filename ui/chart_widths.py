@@ -83,6 +83,7 @@ export default function (component) {
   }
   let last = "";
   function measure() {
+    window.__chartWidthsMeasured = (window.__chartWidthsMeasured || 0) + 1;   // tests wait for a look
     const seen = {};
     for (const gd of document.querySelectorAll('[class*="st-key-"] .js-plotly-plot')) {
       const key = keyOf(gd), w = gd.layout && gd.layout.width;
@@ -112,7 +113,10 @@ export default function (component) {
     // true, only when a chart's layout is for the other side of NARROW, asks for the run that fixes it
     ctx.widgetMgr.setJsonValue(ctx.id, Object.assign({}, current, { widths: text }),
                                { formId: ctx.formId, fragmentId: ctx.fragmentId, fromUser: crossed });
-    if (crossed) window.__chartWidthsRelaidOut = (window.__chartWidthsRelaidOut || 0) + 1;
+    if (crossed) {
+      window.__chartWidthsRelaidOut = (window.__chartWidthsRelaidOut || 0) + 1;
+      window.__chartWidthsRelaidAt = performance.now();   // tests wait for the run that follows
+    }
     // and for this browser's next session (sent with its first request; a month, this site only)
     document.cookie = COOKIE + "=" + encodeURIComponent(text) + "; path=/; max-age=2592000; samesite=lax";
     window.__chartWidthsReported = (window.__chartWidthsReported || 0) + 1;

@@ -117,20 +117,55 @@ def screenshot(page, name: str, full_page: bool = True) -> Path:
     return path
 
 
+# Times (performance.now()) at which a script run started, kept by the page from its first load on.
+RUN_STARTS_JS = """if (!window.__runStarts) {
+  window.__runStarts = [];
+  new MutationObserver((records) => {
+    for (const r of records)
+      if (r.target.getAttribute('data-test-script-state') === 'running' && r.oldValue !== 'running')
+        window.__runStarts.push(performance.now());
+  }).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
+                        attributeFilter: ['data-test-script-state']});
+}"""
+
+
 def open_app(page, url: str, query: dict | str | None = None, path: str = "/", timeout: float = 90_000,
              frame: bool = True, chart: str | None = None) -> None:
     """Open the app (optionally with share-link parameters) and wait for the first run to finish.
 
     The page shows "notRunning" before its first run has even started, so with `frame` this also
-    waits for the end of a run of app.py: it writes the state into the URL (`view=`)."""
+    waits for the end of a run of app.py: it writes the state into the URL (`view=`). With `chart`,
+    it also waits for the chart to be drawn and laid out for its width (`wait_relaid_out`)."""
     if isinstance(query, dict):
         query = "?" + urlencode(query)
+    if not getattr(page, "_run_starts_watched", False):
+        page.add_init_script(RUN_STARTS_JS)
+        page._run_starts_watched = True
     page.goto(url + path + (query or ""))
     if frame:
         page.wait_for_function("() => location.search.includes('view=')", timeout=timeout)
     wait_idle(page, timeout=timeout)
     if chart:
         wait_chart(page, chart, timeout=timeout)
+        wait_relaid_out(page, chart, timeout=timeout)
+
+
+def wait_relaid_out(page, key: str, timeout: float = 60_000) -> None:
+    """A window whose charts are narrower (or wider) than the first run assumed gets one more run that
+    lays them out for their width (ui/chart_widths.py). Let the width keeper look at the drawn chart
+    (it looks every 250 ms), and if it asked for that run, wait for it and for its chart."""
+    page.wait_for_function("sel => { const g = document.querySelector(sel);"
+                           " return !!(g && g.layout && g.layout.width > 0 && g.style.visibility !== 'hidden'); }",
+                           arg=f".st-key-{css_key(key)} .js-plotly-plot", timeout=timeout)
+    seen = page.evaluate("window.__chartWidthsMeasured || 0")
+    page.wait_for_function(f"() => window.__chartWidthsChannel === false || (window.__chartWidthsMeasured || 0) > {seen}",
+                           timeout=timeout)
+    asked_at = page.evaluate("window.__chartWidthsRelaidAt")
+    if asked_at is None:
+        return
+    page.wait_for_function(f"() => (window.__runStarts || []).some((t) => t >= {asked_at})", timeout=timeout)
+    wait_idle(page, timeout=timeout)
+    wait_chart(page, key, timeout=timeout)
 
 
 def wait_chart(page, key: str, timeout: float = 60_000):
