@@ -288,6 +288,11 @@ class Race:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def start_gap(self) -> float:
+        """The median f − f* at the starts: a run that ends above it moved away from the minimum."""
+        return _median(_gaps(self.entries[0].runs.values[:, 0], self.f_star)) if self.entries else math.inf
+
+    @property
     def resolution(self) -> float:
         """Gaps f − f* at or below this count as 0 (and sit on the figures' floor)."""
         return gap_resolution(self.f_star)

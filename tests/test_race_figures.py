@@ -32,3 +32,29 @@ def test_sweep_marks_the_tuned_rate_and_the_failures():
     star = fig.data[names.index("GD: tuned η = 0.01")]
     assert list(star.x) == [1e-2] and list(star.y) == [0.01]
     assert list(fig.data[names.index("GD: failed")].x) == [1e-1]
+
+
+def test_sweep_scores_above_the_starts_are_crosses_and_the_caption_says_only_what_is_drawn():
+    """A run that blew up to 1e26 without tripping the divergence test scored 1e26: drawn as a point, it
+    stretched the log axis over 30 decades. Above the starts' median gap it is a cross on the top line."""
+    from ui.race_table import sweep_caption
+    blown = dict(label="GD", lrs=[1e-3, 1e-2, 1e-1, 1.0], scores=[0.5, 0.01, 5e26, np.inf], best_lr=1e-2,
+                 best_score=0.01, ceiling=20.0)
+    fig = tuning_sweep_figure([blown], score_title="median f − f*")
+    by_name = {t.name: t for t in fig.data}
+    line = np.asarray(by_name["GD"].y, dtype=float)
+    assert list(np.isnan(line)) == [False, False, True, True]
+    crosses = by_name["GD: failed"]
+    assert list(crosses.x) == [1e-1, 1.0] and min(crosses.y) > 20.0 and max(crosses.y) < 1e3
+    assert "ended farther from f* than it started" in crosses.text[0] and crosses.text[1] == "diverged or never reached"
+    assert list(by_name["at the starts"].y) == [20.0, 20.0]
+    assert sweep_caption([blown]).endswith(
+        "Crosses along the top: diverged or never reached or ended farther from f* than it started.")
+    calm = dict(blown, scores=[0.5, 0.01, 3.0, 19.0])
+    fig = tuning_sweep_figure([calm], score_title="median f − f*")
+    assert "GD: failed" not in [t.name for t in fig.data]
+    assert "Crosses" not in sweep_caption([calm])
+    # the time-to-tolerance score has no "farther than the start": no ceiling, no dotted line
+    reach = dict(calm, ceiling=None)
+    assert "at the starts" not in [t.name for t in tuning_sweep_figure([reach], score_title="steps").data]
+    assert "dotted" not in sweep_caption([reach])

@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from optcore import race as races
+from optcore.figures.race import sweep_failures
 
 
 def gap_text(gap: float) -> str:
@@ -42,11 +43,25 @@ def show_race_table(result, budget) -> None:
 
 
 def tuning_curves(result) -> list[dict]:
-    """Per tuned method with a learning rate: its score at every η tried and the η the race used."""
+    """Per tuned method with a learning rate: its score at every η tried and the η the race used; with
+    the gap score, `ceiling`: the starts' median gap (a score above it moved away from the minimum)."""
+    ceiling = result.start_gap if result.criterion == "gap" else None
     curves = []
     for entry in result.entries:
         if entry.sweep is not None and "lr" in entry.sweep.best_setting:
             lrs, scores = entry.sweep.curve()
             curves.append(dict(label=entry.label, lrs=lrs, scores=scores, best_lr=entry.sweep.best_setting["lr"],
-                               best_score=float(entry.sweep.scores[entry.sweep.best])))
+                               best_score=float(entry.sweep.scores[entry.sweep.best]), ceiling=ceiling))
     return curves
+
+
+def sweep_caption(curves: list[dict]) -> str:
+    """What the tuning sweeps show, saying only what is drawn: the starts' level and the crosses appear
+    in some sweeps only (a caption that promised crosses under a chart without any misled)."""
+    infinite, away = (any(np.any(sweep_failures(c)[k]) for c in curves) for k in (0, 1))
+    why = [w for w, drawn in (("diverged or never reached", infinite),
+                              ("ended farther from f* than it started", away)) if drawn]
+    return ("Each method's score at every learning rate tried (best over the momenta at that η); the star is "
+            "the value the race used: the lowest score, ties to the smaller η."
+            + (" The dotted line: the median f − f* at the starts." if curves and curves[0].get("ceiling") else "")
+            + (f" Crosses along the top: {' or '.join(why)}." if why else ""))

@@ -74,37 +74,63 @@ def race_bands_figure(bands: Sequence[dict], *, x_title: str, height: int = 380,
                   margin=dict(l=70, r=20, t=40 if title else 20, b=AXIS_TITLE_PX + LEGEND_ROW_PX))
 
 
+def sweep_failures(curve: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Where a sweep's score failed, as two masks over its learning rates: infinite (diverged or never
+    reached), and finite but above the curve's `ceiling` (the starts' median gap: the runs ended farther
+    from the minimum than they started, e.g. blown up to 1e26 without tripping the divergence test)."""
+    scores = np.asarray(curve["scores"], dtype=float)
+    ceiling = curve.get("ceiling")
+    away = np.isfinite(scores) & (scores > ceiling) if ceiling is not None and ceiling > 0 else np.zeros(scores.shape, bool)
+    return ~np.isfinite(scores), away
+
+
 def tuning_sweep_figure(curves: Sequence[dict], *, score_title: str, height: int = 340,
                         title: str | None = None, floor: float = FLOOR) -> go.Figure:
     """Score against learning rate for each tuned method, the chosen lr marked with a star.
 
-    Each curve: {"label", "lrs", "scores", "best_lr", "best_score"}; infinite scores (diverged or
-    never reached) are gaps in the line and crosses along the top of the plot.
+    Each curve: {"label", "lrs", "scores", "best_lr", "best_score"} and optionally "ceiling"; failed
+    scores (`sweep_failures`) are gaps in the line and crosses along the top of the plot, so a blown-up
+    run does not stretch the axis over the scores that matter.
     """
     fig = go.Figure()
-    finite = np.concatenate([np.asarray(c["scores"], dtype=float)[np.isfinite(c["scores"])] for c in curves]
-                            or [np.array([])])
-    top = float(np.max(finite)) * 3 if finite.size else 1.0
-    for i, c in enumerate(curves):
+    kept = []
+    for c in curves:
+        scores = np.asarray(c["scores"], dtype=float)
+        kept.append(np.where(np.any(sweep_failures(c), axis=0), np.inf, scores))
+    finite = np.concatenate([k[np.isfinite(k)] for k in kept] or [np.array([])])
+    ceilings = [c["ceiling"] for c in curves if c.get("ceiling") is not None and np.isfinite(c["ceiling"])]
+    top = float(max([*finite, *ceilings], default=1 / 3)) * 3
+    # a row of crosses per method, ~5 % of the axis apart: methods failing at the same η hid each other
+    decades = np.log10(max(top, floor)) - np.log10(max(float(np.min(finite, initial=top)), floor))
+    row_step = 10 ** max(0.3, 0.05 * decades)
+    for i, (c, scores) in enumerate(zip(curves, kept)):
         color = method_color(i)
         lrs = np.asarray(c["lrs"], dtype=float)
-        scores = np.asarray(c["scores"], dtype=float)
         fig.add_trace(go.Scatter(x=lrs, y=_on_log_axis(scores, floor), mode="lines+markers", name=c["label"],
                                  line=dict(color=color, width=2), marker=dict(size=5), legendgroup=f"m{i}",
                                  hovertemplate=f"{c['label']}<br>η = %{{x:.3g}}<br>score %{{y:.3e}}<extra></extra>"))
-        failed = ~np.isfinite(scores)
+        infinite, away = sweep_failures(c)
+        failed = infinite | away
         if failed.any():
-            fig.add_trace(go.Scatter(x=lrs[failed], y=np.full(failed.sum(), max(top, floor)), mode="markers",
+            said = np.where(away, [f"ended farther from f* than it started (median f − f* = {v:.3g})"
+                                   for v in np.asarray(c["scores"], dtype=float)], "diverged or never reached")
+            fig.add_trace(go.Scatter(x=lrs[failed], y=np.full(failed.sum(), max(top, floor) * row_step ** i),
+                                     mode="markers",
                                      marker=dict(symbol="x-thin", size=8, color=color, line=dict(width=2, color=color)),
                                      name=f"{c['label']}: failed", showlegend=False, legendgroup=f"m{i}",
-                                     hovertemplate=f"{c['label']}<br>η = %{{x:.3g}}: diverged or never reached"
-                                                   "<extra></extra>"))
+                                     text=said[failed],
+                                     hovertemplate=f"{c['label']}<br>η = %{{x:.3g}}: %{{text}}<extra></extra>"))
         if c.get("best_lr") is not None and np.isfinite(c.get("best_score", np.inf)):
             fig.add_trace(go.Scatter(x=[c["best_lr"]], y=_on_log_axis([c["best_score"]], floor), mode="markers",
                                      marker=dict(symbol="star", size=15, color=color, line=dict(color="black", width=1)),
                                      name=f"{c['label']}: tuned η = {c['best_lr']:.3g}", legendgroup=f"m{i}",
                                      showlegend=False,
                                      hovertemplate=f"{c['label']}: tuned η = {c['best_lr']:.3g}<extra></extra>"))
+    if ceilings and curves:   # where the runs began: a score above it moved away from the minimum
+        ends = np.concatenate([np.asarray(c["lrs"], dtype=float) for c in curves])
+        fig.add_trace(go.Scatter(x=[ends.min(), ends.max()], y=[max(ceilings[0], floor)] * 2, mode="lines",
+                                 name="at the starts", showlegend=False, line=dict(color="#888", width=1, dash="dot"),
+                                 hovertemplate=f"median f − f* at the starts: {ceilings[0]:.3g}<extra></extra>"))
     fig.update_xaxes(title_text="learning rate η", type="log", exponentformat="power")
     fig.update_yaxes(title_text=score_title, type="log", exponentformat="power")
     return styled(fig, title, height=height, legend=bottom_legend(),

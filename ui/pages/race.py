@@ -80,12 +80,7 @@ if tune:
         st.subheader("Tuning sweeps")
         charts.chart(race_figs.tuning_sweep_figure(curves, score_title=score_title, floor=result.resolution),
                      key="race_sweeps", clickable=False)
-        # crosses only where a score is infinite: a run that blew up without tripping the divergence
-        # test has a (huge) finite score and is drawn as a point, and the caption promised crosses
-        crossed = any(not np.all(np.isfinite(c["scores"])) for c in curves)
-        st.caption("Each method's score at every learning rate tried (best over the momenta at that η); the star is "
-                   "the value the race used: the lowest score, ties to the smaller η."
-                   + (" Crosses along the top: diverged or never reached." if crossed else ""))
+        st.caption(race_table.sweep_caption(curves))
     tuned = [(e.method, e.sweep.best_setting) for e in result.entries if e.sweep is not None]
 
     def use_tuned() -> None:
