@@ -261,6 +261,23 @@ def test_preconditioning_with_one_variable_draws_only_the_scale_sweep():
     assert not any(t.startswith("rotate by") for t in titles) and any(t.startswith("stretch") for t in titles)
     assert "xaxis2" not in spec["layout"] and spec["layout"]["xaxis"]["type"] == "log"
     assert {"gradient descent", "diagonal Newton", "Newton"} <= {t["name"] for t in spec["data"] if t.get("showlegend")}
+    # the rotation's knobs are not asked for either
+    labels = [w.label for w in at.main.text_input] + [w.label for w in at.main.number_input]
+    assert not any("while rotating" in lbl or "while stretching" in lbl for lbl in labels), labels
+
+
+def test_preconditioning_lines_that_tie_stay_visible():
+    """With one variable the three methods each take one iteration at every scale: three lines of the
+    same width on top of each other showed only the last one drawn (Newton)."""
+    at = open_page("ui/pages/preconditioning.py", formula="x^2")
+    spec = by_view(at, "preconditioning")
+    lines = {t["name"]: t for t in spec["data"] if t.get("showlegend") and t.get("mode") == "lines+markers"}
+    ys = [tuple(_numbers(lines[m]["y"])) for m in ("gradient descent", "diagonal Newton", "Newton")]
+    assert len(set(ys)) == 1, ys   # they tie here
+    widths = [lines[m]["line"]["width"] for m in ("gradient descent", "diagonal Newton", "Newton")]
+    sizes = [lines[m]["marker"]["size"] for m in ("gradient descent", "diagonal Newton", "Newton")]
+    assert widths == sorted(widths, reverse=True) and len(set(widths)) == 3   # each drawn thinner over the last
+    assert sizes == sorted(sizes, reverse=True) and len(set(sizes)) == 3
 
 
 def test_preconditioning_paths_stay_in_their_picture():

@@ -183,3 +183,22 @@ def test_panel_titles_drop_the_methods_parenthesis():
     assert comparison.short_title(1, "momentum", {"lr": 0.001}) == "2. Momentum η=0.001"
     assert comparison.short_title(0, "gd", {"lr": 0.1, "line_search": "backtracking"}) == \
         "1. Gradient descent (backtracking)"
+
+
+def test_progress_shown_inside_a_cached_run_is_not_replayed_on_the_next_hit(monkeypatch):
+    """The job's progress bar is updated from inside the engine's loop, and that loop runs inside
+    `st.cache_data` (ui/cache.py). Streamlit records the elements a cached function touches and replays
+    them on every later hit. On a loaded machine (CI) a run outlasted the update interval, its bar update
+    was recorded with the run, and the next page that hit the cache replayed it onto a bar that no
+    longer existed: "This app has encountered an error" in place of the comparison."""
+    monkeypatch.setattr(jobs, "UPDATE_EVERY_S", 0.0)   # every check inside the loop redraws the bar
+    query = {"view": "compare", "f": "x^2 + 2y^2 + 0.05x^4 + 0.01y^4", "x0": "1.3,-0.7", "steps": "5000",
+             "o.n_methods": "6"}
+    at = _app(**query)
+    at.button(key="cmp_go").click()
+    _run(at)
+    assert at.get("plotly_chart")
+    again = _app(**query)   # another session: every run is cached now, so the page draws at once
+    assert again.get("plotly_chart") and "cmp_go" not in _buttons(again)
+    _run(again)             # and once more in the same session
+    assert again.get("plotly_chart")

@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import gc
@@ -295,6 +296,26 @@ def _say_cancelled(slot, label: str, why: Cancelled) -> None:
         st.info(f"{label}: {why}.", icon=":material/cancel:")
 
 
+@contextlib.contextmanager
+def _not_recorded_by_caches():
+    """Streamlit calls made here are not recorded by a cached function further up the stack.
+
+    The bar is updated from inside the engine's loop, which often runs inside `st.cache_data`
+    (ui/cache.py). Streamlit records what a cached function draws and replays it on every later hit:
+    a recorded bar update was replayed onto a bar that no longer existed (CacheReplayClosureError in
+    place of the page). The flag Streamlit reads is a context variable; unset, nothing is recorded."""
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import in_cached_function
+    except ImportError:   # a later Streamlit: tests/test_compare_jobs.py says whether it still records
+        yield
+        return
+    token = in_cached_function.set(False)
+    try:
+        yield
+    finally:
+        in_cached_function.reset(token)
+
+
 def run(kind: str, key, label: str, compute: Callable[[Progress], T], est: Estimate | None = None,
         auto: bool = False) -> T | None:
     """compute(report) as this session's one heavy job: budget checked, in the server's queue, with a
@@ -352,7 +373,9 @@ def run(kind: str, key, label: str, compute: Callable[[Progress], T], est: Estim
                 ticket.cancel()
                 raise Cancelled("cancelled")
             # a Streamlit call: where a newer rerun or a stop request of this session interrupts the job
-            bar.progress(progress["fraction"], text=f"{progress['text']} {progress['fraction']:.0%} · {now - t0:.0f} s")
+            with _not_recorded_by_caches():
+                bar.progress(progress["fraction"],
+                             text=f"{progress['text']} {progress['fraction']:.0%} · {now - t0:.0f} s")
 
     def report(fraction: float, text: str | None = None) -> None:
         progress["fraction"] = min(max(float(fraction), 0.0), 1.0)

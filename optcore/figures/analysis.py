@@ -765,6 +765,9 @@ def basin_figure(xs, ys, labels: Sequence[np.ndarray], iterations: Sequence[np.n
 # --------------------------------------------------------------------------------------------
 # Preconditioning lab
 # --------------------------------------------------------------------------------------------
+TIED_LINE_STYLES = ((6, "solid", "circle", 11), (3.5, "dash", "square", 7), (1.5, "dot", "diamond", 4))
+
+
 def preconditioning_figure(study, steps: int, title: str | None = None) -> go.Figure:
     """Iterations to tolerance against the rotation θ (left, scale fixed) and the scale of the first
     variable (right, log axis, θ fixed), one curve per method; runs that did not reach a minimum within
@@ -779,10 +782,14 @@ def preconditioning_figure(study, steps: int, title: str | None = None) -> go.Fi
                         subplot_titles=[p[0] for p in panels])
     for i, label in enumerate(study.by_scale):
         color = method_color(i)
+        # methods often tie (Newton and diagonal Newton unrotated; all three with one variable): each
+        # later line is thinner, dashed and with smaller markers, so the one drawn first still shows
+        width, dash, symbol, size = TIED_LINE_STYLES[i % len(TIED_LINE_STYLES)]
         for col, (_, x, by, _, _) in enumerate(panels, 1):
             y = np.asarray(by[label], dtype=float)
             fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=label, legendgroup=label,
-                                     showlegend=col == 1, line=dict(color=color, width=2.5), marker=dict(size=6),
+                                     showlegend=col == 1, line=dict(color=color, width=width, dash=dash),
+                                     marker=dict(size=size, symbol=symbol),
                                      hovertemplate="%{x:.4g}: %{y:.0f} iterations<extra>" + label + "</extra>"),
                           1, col)
             miss = ~np.isfinite(y)

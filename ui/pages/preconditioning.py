@@ -19,13 +19,12 @@ ANGLES = functools.partial(widgets.even_grid, 0.0, 90.0, 5.0)   # the angle slid
 
 st.header("Preconditioning lab")
 st.markdown(
-    "Measure one variable in millimetres instead of kilometres, or turn the axes by 45°, and the function "
-    "has not changed, only the coordinates. Some methods notice anyway. Here f is rewritten as "
-    "g(u) = f(R(θ)·diag(s, 1, …)·u) and each method starts from the image of the same start point, so "
-    "every difference in the count of iterations is the method's own sensitivity to coordinates: "
-    "**Newton** ignores any linear change; **diagonal Newton** (dividing by diag H) undoes stretching but "
-    "not rotation; **gradient descent**, even at its best constant step, does not mind rotation but slows "
-    "down in proportion to the condition number that stretching creates.")
+    "Measure one variable in millimetres instead of kilometres, or turn the axes by 45°: the function is the same, "
+    "only the coordinates changed. Some methods notice. Here f is rewritten as g(u) = f(R(θ)·diag(s, 1, …)·u) and "
+    "each method starts from the image of the same start point, so every difference in the count of iterations is "
+    "the method's own sensitivity to coordinates: **Newton** ignores any linear change; **diagonal Newton** "
+    "(dividing by diag H) undoes stretching but not rotation; **gradient descent**, even at its best constant step,"
+    " does not mind rotation but slows down in proportion to the condition number stretching creates.")
 b1, b2 = st.columns(2)
 widgets.example_button("Textbook exercise: x² + 100y², badly scaled", "textbook-badly-scaled", b1)
 widgets.example_button("A rotated quadratic (diagonal Newton struggles)", "rotated-quadratic", b2)
@@ -37,10 +36,14 @@ def preconditioning() -> None:
     formula, obj = state.current_formula(), state.current_objective()
     names, window, x0 = list(obj.variables), state.current_window(), state.current_start()
     minima = views.known_minima()
-    c1, c2, c3, c4 = st.columns(4)
-    fixed_scale = widgets.shared_typed_input("scale s while rotating", "pc_scale", 1.0, 1000.0, 1.0, c1)
-    fixed_theta = widgets.shared_typed_input("θ while stretching (degrees)", "pc_theta", 0.0, 90.0, 0.0, c2,
-                                             ladder=ANGLES)
+    if obj.dim >= 2:
+        c1, c2, c3, c4 = st.columns(4)
+        fixed_scale = widgets.shared_typed_input("scale s while rotating", "pc_scale", 1.0, 1000.0, 1.0, c1)
+        fixed_theta = widgets.shared_typed_input("θ while stretching (degrees)", "pc_theta", 0.0, 90.0, 0.0, c2,
+                                                 ladder=ANGLES)
+    else:   # nothing to rotate: no rotation knobs
+        st.info("With one variable there is nothing to rotate: only the scale sweep is shown.")
+        (c3, c4), fixed_scale, fixed_theta = st.columns(2), 1.0, 0.0
     st.session_state.setdefault("pc_steps", 2000)   # a preset sets its own (Preset.view "steps_cap")
     steps = int(link.shared_option(c3.number_input, "step limit", "pc_steps", min_value=50, max_value=20000, step=500,
                                    convert=lambda text: min(max(int(float(text)), 50), 20000)))
@@ -56,8 +59,6 @@ def preconditioning() -> None:
                "Newton": ("newton", {"lr": 1.0})}
     x_min = minima[int(np.argmin(np.linalg.norm(minima - x0, axis=1)))] if len(minima) else None
 
-    if obj.dim == 1:
-        st.info("With one variable there is nothing to rotate: only the scale sweep is shown.")
     thetas = np.radians(np.arange(0, 91, 5)) if obj.dim >= 2 else np.empty(0)
     study = cache.preconditioning_study(formula, x0, methods, thetas, np.array(SCALES, dtype=float), fixed_scale,
                                         math.radians(fixed_theta), x_min, steps, tol)
