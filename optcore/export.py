@@ -147,6 +147,18 @@ def _point_text(point: Sequence[float]) -> str:
     return "(" + ", ".join(_short(v) for v in point) + ")"
 
 
+def _converged_text(stopped_at: str | None) -> str:
+    """A converged run's outcome as the app says it: ∇f ≈ 0 at a saddle or a maximum is no success
+    (an exported picture of Newton's run to Himmelblau's maximum said "converged")."""
+    if stopped_at == "still moving":   # ∇f small, but x walks on toward an infimum
+        return "∇f below tol after {k} steps, x still moving"
+    if stopped_at in ("saddle point", "maximum"):
+        return f"∇f ≈ 0 after {{k}} steps at a {'local maximum' if stopped_at == 'maximum' else stopped_at}, not a minimum"
+    if stopped_at == "flat point":
+        return "∇f ≈ 0 after {k} steps where ∇²f is singular (minimum or saddle: the curvature cannot tell)"
+    return "converged after {k} steps"
+
+
 def caption_lines(prov: Mapping[str, Any]) -> list[str]:
     """Provenance as short lines of text: the formula and settings, one line per run, the version.
     Used for CSV `#` lines, the HTML caption and the picture captions."""
@@ -164,8 +176,7 @@ def caption_lines(prov: Mapping[str, Any]) -> list[str]:
     for r in prov["runs"]:
         where = "" if len(starts) == 1 else f" from {_point_text(r['start'])}"
         params = _params_text(r["params"])
-        still = r.get("stopped_at") == "still moving"  # ∇f small, but x walks on toward an infimum
-        outcome = {"converged": "∇f below tol after {k} steps, x still moving" if still else "converged after {k} steps", "max_steps": "stopped at the step limit ({k} steps)",
+        outcome = {"converged": _converged_text(r.get("stopped_at")), "max_steps": "stopped at the step limit ({k} steps)",
                    "diverged": "diverged at step {k}"}.get(r["status"], r["status"] + " after {k} steps")
         lines.append(f"{r['name']}: {r['method_label']}{' (' + params + ')' if params else ''}{where}: "
                      f"{outcome.format(k=r['iterations'])}, at {_point_text(r['final_point'])}")

@@ -313,3 +313,22 @@ def test_stationary_point_table_prints_f_without_float_noise():
     table = next(df.value for df in at.dataframe if "kind" in df.value.columns)
     assert list(table.loc[table["kind"] == "min", "f"]) == ["0"] * 4
     assert all(len(str(v)) <= 12 for v in table["f"]), list(table["f"])
+
+
+def test_preconditioning_when_no_run_reaches_a_minimum():
+    """abs(x) + abs(y): every run stops at the step limit. The crosses sat half-clipped on the top edge of
+    an axis without ticks, each method's crosses hid the others', the note on the step limit sat on the
+    crosses, and the paths' legend said "(max_steps)"."""
+    at = open_page("ui/pages/preconditioning.py", formula="abs(x) + abs(y)")
+    spec = by_view(at, "preconditioning")
+    lo, hi = spec["layout"]["yaxis"]["range"]
+    crosses = [t for t in spec["data"] if t.get("mode") == "markers"]
+    heights = {round(v) for t in crosses for v in _numbers(t["y"])}
+    assert len(crosses) == 6 and len(heights) == 3, heights   # three methods x two panels, a row each
+    assert all(10 ** lo <= h <= 10 ** hi / 1.1 for h in heights) and lo <= 0   # 1 iteration to above the limit
+    assert any(str(t.get("name", "")).startswith("did not reach a minimum in") for t in spec["data"])
+    assert not spec["layout"].get("annotations", [])[2:], "only the two panel titles"
+    view = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                if json.loads(c.proto.spec)["layout"].get("images"))
+    names = " ".join(str(t.get("name", "")) for t in view["data"])
+    assert "max_steps" not in names and "at the step limit" in names

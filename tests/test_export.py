@@ -237,3 +237,18 @@ def test_caption_of_a_run_still_moving_toward_an_infimum_does_not_say_converged(
     assert prov["runs"][0]["stopped_at"] == "still moving"
     text = " ".join(export.caption_lines(prov))
     assert "converged" not in text and "still moving" in text
+
+
+@pytest.mark.parametrize("start,where", [((0.0, 0.0), "at a local maximum, not a minimum"),
+                                         ((-0.2, 2.8), "at a saddle point, not a minimum")])
+def test_caption_of_a_run_to_a_maximum_or_saddle_says_so(start, where):
+    """Himmelblau, Newton's method: the app warned "at a local maximum … not a minimum", while the
+    exported PNG caption, CSV header and HTML caption said "converged after 4 steps"."""
+    obj = optcore.parse("(x^2 + y - 11)^2 + (x + y^2 - 7)^2")
+    traj = optcore.run(obj, "newton", list(start), steps=100, lr=1.0)
+    assert traj.status == "converged"
+    prov = export.provenance(obj, {"Newton": traj}, steps=100)
+    text = " ".join(export.caption_lines(prov))
+    assert where in text and "converged" not in text, text
+    csv = export.trajectories_csv({"Newton": traj}, prov)
+    assert where in csv.splitlines()[1]

@@ -152,6 +152,14 @@ NARROW_CSS = """<style>
   .st-key-compact_bar { height: auto !important; max-height: none !important; overflow: visible !important; }
   [data-testid="stLayoutWrapper"]:has(> .st-key-compact_bar) { height: auto !important; flex: 0 0 auto !important; }
 }
+/* a small laptop (1024 px): the page's 5rem side margins left the Playground's controls 125 px,
+   "Gradient des…"; narrower margins, and a controls column that keeps its method names whole */
+@media (min-width: 768px) and (max-width: 1180px) {
+  [data-testid="stMainBlockContainer"] { padding-left: 1.5rem !important; padding-right: 1.5rem !important; }
+}
+@media (min-width: 640px) {
+  [data-testid="stColumn"]:has(> [data-testid="stVerticalBlock"] > .st-key-pg_controls) { min-width: 11.5rem; }
+}
 </style>"""
 
 

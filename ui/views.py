@@ -41,11 +41,11 @@ NOT_A_MINIMUM = ("saddle point", "maximum", "flat point", "still moving")   # "s
 
 def outcome(traj) -> str:
     """A run's status in a few words that do not call a stop at a saddle or maximum a success:
-    "converged", "stopped at a maximum", "diverged", "max_steps"..."""
+    "converged", "stopped at a maximum", "diverged", "at the step limit"..."""
     stopped_at = getattr(traj, "stopped_at", "")
     if traj.status == "converged" and stopped_at in NOT_A_MINIMUM:
         return "still moving: ∇f ≈ 0" if stopped_at == "still moving" else f"stopped at a {stopped_at}"
-    return traj.status
+    return {"max_steps": "at the step limit"}.get(traj.status, traj.status.replace("_", " "))
 
 
 def best_run(rows: Sequence[dict]) -> int | None:

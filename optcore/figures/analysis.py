@@ -794,18 +794,22 @@ def preconditioning_figure(study, steps: int, title: str | None = None) -> go.Fi
                           1, col)
             miss = ~np.isfinite(y)
             if miss.any():
-                fig.add_trace(go.Scatter(x=np.asarray(x)[miss], y=np.full(miss.sum(), steps), mode="markers",
+                # each method's crosses a little higher: on one row, the last drawn hid the others
+                fig.add_trace(go.Scatter(x=np.asarray(x)[miss], y=np.full(miss.sum(), steps * 1.2 ** i), mode="markers",
                                          marker=dict(symbol="x", size=10, color=color), legendgroup=label,
                                          showlegend=False, hovertemplate="%{x:.4g}: no minimum reached<extra>"
                                                                          + label + "</extra>"), 1, col)
     for col, (_, _, _, x_title, x_type) in enumerate(panels, 1):
         fig.add_hline(y=steps, line=dict(color="#999", dash="dot"), row=1, col=col)
         fig.update_xaxes(title_text=x_title, type=x_type, row=1, col=col)
-    # Say what the dotted line and the crosses on it are: they have no legend entry of their own.
-    fig.add_annotation(text=f"step limit {steps:g}: × did not reach a minimum", x=0, xref="x domain", xanchor="left",
-                       y=math.log10(steps), yref="y", yanchor="bottom", showarrow=False,
-                       font=dict(size=11, color="#777"))
-    fig.update_yaxes(type="log", dtick=1, exponentformat="none")   # the panels share the axis
+    # Say what the dotted line and the crosses on it are, in the legend: a note by the line sat on the
+    # crosses. The axis always runs from 1 iteration to above the limit, so a row of crosses alone (no
+    # run reached a minimum: abs(x) + abs(y)) is not clipped at the top of an axis with no ticks.
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines+markers", name=f"did not reach a minimum in {steps:g} steps",
+                             line=dict(color="#999", dash="dot", width=1.5),
+                             marker=dict(symbol="x", size=10, color="#777")), 1, 1)
+    fig.update_yaxes(type="log", dtick=1, exponentformat="none",   # the panels share the axis
+                     range=[math.log10(0.7), math.log10(steps) + 0.35])
     fig.update_yaxes(title_text="iterations to tolerance (log)", row=1, col=1)
     fig.update_layout(height=460, meta={"view": "preconditioning"},
                       legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0))
