@@ -12,6 +12,9 @@ UNDEFINED_SHARE = 0.45   # shrink an automatic window when f is undefined on abo
 MIN_WINDOW = 1.0         # ... but never below this width per variable (nor a tenth of the window)
 
 
+MIN_ASPECT = 0.6   # an automatic window's narrowest axis, at least this share of its widest
+
+
 def window_around(points: np.ndarray) -> Window:
     """A plot window that frames the stationary points: a margin of a third of their spread (at
     least 0.5, and 2 around a single point), rounded outwards to halves. A fixed margin of 2 made
@@ -25,6 +28,10 @@ def window_around(points: np.ndarray) -> Window:
         pad = np.full_like(spread, 2.0)
     else:
         pad = np.maximum.reduce([spread / 3.0, np.full_like(spread, widest / 6.0), np.full_like(spread, 0.5)])
+        # no axis much narrower than the widest: x^4 - 3x^2 + y^2 (every point on y = 0) showed
+        # [-2.5, 2.5] x [-0.5, 0.5], contours as vertical stripes and the saddle unseen
+        extent = spread + 2 * pad
+        pad = np.maximum(pad, (MIN_ASPECT * extent.max() - spread) / 2)
     return tuple((float(np.floor(2 * (a - p)) / 2), float(np.ceil(2 * (b + p)) / 2)) for a, b, p in zip(lo, hi, pad))
 
 

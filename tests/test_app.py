@@ -789,3 +789,23 @@ def test_convergence_chart_without_a_known_minimum_says_what_f_is_measured_from(
     ys = _numbers(gap["y"])
     assert np.nanmin(ys) > 1e-15, "no point drawn at the log axis' floor"
     assert np.isnan(ys).sum() >= 1, "the run's lowest point (0 from itself) is left out"
+
+
+def test_newton_model_view_holds_the_step_it_explains():
+    """log(x) + y² from (100, 100): the model's stationary point is (200, 0), but the view framed only
+    the path so far (x up to ~110): the red step ran off the edge and its ✖ was never drawn."""
+    at = _app(view="newton_model", f="log(x) + y^2", x0="100,100")
+    spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+    lo, hi = spec["layout"]["xaxis"]["range"]
+    assert lo <= 100 and hi >= 200, (lo, hi)
+    assert any("stationary point: (200, 0)" in m.value for m in at.markdown)
+
+
+def test_newton_model_says_when_the_run_did_not_move_and_prints_no_negative_zero():
+    """sin(x)cos(y) at (0, 0), where H is singular: the page said "The run actually moved to x_1 = (0, 0)"
+    of a run that never moved, and "eigenvalues of H: -0, 0"."""
+    at = _app(view="newton_model", f="sin(x)*cos(y)", x0="0,0")
+    said = " ".join(c.value for c in at.caption)
+    assert "did not move" in said and "moved to" not in said
+    eigen = next(m.value for m in at.metric if m.label == "eigenvalues of H")
+    assert "-0" not in eigen.replace("-0.", ""), eigen

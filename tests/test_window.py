@@ -15,6 +15,19 @@ def test_window_around_single_and_spread_points():
     assert xlo <= -4 and xhi >= 4 and ylo <= -0.5 and yhi >= 0.5 and yhi - ylo < xhi - xlo
 
 
+def test_window_around_keeps_no_axis_much_narrower_than_the_widest():
+    """x^4 - 3x^2 + y^2: its stationary points all lie on y = 0, and the window was [-2.5, 2.5] x
+    [-0.5, 0.5]: contours as vertical stripes, the saddle at the origin hidden under the start."""
+    from optcore.window import MIN_ASPECT
+    (xlo, xhi), (ylo, yhi) = window_around([[-1.2247, 0.0], [0.0, 0.0], [1.2247, 0.0]])
+    assert (xlo, xhi) == (-2.5, 2.5) and yhi - ylo >= MIN_ASPECT * (xhi - xlo) and ylo < 0 < yhi
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        P = rng.normal(scale=rng.uniform(0.1, 10, size=3), size=(rng.integers(2, 6), 3))
+        extent = np.diff(np.array(window_around(P)), axis=1)[:, 0]
+        assert extent.min() >= MIN_ASPECT * extent.max() - 1.0, extent   # less the rounding to halves
+
+
 def test_window_around_contains_every_point_with_a_margin_on_half_steps():
     rng = np.random.default_rng(3)
     for _ in range(20):

@@ -259,3 +259,19 @@ def view_switch(labels: Sequence[str], *, key: str, default: str | None = None) 
     choice = st.segmented_control("View", list(labels), key=key, required=True, wrap=True,
                                   label_visibility="collapsed", **first)
     return choice if choice in labels else labels[0]
+
+
+def model_window(window, path_so_far, landing, zoom_at=None) -> tuple[tuple[float, float], ...]:
+    """The Newton's-model view: the run up to x_k, and where the model's step lands (the ✖ or the
+    step's arrow). log(x) + y² from (100, 100): the axis stopped at ~110, the step to (200, 0) ran off
+    the edge and its ✖ was never drawn. `zoom_at` (x_k): the zoom window instead, as the student asked."""
+    if zoom_at is not None:
+        return windows.zoom_window(window, zoom_at)
+    view = run_window(window, [path_so_far])
+    if landing is None or not np.all(np.isfinite(landing)) or state.window_fixed():
+        return view
+    step = np.vstack([np.asarray(path_so_far, dtype=float)[-1], np.asarray(landing, dtype=float)])
+    view, away = windows.window_with_runs(view, [step])
+    if away[0]:   # too far to show without squashing the picture
+        st.caption(f"The model's stationary point {format_vector(landing, 4)} lies far outside the view.")
+    return view

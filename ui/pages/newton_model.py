@@ -1,13 +1,14 @@
 """Newton's model: the second-order Taylor model at any step of a run, next to f itself."""
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 import optcore
 from optcore import analysis
-from optcore import window as windows
 from optcore.figures import analysis as afigs
 from ui import cache, charts, fragments, registry, state, views, widgets
+from ui.numbers import format_number, format_vector
 
 KIND_TEXT = {"min": "a bowl: its stationary point is its minimum, and the Newton step heads there",
              "max": "a dome: its stationary point is its maximum, so a full Newton step climbs",
@@ -50,7 +51,7 @@ def newton_model() -> None:
     f_k, g, H, models, landings, note = analysis.newton_models(obj, traj.points, k, bfgs_inverse)
     if note:
         st.caption(note)
-    view_window = windows.zoom_window(window, x_k) if zoom else views.run_window(window, [traj.points[:k + 1]])
+    view_window = views.model_window(window, traj.points[:k + 1], landings["true Hessian"][0], x_k if zoom else None)
 
     with main:
         if obj.dim == 1:
@@ -71,23 +72,25 @@ def newton_model() -> None:
             fig.update_layout(meta=dict(view="newton_model", click_axes=list(axes)))
         charts.chart(fig, key="nm_chart", clickable=False)
 
-    cols = st.columns(4)
-    cols[0].metric(f"f(x_{k})", f"{f_k:.6g}")
-    cols[1].metric("eigenvalues of H", ", ".join(f"{v:.3g}" for v in analysis.symmetric_eigenvalues(H)))
+    cols = st.columns(3)   # three, not four: "model's stationary point -0.2708, -0.9…" was cut off
+    cols[0].metric(f"f(x_{k})", format_number(f_k))
+    cols[1].metric("eigenvalues of H", ", ".join(format_number(v, digits=3) for v in analysis.symmetric_eigenvalues(H)))
     point, kind = landings["true Hessian"]
     if point is not None:
         f_land = float(obj.value(point))
-        cols[2].metric("f where the model is flat", f"{f_land:.6g}", delta=f"{f_land - f_k:.3g}", delta_color="inverse")
-        cols[3].metric("model's stationary point", ", ".join(f"{v:.4g}" for v in point))
-    st.markdown(f"**The model at x_{k} is {KIND_TEXT[kind]}.**")
+        cols[2].metric("f where the model is flat", format_number(f_land), delta=f"{f_land - f_k:.3g}", delta_color="inverse")
+    st.markdown(f"**The model at x_{k} is {KIND_TEXT[kind]}.**"
+                + (f" The stationary point: {format_vector(point, 4)}." if point is not None else ""))
     if "BFGS estimate" in landings:
         lam_b = analysis.symmetric_eigenvalues(models["BFGS estimate"])
         st.markdown(f"BFGS's model: eigenvalues {', '.join(f'{v:.3g}' for v in lam_b)} — "
                     f"{KIND_TEXT[landings['BFGS estimate'][1]]}.")
     if k < k_max:
         why = analysis.newton_step_note(method, params, traj.points[k + 1], point)   # true for these settings
-        st.caption(f"The run actually moved to x_{k + 1} = ({', '.join(f'{v:.4g}' for v in traj.points[k + 1])}), "
-                   f"f = {traj.values[k + 1]:.6g}" + (f" ({why})." if optcore.METHODS[method].needs_hessian else "."))
+        moved = (f"The run actually moved to x_{k + 1} = {format_vector(traj.points[k + 1], 4)}, "
+                 f"f = {format_number(traj.values[k + 1])}" if np.any(traj.points[k + 1] != x_k)
+                 else f"The run did not move: x_{k + 1} = x_{k}")   # sin(x)cos(y) at (0, 0): "moved to (0, 0)"
+        st.caption(moved + (f" ({why})." if optcore.METHODS[method].needs_hessian else "."))
 
     with st.expander("Export", expanded=False):
         charts.export_buttons(fig, {method: traj}, key="nm_export")
