@@ -152,13 +152,17 @@ NARROW_CSS = """<style>
   .st-key-compact_bar { height: auto !important; max-height: none !important; overflow: visible !important; }
   [data-testid="stLayoutWrapper"]:has(> .st-key-compact_bar) { height: auto !important; flex: 0 0 auto !important; }
 }
-/* a small laptop (1024 px): the page's 5rem side margins left the Playground's controls 125 px,
-   "Gradient des…"; narrower margins, and a controls column that keeps its method names whole */
+/* a small laptop (1024 px): the page's 5rem side margins left the controls beside a chart 125 px,
+   "Gradient des…"; narrower margins, and controls columns (key controls_*) that keep method names whole */
 @media (min-width: 768px) and (max-width: 1180px) {
   [data-testid="stMainBlockContainer"] { padding-left: 1.5rem !important; padding-right: 1.5rem !important; }
 }
 @media (min-width: 640px) {
-  [data-testid="stColumn"]:has(> [data-testid="stVerticalBlock"] > .st-key-pg_controls) { min-width: 11.5rem; }
+  [data-testid="stColumn"]:has([class*="st-key-controls_"]) { min-width: 11.5rem; }
+  /* the chart's column gives way instead of wrapping under the controls */
+  [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [class*="st-key-controls_"]) { flex-wrap: nowrap; }
+  /* Compare's method boxes sit inside expanders, 2 x 1rem further in */
+  [data-testid="stColumn"]:has(.st-key-controls_compare) { min-width: 16rem; }
 }
 </style>"""
 

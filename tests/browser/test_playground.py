@@ -236,3 +236,30 @@ def test_formula_and_start_are_in_view_on_a_laptop_screen(browser, warm_app):
         assert page.locator("section[data-testid=stSidebar]").get_by_text("What to look for").count() == 1
     finally:
         context.close()
+
+
+SELECTS_CUT_JS = """root => {   // Streamlit 1.67's selectbox: a combo box whose value is an <input>
+  const boxes = [...root.querySelectorAll('[data-testid=stSelectbox] input')];
+  return {boxes: boxes.length, cut: boxes.filter(i => i.scrollWidth > i.clientWidth + 1).map(i => i.value)};
+}"""
+
+
+@pytest.mark.parametrize("view,controls,chart", [("playground", "controls_playground", "pg_chart"),
+                                                 ("compare", "controls_compare", "cmp_multiples"),
+                                                 ("newton_model", "controls_newton", "nm_chart")])
+def test_method_names_are_whole_beside_the_chart_on_a_small_laptop(browser, warm_app, view, controls, chart):
+    """At 1024 x 768 the controls beside the chart were ~125 px wide: "Gradient des…" in the Playground,
+    "Gradie" and "Newtor" in Compare's method boxes. Narrower page margins and a minimum width for the
+    controls keep the names whole, and the chart stays beside them, not under."""
+    from conftest import new_page
+    page = new_page(browser, width=1024, height=768)
+    try:
+        open_app(page, warm_app, {"view": view, "p": "himmelblau"}, chart=chart)
+        box = page.locator(f".st-key-{controls}")
+        selects = box.evaluate(SELECTS_CUT_JS)
+        assert selects["boxes"] >= 1 and selects["cut"] == [], selects
+        side, drawn = box.bounding_box(), graph(page, chart).bounding_box()
+        assert drawn["x"] >= side["x"] + side["width"] and drawn["y"] < side["y"] + side["height"], (side, drawn)
+        screenshot(page, f"small_laptop_{view}", full_page=False)
+    finally:
+        page.context.close()

@@ -17,7 +17,7 @@ def compare() -> None:
 
     # Settings beside the chart: on a 1440 x 900 screen the chart is in view at once.
     settings, main = st.columns([1, 3], gap="medium")
-    with settings:
+    with settings, st.container(key="controls_compare"):   # a minimum width: ui/sidebar.py NARROW_CSS
         req = comparison.settings(obj)
     with main:
         runs = comparison.runs(formula, obj, req)   # None: a heavy request waits for its Run button

@@ -34,7 +34,7 @@ def newton_model() -> None:
     formula, obj = state.current_formula(), state.current_objective()
     names, window, x0 = list(obj.variables), state.current_window(), state.current_start()
     controls, main = st.columns([1, 3], gap="medium")
-    with controls:
+    with controls, st.container(key="controls_newton"):   # a minimum width: ui/sidebar.py NARROW_CSS
         method, params = widgets.method_picker(PICKER.picker, default=PICKER.picker_default)
         steps, tol = widgets.steps_and_tol(default_steps=20)
         zoom = st.toggle("zoom around x_k", value=False, key="nm_zoom",

@@ -23,7 +23,7 @@ def playground() -> None:
     fig = None
 
     controls, main = st.columns([1, 3], gap="medium")
-    with controls, st.container(key="pg_controls"):   # a minimum width: ui/sidebar.py NARROW_CSS
+    with controls, st.container(key="controls_playground"):   # a minimum width: ui/sidebar.py NARROW_CSS
         method, params = widgets.method_picker("m0")
         steps, tol = widgets.steps_and_tol()
         lrs = widgets.learning_rates_input("e.g. 0.05, 0.2, 0.9") if obj.dim == 1 and "lr" in params else []
