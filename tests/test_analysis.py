@@ -465,3 +465,13 @@ def test_beyond_the_momentum_edge_a_run_need_not_diverge_and_the_caption_does_no
                      != "diverged"]
     assert finite_beyond, "some run beyond the edge stays finite"
     assert "must diverge" not in HEATMAP_CAPTION and "cannot settle" in HEATMAP_CAPTION
+
+
+def test_newton_table_prints_no_negative_zero_and_says_why_there_is_no_direction():
+    """The curvature page's start table read "Newton step −H⁻¹∇f: 0, -0", and "—" as the direction
+    where H is singular (abs(x) + abs(y): H = 0 everywhere), with no word why."""
+    from optcore import parse
+    row = A.newton_at_starts(parse("x^2 + y^2"), [np.array([1.0, 0.0])])[0]
+    assert row["Newton step −H⁻¹∇f"] == "-1, 0"
+    flat = A.newton_at_starts(parse("abs(x) + abs(y)"), [np.array([1.8, 1.32])])[0]
+    assert flat["Newton direction"] == "none: H is singular" and flat["eigenvalues of H"] == "0, 0"

@@ -20,7 +20,9 @@ later) draws its first charts once too; a window resized since then draws them a
 first, then at the new one.
 A chart measured on the other side of `NARROW_CHART_PX` than its layout assumed (a narrow window's
 first visit, with no phone in its User-Agent: three panels side by side at 358 px) asks for one run,
-which lays it out again for its width.
+which lays it out again for its width: after a quiet second (no run, no typing), and not at all once
+the student has pressed or typed anything (their own run carries the widths). Asked for at once, that
+full run raced a method picked in the first second, and the pick was lost.
 The values come from the browser: only key-like names and widths within bounds are kept.
 """
 from __future__ import annotations
@@ -82,6 +84,12 @@ export default function (component) {
     return parseWidths(found ? decodeURIComponent(found.slice(COOKIE.length + 1)) : "");
   }
   let last = "";
+  let pendingSince = null;   // when a chart was first seen laid out for the other side of NARROW
+  let touched = false;       // the student pressed or typed something on this page
+  const QUIET_MS = 1000;
+  const touch = () => { touched = true; };
+  window.addEventListener("pointerdown", touch, true);
+  window.addEventListener("keydown", touch, true);
   function measure() {
     window.__chartWidthsMeasured = (window.__chartWidthsMeasured || 0) + 1;   // tests wait for a look
     const seen = {};
@@ -107,22 +115,37 @@ export default function (component) {
     });
     const merged = Object.assign({}, known, seen);
     const text = Object.entries(merged).slice(-32).map(([k, w]) => k + ":" + w).join(",");
-    if (text === last || text === current.widths) { last = text; return; }
-    last = text;
-    // fromUser: false stores the value without a run (what Streamlit does for values the server set);
-    // true, only when a chart's layout is for the other side of NARROW, asks for the run that fixes it
-    ctx.widgetMgr.setJsonValue(ctx.id, Object.assign({}, current, { widths: text }),
-                               { formId: ctx.formId, fragmentId: ctx.fragmentId, fromUser: crossed });
-    if (crossed) {
-      window.__chartWidthsRelaidOut = (window.__chartWidthsRelaidOut || 0) + 1;
-      window.__chartWidthsRelaidAt = performance.now();   // tests wait for the run that follows
+    if (crossed && pendingSince === null) pendingSince = performance.now();
+    if (text !== last && text !== current.widths) {
+      // fromUser: false stores the value without a run (what Streamlit does for values the server set)
+      ctx.widgetMgr.setJsonValue(ctx.id, Object.assign({}, current, { widths: text }),
+                                 { formId: ctx.formId, fragmentId: ctx.fragmentId, fromUser: false });
+      // and for this browser's next session (sent with its first request; a month, this site only)
+      document.cookie = COOKIE + "=" + encodeURIComponent(text) + "; path=/; max-age=2592000; samesite=lax";
+      window.__chartWidthsReported = (window.__chartWidthsReported || 0) + 1;
     }
-    // and for this browser's next session (sent with its first request; a month, this site only)
-    document.cookie = COOKIE + "=" + encodeURIComponent(text) + "; path=/; max-age=2592000; samesite=lax";
-    window.__chartWidthsReported = (window.__chartWidthsReported || 0) + 1;
+    last = text;
+    // The run that lays a crossed chart out again waits for a quiet page: a second with no run and no
+    // input. Started while the student picked a method, a full run raced that widget's own (fragment)
+    // run and the pick was lost. Once the student has touched the page their own next run carries the
+    // widths (stored above), so none is asked for.
+    const idle = document.querySelector('[data-testid="stApp"][data-test-script-state="notRunning"]');
+    if (pendingSince !== null && (touched || window.__chartWidthsRelaidOut)) pendingSince = null;
+    window.__chartWidthsPending = pendingSince !== null;
+    if (pendingSince === null || !idle || typing || performance.now() - pendingSince < QUIET_MS) return;
+    pendingSince = null;
+    window.__chartWidthsPending = false;
+    ctx.widgetMgr.setJsonValue(ctx.id, Object.assign({}, current, { widths: text }),
+                               { formId: ctx.formId, fragmentId: ctx.fragmentId, fromUser: true });
+    window.__chartWidthsRelaidOut = (window.__chartWidthsRelaidOut || 0) + 1;
+    window.__chartWidthsRelaidAt = performance.now();   // tests wait for the run that follows
   }
   const timer = setInterval(measure, 250);
-  return () => clearInterval(timer);
+  return () => {
+    clearInterval(timer);
+    window.removeEventListener("pointerdown", touch, true);
+    window.removeEventListener("keydown", touch, true);
+  };
 }
 """
 

@@ -81,7 +81,7 @@ def newton_direction_label(f0: float, slope: float, f_full: float | None, f_half
     direction can be downhill at first (∇fᵀs < 0) while f rises after the full and the half step
     (the blog's start (3.1, 1.8)); then the label says so."""
     if f_full is None:
-        return "—"
+        return "none: H is singular"
     if slope > 0:
         return "uphill (∇fᵀs > 0)"
     if slope == 0:
@@ -110,8 +110,9 @@ def newton_at_starts(obj: Objective, starts) -> list[dict]:
         rows.append({"start": ", ".join(f"{v:.4g}" for v in x0),
                      "Newton direction": newton_direction_label(f0, slope, f_full, f_half),
                      "f": f0, "det H": float(np.linalg.det(H)),
-                     "eigenvalues of H": ", ".join(f"{v:.4g}" for v in lam),
-                     "Newton step −H⁻¹∇f": ", ".join(f"{v:.3g}" for v in step) if step is not None else "H singular",
+                     # + 0.0: a -0.0 prints as "0", not "-0" (sin(x)cos(y) at the origin: "0, -0")
+                     "eigenvalues of H": ", ".join(f"{v + 0.0:.4g}" for v in lam),
+                     "Newton step −H⁻¹∇f": ", ".join(f"{v + 0.0:.3g}" for v in step) if step is not None else "H singular",
                      "f after the full step": f_full, "f after half the step": f_half})
     return rows
 

@@ -152,14 +152,16 @@ def open_app(page, url: str, query: dict | str | None = None, path: str = "/", t
 
 def wait_relaid_out(page, key: str, timeout: float = 60_000) -> None:
     """A window whose charts are narrower (or wider) than the first run assumed gets one more run that
-    lays them out for their width (ui/chart_widths.py). Let the width keeper look at the drawn chart
-    (it looks every 250 ms), and if it asked for that run, wait for it and for its chart."""
+    lays them out for their width (ui/chart_widths.py), after a quiet second. Let the width keeper look
+    at the drawn chart (it looks every 250 ms), and if it asked for that run, wait for it and its chart."""
     page.wait_for_function("sel => { const g = document.querySelector(sel);"
                            " return !!(g && g.layout && g.layout.width > 0 && g.style.visibility !== 'hidden'); }",
                            arg=f".st-key-{css_key(key)} .js-plotly-plot", timeout=timeout)
     seen = page.evaluate("window.__chartWidthsMeasured || 0")
     page.wait_for_function(f"() => window.__chartWidthsChannel === false || (window.__chartWidthsMeasured || 0) > {seen}",
                            timeout=timeout)
+    # it asks only after a quiet second (no run, no input) since it first saw the chart crossed
+    page.wait_for_function("() => !window.__chartWidthsPending", timeout=timeout)
     asked_at = page.evaluate("window.__chartWidthsRelaidAt")
     if asked_at is None:
         return

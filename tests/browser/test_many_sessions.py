@@ -69,6 +69,9 @@ async def session(browser, url: str, i: int, rounds: int, results: dict, gate: a
                 "t => decodeURIComponent(location.search.replace(/\\+/g, ' ')).includes('f=' + t)",
                 arg=text, timeout=TIMEOUT_MS)
             await idle(page)
+            # the chart of this run drawn (under load Plotly may still be drawing when the run ends)
+            await page.wait_for_function("""() => { const g = document.querySelector('.st-key-pg_chart .js-plotly-plot');
+                return !!(g && g.data && g.data.some(t => (t.mode || '').includes('lines'))); }""")
             state = await own_state(page)
             results.setdefault(i, []).append(dict(state, expected=text, method_key=method, label=label,
                                                   done=time.time()))
