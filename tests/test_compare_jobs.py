@@ -149,6 +149,7 @@ def test_picture_export_goes_through_the_gate(monkeypatch):
     assert jobs.GATE.snapshot() == (0, 0)
     labels = [b.label for b in at.get("download_button")]
     assert any(label.startswith("GIF") for label in labels), labels
+    assert "cmp_export.make.gif" not in _buttons(at), "the download takes the Make button's place"
 
 
 # ----------------------------------------------------------------------------------- the figures

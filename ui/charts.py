@@ -228,15 +228,16 @@ def export_buttons(fig, trajectories: dict | None, key: str) -> None:
             col.caption(f"{label} needs Chromium, which was not found: use HTML, or the chart's camera button.")
             continue
         data = _prepared(key, label, None)
+        slot = col.empty()   # the download takes the Make button's place (both showed after a Make)
         if data is None:
-            if col.button(f"Make {label}", key=f"{key}.make.{ext}", icon=":material/image:",
-                          help="builds the file (a few seconds), then offers it for download"):
+            if slot.button(f"Make {label}", key=f"{key}.make.{ext}", icon=":material/image:",
+                           help="builds the file (a few seconds), then offers it for download"):
                 try:
                     data = _prepared(key, label, build)
                 except Exception as err:  # noqa: BLE001 - a failed export is a message, never a traceback
                     col.error(f"Could not make the {label}: {err}")
         if data is not None:
-            col.download_button(f"{label} ({len(data) / 1e6:.1f} MB)" if len(data) > 1e5 else label, data=data,
+            slot.download_button(f"{label} ({len(data) / 1e6:.1f} MB)" if len(data) > 1e5 else label, data=data,
                                 key=f"{key}.{ext}", file_name=f"{FILE_STEM}.{ext}", mime=mime, **common)
 
 
