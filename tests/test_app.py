@@ -809,3 +809,18 @@ def test_newton_model_says_when_the_run_did_not_move_and_prints_no_negative_zero
     assert "did not move" in said and "moved to" not in said
     eigen = next(m.value for m in at.metric if m.label == "eigenvalues of H")
     assert "-0" not in eigen.replace("-0.", ""), eigen
+
+
+def test_compare_without_a_known_minimum_says_what_its_curves_measure():
+    """log(x) + y² has no minimum: BFGS's "distance to minimum" and "f − f*" fell to 1e-16 against
+    "f* = -21.1 (best value reached)" while it stalled near x = 0 with ‖∇f‖ ~ 1e9, as if it had converged."""
+    at = _app(view="compare", f="log(x) + y^2")
+    conv = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                if any("‖∇f" in str(a.get("text")) for a in json.loads(c.proto.spec)["layout"].get("annotations", [])))
+    titles = [a.get("text") for a in conv["layout"]["annotations"]]
+    assert "distance to minimum" not in titles and "distance to the lowest end" in titles
+    said = " ".join(c.value for c in at.caption)
+    assert "No minimum of f is known" in said and "need not be a minimum" in said
+    # with a known minimum the words stay
+    at = _app(view="compare", p="rosenbrock")
+    assert any(c.value.startswith("f* = 0 (known minimum)") for c in at.caption)
