@@ -107,3 +107,23 @@ def test_a_run_that_ends_on_the_minimum_leaves_the_star_visible():
     orange = (0xff, 0x7f, 0x0e)                                  # the first run's colour
     assert share(orange, (radius >= 11) & (radius <= 14)) > 0.2  # the ring around it
     assert share(orange, radius <= 6) < 0.1                      # ... and no disk over the star
+
+
+def test_gif_legend_colours_follow_the_method_and_say_the_start_and_an_honest_end():
+    """Compare's GIF with two methods from several starts: colours cycled per run (gradient descent from
+    start 1 and the next method's start 1 both orange), the legend's names were cut before "· start k",
+    and a Newton run that ended on Himmelblau's maximum read "converged at step 4"."""
+    from optcore.figures.gif import STATUS_TEXT, _legend_text, _method_colors
+    names = ["1. Gradient descent η=0.01 · start 1", "1. Gradient descent η=0.01 · start 2",
+             "2. Newton's method η=1 · start 1", "2. Newton's method η=1 · start 2"]
+    colors = _method_colors(names)
+    assert colors[0] == colors[1] and colors[2] == colors[3] and colors[0] != colors[2]
+    assert _legend_text(names[1]) == "start 2 · 1. Gradient descent η=0.01"
+    assert _legend_text("Gradient descent") == "Gradient descent"
+    obj = optcore.parse("(x^2 + y - 11)^2 + (x + y^2 - 7)^2")
+    to_max = optcore.run(obj, "newton", [0.0, 0.0], steps=100, lr=1.0)
+    assert to_max.status == "converged" and to_max.stopped_at == "maximum"
+    assert "maximum" in STATUS_TEXT[to_max.stopped_at] and "converged" not in STATUS_TEXT[to_max.stopped_at]
+    gif = render_gif(obj, {names[2]: to_max, names[0]: optcore.run(obj, "gd", [1.0, 1.0], steps=50, lr=0.01)},
+                     [(-5, 5), (-5, 5)], width=640, height=400)
+    assert len(frames_of(gif)) >= MIN_FRAMES

@@ -33,7 +33,25 @@ STAR_R = 10           # a known minimum's star (outer radius, px)
 RING_NEAR_STAR = 14   # a run's marker this close to a star (px) is a ring around it, not a disk over it
 STATUS_TEXT = {"converged": "converged at step {k}", "max_steps": "stopped after {k} steps",
                "diverged": "diverged at step {k}",
-               "still moving": "∇f < tol at step {k}, still moving"}   # ∇f small on the way to an infimum
+               "still moving": "∇f < tol at step {k}, still moving",   # ∇f small on the way to an infimum
+               # ∇f ≈ 0 is not a success there (the page warns; the GIF said "converged")
+               "saddle point": "at a saddle point, step {k}", "maximum": "at a local maximum, step {k}",
+               "flat point": "∇f ≈ 0 where ∇²f is singular, step {k}"}
+START_SEP = " · start "   # how Compare names the runs of one method from several starts
+
+
+def _legend_text(name: str) -> str:
+    """"start 2 · 1. Gradient descent η=0.01": the start first, where the cut at the legend's edge
+    does not reach it ("1. Gradient descent η=0.01 · s…" hid which start a line was)."""
+    method, sep, start = str(name).partition(START_SEP)
+    return f"start {start} · {method}" if sep else str(name)
+
+
+def _method_colors(names: Sequence[str]) -> list[str]:
+    """One colour per method, as the app draws them (its starts share it): the colours cycled per run."""
+    methods = [str(n).partition(START_SEP)[0] for n in names]
+    order = list(dict.fromkeys(methods))
+    return [METHOD_COLORS[order.index(m) % len(METHOD_COLORS)] for m in methods]
 
 
 def _font(size: int, bold: bool = False):
@@ -196,7 +214,7 @@ def render_gif(obj, trajectories: Mapping[str, object], window: Sequence[tuple[f
         raise ValueError("no runs to animate")
     names = list(trajectories)
     runs = [trajectories[n] for n in names]
-    colors = list(colors) if colors else [METHOD_COLORS[i % len(METHOD_COLORS)] for i in range(len(runs))]
+    colors = list(colors) if colors else _method_colors(names)
     longest = max(int(t.iterations) for t in runs)
     times = frame_times(longest, frames)
 
@@ -244,7 +262,7 @@ def render_gif(obj, trajectories: Mapping[str, object], window: Sequence[tuple[f
         y = top + 28 + row * i
         draw.line([(legend_x, y + 9), (legend_x + 26, y + 9)], fill=_rgb(color), width=4)
         draw.ellipse([legend_x + 8, y + 4, legend_x + 18, y + 14], fill=_rgb(color), outline=(0, 0, 0))
-        draw.text((legend_x + 34, y), _fit(draw, str(name), font, legend_width - 44), font=font, fill=INK)
+        draw.text((legend_x + 34, y), _fit(draw, _legend_text(name), font, legend_width - 44), font=font, fill=INK)
     mark_y = top + 34 + row * len(names)
     draw.ellipse([legend_x + 8, mark_y, legend_x + 20, mark_y + 12], fill="white", outline=(0, 0, 0), width=2)
     draw.text((legend_x + 34, mark_y - 1), "start", font=small, fill=MUTED)
@@ -337,7 +355,8 @@ def render_gif(obj, trajectories: Mapping[str, object], window: Sequence[tuple[f
             y = top + 28 + row * i + 20
             last = int(traj.iterations)
             if j and tau >= last:
-                status = "still moving" if getattr(traj, "stopped_at", "") == "still moving" else traj.status
+                stopped_at = getattr(traj, "stopped_at", "")
+                status = stopped_at if traj.status == "converged" and stopped_at in STATUS_TEXT else traj.status
                 text, fill = STATUS_TEXT.get(status, status + " at {k}").format(k=last), INK
             else:
                 text, fill = (f"step {min(step_now, last)}" if j else "at its start"), MUTED
