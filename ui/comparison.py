@@ -207,7 +207,8 @@ def summary(runs: dict, tol: float) -> None:
                                 "stopped at": st.column_config.TextColumn(
                                     help="where a converged run stopped, by the curvature there (∇f = 0 is all a "
                                          "method checks): minimum, saddle point, maximum or flat point; 'still moving': ∇f "
-                                         "fell below tol while x kept walking toward an infimum")}, key="cmp_summary")
+                                         "fell below tol while x kept walking toward an infimum")}, key="cmp_summary",
+                 height="content")   # every row: the ★ of the best run sat below a 10-row scroll (12 runs)
     for name, traj in runs.items():
         if traj.status == "diverged":
             st.warning(f"**{name}**: {traj.message}")
