@@ -824,3 +824,12 @@ def test_compare_without_a_known_minimum_says_what_its_curves_measure():
     # with a known minimum the words stay
     at = _app(view="compare", p="rosenbrock")
     assert any(c.value.startswith("f* = 0 (known minimum)") for c in at.caption)
+
+
+def test_curvature_says_how_each_drawn_run_ended():
+    """abs(x) + abs(y): H = 0 everywhere, Newton's run never moved, and the page drew it as nothing (a
+    legend entry, no path, no word); the page now says how each run ended."""
+    at = _app(view="curvature", f="abs(x) + abs(y)", x0="1.8,1.32")
+    said = " ".join(c.value for c in at.caption)
+    assert "**Newton's method from (1.8, 1.32)**: stopped after" in said and "singular" in said
+    assert "**Gradient descent from (1.8, 1.32)**:" in said

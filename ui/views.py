@@ -275,3 +275,10 @@ def model_window(window, path_so_far, landing, zoom_at=None) -> tuple[tuple[floa
     if away[0]:   # too far to show without squashing the picture
         st.caption(f"The model's stationary point {format_vector(landing, 4)} lies far outside the view.")
     return view
+
+
+def outcomes_text(runs: dict) -> str:
+    """" Newton's method from (1.8, 1.32): stopped after 50 steps; ‖∇f‖ = 1.41 (the Hessian was
+    singular …)." One sentence per run, for a page that draws runs without their status boxes: on
+    abs(x) + abs(y) the Curvature page drew Newton's run as nothing (it never moved), unsaid."""
+    return "".join(f" **{name}**: {traj.message}." for name, traj in runs.items())

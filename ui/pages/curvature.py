@@ -54,7 +54,7 @@ def curvature() -> None:
                                             paths={k: (t.points[:, 0], t.values) for k, t in runs.items()})
             charts.chart(fig, key="curv_1d", clickable=False)
             st.caption("With one variable the Hessian is just f''. The det H map, the eigenvalue maps and the "
-                       "arrow fields need exactly two variables (or a slice of more).")
+                       "arrow fields need exactly two variables (or a slice of more)." + views.outcomes_text(runs))
         else:
             axes, base = (0, 1), None
             if obj.dim > 2:
@@ -71,8 +71,8 @@ def curvature() -> None:
             fig.add_trace(tfigs.click_grid_trace(xs, ys, F, names=shown["names"]))
             fig.update_layout(meta=dict(view="curvature", click_axes=list(axes)))
             charts.chart(fig, key="curv_map_chart")
-            zero = [ZERO_LINES[t.name] for t in fig.data if t.name in ZERO_LINES]
-            st.caption("Click the map to move the start point." + (f" Dashed black line: {zero[0]}." if zero else ""))
+            zero = next((f" Dashed black line: {ZERO_LINES[t.name]}." for t in fig.data if t.name in ZERO_LINES), "")
+            st.caption("Click the map to move the start point." + zero + views.outcomes_text(runs))
     st.markdown("**At the start point(s)**")   # the page's width: in the chart's column it was cut off
     st.dataframe(analysis.newton_at_starts(obj, starts), hide_index=True)
 
