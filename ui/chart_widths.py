@@ -106,16 +106,12 @@ export default function (component) {
     // Once per page load, and only well past the line: a width that moves with the page's scroll bar
     // (±15 px) must not flip the layout back and forth.
     const basis = current.widths ? known : cookieWidths();
-    // Not while the student types into a box: that run's answer would not wait for the Enter.
-    const active = document.activeElement;
-    const typing = Boolean(active && (/^(INPUT|TEXTAREA)$/.test(active.tagName) || active.isContentEditable));
-    const crossed = NARROW > 0 && !typing && !window.__chartWidthsRelaidOut && Object.entries(seen).some(([k, w]) => {
+    const crossed = NARROW > 0 && Object.entries(seen).some(([k, w]) => {
       const wasNarrow = basis[k] !== undefined ? basis[k] < NARROW : PHONE;
       return wasNarrow ? w > NARROW + MARGIN : w < NARROW - MARGIN;
     });
     const merged = Object.assign({}, known, seen);
     const text = Object.entries(merged).slice(-32).map(([k, w]) => k + ":" + w).join(",");
-    if (crossed && pendingSince === null) pendingSince = performance.now();
     if (text !== last && text !== current.widths) {
       // fromUser: false stores the value without a run (what Streamlit does for values the server set)
       ctx.widgetMgr.setJsonValue(ctx.id, Object.assign({}, current, { widths: text }),
@@ -127,14 +123,15 @@ export default function (component) {
     last = text;
     // The run that lays a crossed chart out again waits for a quiet page: a second with no run and no
     // input. Started while the student picked a method, a full run raced that widget's own (fragment)
-    // run and the pick was lost. Once the student has touched the page their own next run carries the
-    // widths (stored above), so none is asked for.
+    // run and the pick was lost. Once the student has pressed or typed anything (a box takes either to
+    // focus) their own next run carries the widths (stored above), so none is asked for.
+    if (touched || window.__chartWidthsRelaidOut) pendingSince = null;
+    else if (crossed && pendingSince === null) pendingSince = performance.now();
     const idle = document.querySelector('[data-testid="stApp"][data-test-script-state="notRunning"]');
-    if (pendingSince !== null && (touched || window.__chartWidthsRelaidOut)) pendingSince = null;
+    const due = pendingSince !== null && idle && performance.now() - pendingSince >= QUIET_MS;
+    if (due) pendingSince = null;
     window.__chartWidthsPending = pendingSince !== null;
-    if (pendingSince === null || !idle || typing || performance.now() - pendingSince < QUIET_MS) return;
-    pendingSince = null;
-    window.__chartWidthsPending = false;
+    if (!due) return;
     ctx.widgetMgr.setJsonValue(ctx.id, Object.assign({}, current, { widths: text }),
                                { formId: ctx.formId, fragmentId: ctx.fragmentId, fromUser: true });
     window.__chartWidthsRelaidOut = (window.__chartWidthsRelaidOut || 0) + 1;

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from optcore.analysis import coordinates_text
+
 
 def format_number(v: float, scale: float = 1.0, digits: int = 6) -> str:
     """A number without float noise: values below 1e-12 of the scale shown (the largest |value| of
@@ -21,10 +23,7 @@ def format_number(v: float, scale: float = 1.0, digits: int = 6) -> str:
 def format_vector(v: Sequence[float], digits: int = 6) -> str:
     """A vector in full (never cut off), coordinates below 1e-12 of its largest shown as 0:
     (7.1e-15, 0) is (0, 0)."""
-    values = np.asarray(v, dtype=float).ravel()
-    finite = values[np.isfinite(values)]
-    scale = max(float(np.abs(finite).max()) if finite.size else 1.0, 1.0)   # coordinates: at least unit scale
-    return "(" + ", ".join(format_number(x, scale, digits) for x in values) + ")"
+    return coordinates_text(v, digits, noise=1e-12)   # the basins' legend's printer, at the pages' threshold
 
 
 def without_noise(v: float, values) -> float:

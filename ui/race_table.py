@@ -58,7 +58,8 @@ def tuning_curves(result) -> list[dict]:
 def sweep_caption(curves: list[dict]) -> str:
     """What the tuning sweeps show, saying only what is drawn: the starts' level and the crosses appear
     in some sweeps only (a caption that promised crosses under a chart without any misled)."""
-    infinite, away = (any(np.any(sweep_failures(c)[k]) for c in curves) for k in (0, 1))
+    masks = [sweep_failures(c) for c in curves]
+    infinite, away = (any(m[k].any() for m in masks) for k in (0, 1))
     why = [w for w, drawn in (("diverged or never reached", infinite),
                               ("ended farther from f* than it started", away)) if drawn]
     return ("Each method's score at every learning rate tried (best over the momenta at that η); the star is "

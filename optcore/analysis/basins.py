@@ -47,13 +47,13 @@ class BasinMap:
         return {self.label_name(int(labels[i])): counts[i] / self.labels.size for i in order}
 
 
-def coordinates_text(point: Sequence[float], digits: int = 3) -> str:
-    """"(-0.995, 0)": a coordinate below 1e-9 of the point's scale (at least 1) is the end's float
-    noise, not a place; it printed as (-0.995, -4.96e-25)."""
+def coordinates_text(point: Sequence[float], digits: int = 3, noise: float = 1e-9) -> str:
+    """"(-0.995, 0)": a coordinate below `noise` times the point's scale (at least 1) is the end's
+    float noise, not a place; it printed as (-0.995, -4.96e-25)."""
     values = np.asarray(point, dtype=float).ravel()
     finite = np.abs(values[np.isfinite(values)])
     scale = max(float(finite.max()) if finite.size else 1.0, 1.0)
-    return "(" + ", ".join("0" if abs(v) < 1e-9 * scale else f"{v:.{digits}g}" for v in values) + ")"
+    return "(" + ", ".join("0" if abs(v) < noise * scale else f"{v:.{digits}g}" for v in values) + ")"
 
 
 def _cluster(points: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:

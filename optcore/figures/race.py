@@ -93,23 +93,21 @@ def tuning_sweep_figure(curves: Sequence[dict], *, score_title: str, height: int
     run does not stretch the axis over the scores that matter.
     """
     fig = go.Figure()
-    kept = []
-    for c in curves:
-        scores = np.asarray(c["scores"], dtype=float)
-        kept.append(np.where(np.any(sweep_failures(c), axis=0), np.inf, scores))
+    failures = [sweep_failures(c) for c in curves]   # (infinite, away) masks per curve
+    kept = [np.where(infinite | away, np.inf, np.asarray(c["scores"], dtype=float))
+            for c, (infinite, away) in zip(curves, failures)]
     finite = np.concatenate([k[np.isfinite(k)] for k in kept] or [np.array([])])
     ceilings = [c["ceiling"] for c in curves if c.get("ceiling") is not None and np.isfinite(c["ceiling"])]
     top = float(max([*finite, *ceilings], default=1 / 3)) * 3
     # a row of crosses per method, ~5 % of the axis apart: methods failing at the same η hid each other
     decades = np.log10(max(top, floor)) - np.log10(max(float(np.min(finite, initial=top)), floor))
     row_step = 10 ** max(0.3, 0.05 * decades)
-    for i, (c, scores) in enumerate(zip(curves, kept)):
+    for i, (c, scores, (infinite, away)) in enumerate(zip(curves, kept, failures)):
         color = method_color(i)
         lrs = np.asarray(c["lrs"], dtype=float)
         fig.add_trace(go.Scatter(x=lrs, y=_on_log_axis(scores, floor), mode="lines+markers", name=c["label"],
                                  line=dict(color=color, width=2), marker=dict(size=5), legendgroup=f"m{i}",
                                  hovertemplate=f"{c['label']}<br>η = %{{x:.3g}}<br>score %{{y:.3e}}<extra></extra>"))
-        infinite, away = sweep_failures(c)
         failed = infinite | away
         if failed.any():
             said = np.where(away, [f"ended farther from f* than it started (median f − f* = {v:.3g})"
